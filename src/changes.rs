@@ -1,0 +1,546 @@
+//! The changed files between two sides, with rename detection, and reading
+//! one file version from a side: blobs come from the object database, the
+//! working tree is read from disk without following symlinks.
+
+use crate::error::{Error, Result};
+use crate::finding::Revision;
+use crate::revisions::Side;
+use crate::source::{self, Content};
+use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeStatus {
+    Added,
+    Deleted,
+    Modified,
+    Renamed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Link,
+    Submodule,
+}
+
+/// One side of a changed file, before its content is read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileRef {
+    pub path: String,
+    /// Zero for working-tree files, whose id is computed when read.
+    pub oid: Oid,
+    pub kind: EntryKind,
+}
+
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub status: ChangeStatus,
+    pub base: Option<FileRef>,
+    pub head: Option<FileRef>,
+}
+
+impl Change {
+    /// The path a finding about this file is filed under: head's, or base's
+    /// when the file is gone.
+    pub fn path(&self) -> &str {
+        self.head
+            .as_ref()
+            .or(self.base.as_ref())
+            .map_or("", |f| f.path.as_str())
+    }
+}
+
+fn kind_of(mode: FileMode) -> EntryKind {
+    match mode {
+        FileMode::Link => EntryKind::Link,
+        FileMode::Commit => EntryKind::Submodule,
+        _ => EntryKind::File,
+    }
+}
+
+fn path_str(p: Option<&Path>) -> Option<String> {
+    // Git paths are bytes; a path that is not UTF-8 is carried lossily
+    // rather than dropped, so it still shows up in notes.
+    p.map(|p| p.to_string_lossy().replace('\\', "/"))
+}
+
+/// The files that differ between `base` and `head`, renames paired.
+pub fn list(repo: &Repository, base: &Side, head: &Side) -> Result<Vec<Change>> {
+    let base_tree = match base {
+        Side::Empty => None,
+        Side::Commit { tree, .. } => Some(
+            repo.find_tree(*tree)
+                .map_err(|e| Error::git("cannot read the base tree", e))?,
+        ),
+        Side::Index | Side::Workdir => {
+            return Err(Error::new("the base of a comparison must be a commit"))
+        }
+    };
+    let mut opts = DiffOptions::new();
+    opts.skip_binary_check(true)
+        .ignore_submodules(true)
+        .include_typechange(true);
+    let mut diff = match head {
+        Side::Commit { tree, .. } => {
+            let head_tree = repo
+                .find_tree(*tree)
+                .map_err(|e| Error::git("cannot read the head tree", e))?;
+            repo.diff_tree_to_tree(base_tree.as_ref(), Some(&head_tree), Some(&mut opts))
+        }
+        Side::Index => repo.diff_tree_to_index(base_tree.as_ref(), None, Some(&mut opts)),
+        Side::Workdir => {
+            opts.include_untracked(true).recurse_untracked_dirs(true);
+            repo.diff_tree_to_workdir_with_index(base_tree.as_ref(), Some(&mut opts))
+        }
+        Side::Empty => return Ok(Vec::new()),
+    }
+    .map_err(|e| Error::git("cannot compute the changes", e))?;
+
+    let mut find = DiffFindOptions::new();
+    find.renames(true).for_untracked(true).rename_limit(2000);
+    diff.find_similar(Some(&mut find))
+        .map_err(|e| Error::git("rename detection failed", e))?;
+
+    let mut changes = Vec::new();
+    for delta in diff.deltas() {
+        let old = delta.old_file();
+        let new = delta.new_file();
+        let base_ref = || {
+            path_str(old.path()).map(|path| FileRef {
+                path,
+                oid: old.id(),
+                kind: kind_of(old.mode()),
+            })
+        };
+        let head_ref = || {
+            path_str(new.path()).map(|path| FileRef {
+                path,
+                oid: if matches!(head, Side::Workdir) {
+                    Oid::ZERO_SHA1
+                } else {
+                    new.id()
+                },
+                kind: kind_of(new.mode()),
+            })
+        };
+        let change = match delta.status() {
+            Delta::Added | Delta::Untracked | Delta::Copied => Change {
+                status: ChangeStatus::Added,
+                base: None,
+                head: head_ref(),
+            },
+            Delta::Deleted => Change {
+                status: ChangeStatus::Deleted,
+                base: base_ref(),
+                head: None,
+            },
+            Delta::Modified | Delta::Typechange => Change {
+                status: ChangeStatus::Modified,
+                base: base_ref(),
+                head: head_ref(),
+            },
+            Delta::Renamed => Change {
+                status: ChangeStatus::Renamed,
+                base: base_ref(),
+                head: head_ref(),
+            },
+            Delta::Unmodified | Delta::Ignored | Delta::Unreadable | Delta::Conflicted => continue,
+        };
+        changes.push(change);
+    }
+    changes.sort_by(|a, b| a.path().cmp(b.path()));
+    Ok(changes)
+}
+
+/// One file version, read: what analyzers look at.
+#[derive(Clone, Debug)]
+pub struct FileVersion {
+    pub revision: Revision,
+    pub path: String,
+    /// The blob id (computed for working-tree files), which keys the parse
+    /// cache so the same content is never parsed twice.
+    pub oid: Oid,
+    pub content: Content,
+    /// Something worth telling about how the file was read (decoding).
+    pub note: Option<String>,
+}
+
+impl FileVersion {
+    pub fn text(&self) -> Option<&Arc<str>> {
+        self.content.text()
+    }
+}
+
+/// Reads file versions from one side. Holds its own repository handle so
+/// that readers on several threads never share one.
+pub struct SideReader {
+    repo: Repository,
+    side: Side,
+    revision: Revision,
+    /// The index as path → (blob, mode); `git2::Index` is not `Send`.
+    index: Option<Arc<BTreeMap<String, (Oid, u32)>>>,
+}
+
+impl SideReader {
+    pub fn new(repo_path: &Path, side: &Side, revision: Revision) -> Result<SideReader> {
+        let repo = Repository::open(repo_path)
+            .map_err(|e| Error::git("cannot reopen the repository", e))?;
+        let index = if matches!(side, Side::Index) {
+            let idx = repo
+                .index()
+                .map_err(|e| Error::git("cannot read the index", e))?;
+            let map: BTreeMap<String, (Oid, u32)> = idx
+                .iter()
+                .filter(|e| (e.flags >> 12) & 0x3 == 0)
+                .map(|e| {
+                    (
+                        String::from_utf8_lossy(&e.path).into_owned(),
+                        (e.id, e.mode),
+                    )
+                })
+                .collect();
+            Some(Arc::new(map))
+        } else {
+            None
+        };
+        Ok(SideReader {
+            repo,
+            side: side.clone(),
+            revision,
+            index,
+        })
+    }
+
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// Reads the file a change names on this side.
+    pub fn read(&self, file: &FileRef) -> FileVersion {
+        let skipped = |why: &str| FileVersion {
+            revision: self.revision,
+            path: file.path.clone(),
+            oid: file.oid,
+            content: Content::Skipped(why.to_string()),
+            note: None,
+        };
+        match file.kind {
+            EntryKind::Link => return skipped("skipped: a symbolic link (never followed)"),
+            EntryKind::Submodule => return skipped("skipped: a submodule"),
+            EntryKind::File => {}
+        }
+        match &self.side {
+            Side::Workdir => self.read_workdir(&file.path),
+            _ if file.oid.is_zero() => self
+                .lookup(&file.path)
+                .unwrap_or_else(|| skipped("skipped: not found")),
+            _ => self.read_blob(&file.path, file.oid),
+        }
+    }
+
+    /// Reads `path` on this side, if it is a regular file there.
+    pub fn lookup(&self, path: &str) -> Option<FileVersion> {
+        match &self.side {
+            Side::Empty => None,
+            Side::Workdir => {
+                if self.exists(path) {
+                    Some(self.read_workdir(path))
+                } else {
+                    None
+                }
+            }
+            Side::Index => {
+                let &(id, mode) = self.index.as_ref()?.get(path)?;
+                if mode & 0o170000 != 0o100000 {
+                    return None;
+                }
+                Some(self.read_blob(path, id))
+            }
+            Side::Commit { tree, .. } => {
+                let tree = self.repo.find_tree(*tree).ok()?;
+                let entry = tree.get_path(Path::new(path)).ok()?;
+                if entry.kind() != Some(git2::ObjectType::Blob)
+                    || entry.filemode() == i32::from(FileMode::Link)
+                {
+                    return None;
+                }
+                Some(self.read_blob(path, entry.id()))
+            }
+        }
+    }
+
+    /// Whether a regular file (or a directory, for paths ending in `/`)
+    /// exists at `path` on this side. Cheap: no content is read.
+    pub fn exists(&self, path: &str) -> bool {
+        let path = path.trim_end_matches('/');
+        if path.is_empty()
+            || path
+                .split('/')
+                .any(|c| c == ".." || c == "." || c.is_empty())
+        {
+            return false;
+        }
+        match &self.side {
+            Side::Empty => false,
+            Side::Commit { tree, .. } => self
+                .repo
+                .find_tree(*tree)
+                .ok()
+                .and_then(|t| t.get_path(Path::new(path)).ok())
+                .is_some(),
+            Side::Index => self.index.as_ref().is_some_and(|idx| {
+                let dir = format!("{path}/");
+                idx.contains_key(path)
+                    || idx
+                        .range(dir.clone()..)
+                        .next()
+                        .is_some_and(|(k, _)| k.starts_with(&dir))
+            }),
+            Side::Workdir => self.repo.workdir().is_some_and(|root| {
+                // symlink_metadata: a link counts as present but is never
+                // followed, so nothing outside the repository is touched.
+                std::fs::symlink_metadata(root.join(path)).is_ok()
+            }),
+        }
+    }
+
+    fn read_blob(&self, path: &str, oid: Oid) -> FileVersion {
+        let make = |content, note| FileVersion {
+            revision: self.revision,
+            path: path.to_string(),
+            oid,
+            content,
+            note,
+        };
+        // Look at the size before inflating anything large.
+        if let Ok(odb) = self.repo.odb() {
+            if let Ok((size, _)) = odb.read_header(oid) {
+                if size > source::MAX_FILE_BYTES {
+                    return make(
+                        Content::Skipped(format!(
+                            "skipped: {} is larger than the {} MiB limit for analysed files",
+                            source::human_size(size),
+                            source::MAX_FILE_BYTES / (1024 * 1024)
+                        )),
+                        None,
+                    );
+                }
+            }
+        }
+        match self.repo.find_blob(oid) {
+            Ok(blob) => match source::decode(blob.content()) {
+                Ok((text, note)) => make(Content::Text(text), note),
+                Err(why) => make(Content::Skipped(why), None),
+            },
+            Err(e) => make(
+                Content::Skipped(format!(
+                    "skipped: blob {} cannot be read ({})",
+                    crate::revisions::short(oid),
+                    e.message()
+                )),
+                None,
+            ),
+        }
+    }
+
+    fn read_workdir(&self, path: &str) -> FileVersion {
+        let make = |oid, content, note| FileVersion {
+            revision: self.revision,
+            path: path.to_string(),
+            oid,
+            content,
+            note,
+        };
+        let Some(root) = self.repo.workdir() else {
+            return make(
+                Oid::ZERO_SHA1,
+                Content::Skipped("skipped: no working tree".into()),
+                None,
+            );
+        };
+        let full = root.join(path);
+        let meta = match std::fs::symlink_metadata(&full) {
+            Ok(m) => m,
+            Err(e) => {
+                return make(
+                    Oid::ZERO_SHA1,
+                    Content::Skipped(format!("skipped: cannot read ({e})")),
+                    None,
+                )
+            }
+        };
+        if meta.file_type().is_symlink() {
+            return make(
+                Oid::ZERO_SHA1,
+                Content::Skipped("skipped: a symbolic link (never followed)".into()),
+                None,
+            );
+        }
+        if !meta.is_file() {
+            return make(
+                Oid::ZERO_SHA1,
+                Content::Skipped("skipped: not a regular file".into()),
+                None,
+            );
+        }
+        if meta.len() as usize > source::MAX_FILE_BYTES {
+            return make(
+                Oid::ZERO_SHA1,
+                Content::Skipped(format!(
+                    "skipped: {} is larger than the {} MiB limit for analysed files",
+                    source::human_size(meta.len() as usize),
+                    source::MAX_FILE_BYTES / (1024 * 1024)
+                )),
+                None,
+            );
+        }
+        let bytes = match std::fs::read(&full) {
+            Ok(b) => b,
+            Err(e) => {
+                return make(
+                    Oid::ZERO_SHA1,
+                    Content::Skipped(format!("skipped: cannot read ({e})")),
+                    None,
+                )
+            }
+        };
+        let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes).unwrap_or(Oid::ZERO_SHA1);
+        match source::decode(&bytes) {
+            Ok((text, note)) => make(oid, Content::Text(text), note),
+            Err(why) => make(oid, Content::Skipped(why), None),
+        }
+    }
+
+    /// Every regular file on this side: (path, blob id; zero in the working
+    /// tree). For cross-file rules that must look beyond the change.
+    pub fn all_files(&self) -> Vec<(String, Oid)> {
+        let mut out = Vec::new();
+        match &self.side {
+            Side::Empty => {}
+            Side::Commit { tree, .. } => {
+                if let Ok(tree) = self.repo.find_tree(*tree) {
+                    let _ = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                        if entry.kind() == Some(git2::ObjectType::Blob)
+                            && entry.filemode() != i32::from(FileMode::Link)
+                        {
+                            if let Ok(name) = entry.name() {
+                                out.push((format!("{dir}{name}"), entry.id()));
+                            }
+                        }
+                        git2::TreeWalkResult::Ok
+                    });
+                }
+            }
+            Side::Index => {
+                if let Some(idx) = &self.index {
+                    for (path, &(id, mode)) in idx.iter() {
+                        if mode & 0o170000 == 0o100000 {
+                            out.push((path.clone(), id));
+                        }
+                    }
+                }
+            }
+            Side::Workdir => {
+                if let Some(root) = self.repo.workdir() {
+                    // `ignore` walks like git does: .gitignore respected,
+                    // links not followed.
+                    for entry in ignore::WalkBuilder::new(root)
+                        .hidden(false)
+                        .follow_links(false)
+                        .build()
+                        .flatten()
+                    {
+                        if entry.file_type().is_some_and(|t| t.is_file()) {
+                            if let Ok(rel) = entry.path().strip_prefix(root) {
+                                let rel = rel.to_string_lossy().replace('\\', "/");
+                                if !rel.starts_with(".git/") {
+                                    out.push((rel, Oid::ZERO_SHA1));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Reads a file listed by [`SideReader::all_files`].
+    pub fn read_listed(&self, path: &str, oid: Oid) -> FileVersion {
+        if oid.is_zero() {
+            self.read_workdir(path)
+        } else {
+            self.read_blob(path, oid)
+        }
+    }
+}
+
+/// The line ranges (1-based, half-open) that differ between two texts, on
+/// each side: what the diff touched.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineChanges {
+    pub base: Vec<Range<usize>>,
+    pub head: Vec<Range<usize>>,
+}
+
+impl LineChanges {
+    pub fn between(base: &str, head: &str) -> LineChanges {
+        let mut out = LineChanges::default();
+        let mut opts = DiffOptions::new();
+        opts.context_lines(0);
+        let Ok(patch) = git2::Patch::from_buffers(
+            base.as_bytes(),
+            None,
+            head.as_bytes(),
+            None,
+            Some(&mut opts),
+        ) else {
+            return out;
+        };
+        for i in 0..patch.num_hunks() {
+            if let Ok((hunk, _)) = patch.hunk(i) {
+                let (os, ol) = (hunk.old_start() as usize, hunk.old_lines() as usize);
+                let (ns, nl) = (hunk.new_start() as usize, hunk.new_lines() as usize);
+                if ol > 0 {
+                    out.base.push(os..os + ol);
+                }
+                if nl > 0 {
+                    out.head.push(ns..ns + nl);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn touches_head(&self, lines: Range<usize>) -> bool {
+        self.head
+            .iter()
+            .any(|r| r.start < lines.end && lines.start < r.end)
+    }
+
+    pub fn touches_base(&self, lines: Range<usize>) -> bool {
+        self.base
+            .iter()
+            .any(|r| r.start < lines.end && lines.start < r.end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_changes_cover_edits_on_both_sides() {
+        let lc = LineChanges::between("a\nb\nc\n", "a\nB\nc\nd\n");
+        assert_eq!(lc.base, vec![2..3]);
+        assert_eq!(lc.head, vec![2..3, 4..5]);
+        assert!(lc.touches_head(4..5));
+        assert!(!lc.touches_head(1..2));
+    }
+}

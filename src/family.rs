@@ -1,0 +1,167 @@
+//! The seam between the pipeline and the rule families: what an analyzer
+//! is given (the changed files, their parses, both sides of the
+//! repository) and what it must answer.
+
+use crate::changes::{Change, FileVersion, LineChanges, SideReader};
+use crate::config::Config;
+use crate::finding::{Finding, Revision};
+use crate::lang::Lang;
+use crate::parse::{ParseCache, Parsed};
+use crate::revisions::Side;
+use git2::Oid;
+use rayon::prelude::*;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A rule family's analyzer. It extracts facts from both sides of the
+/// changed files and compares them; it knows nothing of output formats.
+pub trait Analyzer: Send + Sync {
+    /// Whether files of this language can matter at all. Files no family
+    /// reads are never read from the repository.
+    fn reads(&self, lang: Lang) -> bool;
+
+    /// A cheap byte-level pre-filter on one file version: could it matter?
+    /// Only files some family wants are parsed.
+    fn wants(&self, lang: Lang, text: &str) -> bool;
+
+    fn check(&self, cx: &Context) -> Vec<Finding>;
+}
+
+/// How a family is declared: its embedded rule file and a constructor that
+/// receives the tables (built-in merged with the repository's extensions).
+pub struct FamilyDef {
+    pub name: &'static str,
+    pub rules: &'static str,
+    pub build: fn(&toml::Table) -> Result<Box<dyn Analyzer>, String>,
+}
+
+/// Every rule family. Adding a family means adding its module and one line
+/// here; its rules come from its rule file.
+pub const FAMILIES: &[FamilyDef] = &[crate::forms::FAMILY];
+
+/// A changed file with both sides read.
+pub struct ChangedFile {
+    pub change: Change,
+    pub base: Option<FileVersion>,
+    pub head: Option<FileVersion>,
+    pub base_lang: Lang,
+    pub head_lang: Lang,
+    line_changes: OnceLock<LineChanges>,
+}
+
+impl ChangedFile {
+    pub fn new(
+        change: Change,
+        base: Option<FileVersion>,
+        head: Option<FileVersion>,
+        base_lang: Lang,
+        head_lang: Lang,
+    ) -> Self {
+        ChangedFile {
+            change,
+            base,
+            head,
+            base_lang,
+            head_lang,
+            line_changes: OnceLock::new(),
+        }
+    }
+
+    pub fn path(&self) -> &str {
+        self.change.path()
+    }
+
+    /// The lines the change touched on each side, computed on first use.
+    pub fn line_changes(&self) -> &LineChanges {
+        self.line_changes.get_or_init(|| {
+            let base = self.base.as_ref().and_then(|v| v.text()).map_or("", |t| t);
+            let head = self.head.as_ref().and_then(|v| v.text()).map_or("", |t| t);
+            LineChanges::between(base, head)
+        })
+    }
+}
+
+/// Every regular file of a side: (path, blob id).
+pub type Listing = Arc<Vec<(String, Oid)>>;
+
+/// What an analyzer sees of one run.
+pub struct Context<'a> {
+    pub files: &'a [ChangedFile],
+    pub cache: &'a ParseCache,
+    pub config: &'a Config,
+    repo_path: PathBuf,
+    sides: [Side; 2],
+    base: Mutex<SideReader>,
+    head: Mutex<SideReader>,
+    listings: [OnceLock<Listing>; 2],
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        files: &'a [ChangedFile],
+        cache: &'a ParseCache,
+        config: &'a Config,
+        repo_path: PathBuf,
+        base: Side,
+        head: Side,
+    ) -> crate::error::Result<Self> {
+        Ok(Context {
+            files,
+            cache,
+            config,
+            base: Mutex::new(SideReader::new(&repo_path, &base, Revision::Base)?),
+            head: Mutex::new(SideReader::new(&repo_path, &head, Revision::Head)?),
+            repo_path,
+            sides: [base, head],
+            listings: [OnceLock::new(), OnceLock::new()],
+        })
+    }
+
+    fn reader(&self, rev: Revision) -> std::sync::MutexGuard<'_, SideReader> {
+        let m = match rev {
+            Revision::Base => &self.base,
+            Revision::Head => &self.head,
+        };
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the repository's configuration excludes a path.
+    pub fn is_excluded(&self, path: &str) -> bool {
+        self.config.is_excluded(path)
+    }
+
+    pub fn parsed(&self, file: &FileVersion, lang: Lang) -> Option<Arc<Parsed>> {
+        self.cache.get(file, lang)
+    }
+
+    /// Whether `path` (a file or directory) exists on a side.
+    pub fn exists(&self, rev: Revision, path: &str) -> bool {
+        self.reader(rev).exists(path)
+    }
+
+    /// Reads `path` on a side, if it is a regular file there.
+    pub fn lookup(&self, rev: Revision, path: &str) -> Option<FileVersion> {
+        self.reader(rev).lookup(path)
+    }
+
+    /// Every regular file on a side, listed once per run.
+    pub fn all_files(&self, rev: Revision) -> Arc<Vec<(String, Oid)>> {
+        let slot = &self.listings[rev as usize];
+        slot.get_or_init(|| Arc::new(self.reader(rev).all_files()))
+            .clone()
+    }
+
+    /// Reads files from a listing of [`Context::all_files`], in parallel
+    /// (each worker with its own repository handle).
+    pub fn read_listed(&self, rev: Revision, items: &[(String, Oid)]) -> Vec<FileVersion> {
+        let side = &self.sides[rev as usize];
+        items
+            .par_iter()
+            .map_init(
+                || SideReader::new(&self.repo_path, side, rev).ok(),
+                |reader, (path, oid)| reader.as_ref().map(|r| r.read_listed(path, *oid)),
+            )
+            .flatten()
+            .collect()
+    }
+}

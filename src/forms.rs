@@ -1,0 +1,1534 @@
+//! The forms family (incident 1): forms that stop reaching whoever reads
+//! them. Facts are extracted from each page's HTML tree (templates blanked),
+//! forms are matched across the two revisions by identity, and each matched
+//! pair, each form left over in base and each handler gone is compared.
+
+use crate::family::{Analyzer, ChangedFile, Context, FamilyDef};
+use crate::finding::{Finding, Location, Revision, Severity, Span};
+use crate::lang::Lang;
+use crate::parse::Parsed;
+use serde::Deserialize;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use tree_sitter::Node;
+
+pub const FAMILY: FamilyDef = FamilyDef {
+    name: "forms",
+    rules: include_str!("../rules/forms.toml"),
+    build,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Tables {
+    hidden_classes: Vec<String>,
+    reveal_class_prefixes: Vec<String>,
+    submit_hook_attributes: Vec<String>,
+    click_hook_attributes: Vec<String>,
+    webroots: Vec<String>,
+    index_files: Vec<String>,
+}
+
+fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
+    let tables: Tables = toml::Value::Table(tables.clone())
+        .try_into()
+        .map_err(|e| format!("forms tables: {e}"))?;
+    Ok(Box::new(Forms { tables }))
+}
+
+struct Forms {
+    tables: Tables,
+}
+
+// ---------------------------------------------------------------- facts --
+
+/// An attribute value as written: literal text, or text the template
+/// computes (whose original code is kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttrValue {
+    /// `hidden`, `required`: present without a value.
+    Bare,
+    Literal(String),
+    Templated(String),
+}
+
+impl AttrValue {
+    fn literal(&self) -> Option<&str> {
+        match self {
+            AttrValue::Literal(s) => Some(s),
+            AttrValue::Bare => Some(""),
+            AttrValue::Templated(_) => None,
+        }
+    }
+
+    fn shown(&self) -> String {
+        match self {
+            AttrValue::Bare => String::new(),
+            AttrValue::Literal(s) | AttrValue::Templated(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Attr {
+    pub name: String,
+    pub value: AttrValue,
+    pub span: std::ops::Range<usize>,
+}
+
+/// An element's start tag, read.
+#[derive(Clone, Debug, Default)]
+struct Tag {
+    name: String,
+    attrs: Vec<Attr>,
+    /// Template code in the tag outside attribute values: attributes may be
+    /// added or removed by the template (`<form {% if x %}hidden{% endif %}>`).
+    templated: bool,
+    range: std::ops::Range<usize>,
+}
+
+impl Tag {
+    fn get(&self, name: &str) -> Option<&AttrValue> {
+        self.attrs.iter().find(|a| a.name == name).map(|a| &a.value)
+    }
+
+    fn attr(&self, name: &str) -> Option<&Attr> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+
+    fn literal(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(AttrValue::literal)
+    }
+
+    fn describe(&self) -> String {
+        let mut s = self.name.clone();
+        if let Some(id) = self.literal("id").filter(|v| !v.is_empty()) {
+            s.push('#');
+            s.push_str(id);
+        } else if let Some(class) = self.literal("class") {
+            for c in class.split_whitespace().take(2) {
+                s.push('.');
+                s.push_str(c);
+            }
+        }
+        s
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    /// `input:email`, `textarea`, `select`…
+    pub kind: String,
+    pub required: bool,
+    pub hidden: bool,
+    pub span: std::ops::Range<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SubmitControl {
+    pub span: std::ops::Range<usize>,
+    pub disabled: bool,
+    /// A `type="button"` control with a click handler wired.
+    pub scripted: bool,
+    /// Whether it submits the form natively (`type=submit`, `image`).
+    pub submits: bool,
+}
+
+/// One form of one page version.
+#[derive(Clone, Debug)]
+pub struct FormFacts {
+    /// Position among the page's forms, from 0.
+    pub ordinal: usize,
+    tag: Tag,
+    /// The whole element, for excerpts.
+    pub range: std::ops::Range<usize>,
+    pub fields: Vec<Field>,
+    pub controls: Vec<SubmitControl>,
+    /// Why the form is hidden, if it is: (reason, which element).
+    pub hidden: Option<String>,
+    /// Template code inside the form body, whitespace-normalised: the
+    /// template may render fields or buttons we cannot see.
+    pub body_template: BTreeSet<String>,
+}
+
+impl FormFacts {
+    pub fn id(&self) -> Option<&str> {
+        self.tag.literal("id").filter(|s| !s.is_empty())
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.tag.literal("name").filter(|s| !s.is_empty())
+    }
+
+    pub fn action(&self) -> Option<&AttrValue> {
+        self.tag.get("action")
+    }
+
+    fn method(&self) -> Method {
+        match self.tag.get("method") {
+            None => Method::Get,
+            Some(AttrValue::Templated(_)) => Method::Unknown,
+            Some(v) => match v
+                .literal()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "post" => Method::Post,
+                "dialog" => Method::Dialog,
+                // Anything else, `get` included, is GET for a browser.
+                _ => Method::Get,
+            },
+        }
+    }
+
+    /// How findings name the form: ``form `#anfrage` ``, ``form `kontakt` ``,
+    /// ``form posting to `anfrage.php` ``, `form no. 2`.
+    pub fn label(&self) -> String {
+        if let Some(id) = self.id() {
+            format!("form `#{id}`")
+        } else if let Some(name) = self.name() {
+            format!("form `{name}`")
+        } else if let Some(action) = self
+            .action()
+            .and_then(|a| a.literal())
+            .filter(|a| !a.trim().is_empty())
+        {
+            format!("form posting to `{}`", action.trim())
+        } else {
+            format!("form no. {}", self.ordinal + 1)
+        }
+    }
+
+    /// The line-independent identity used in fingerprints.
+    pub fn subject(&self) -> String {
+        if let Some(id) = self.id() {
+            format!("form#{id}")
+        } else if let Some(name) = self.name() {
+            format!("form[name={name}]")
+        } else if let Some(action) = self
+            .action()
+            .map(AttrValue::shown)
+            .filter(|a| !a.trim().is_empty())
+        {
+            format!("form[action={}]", action.trim())
+        } else {
+            format!("form@{}", self.ordinal)
+        }
+    }
+
+    fn field_names(&self) -> BTreeSet<&str> {
+        self.fields.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    /// Whether the form carries data someone reads (an enquiry), rather than
+    /// navigating (a GET search box).
+    fn submits_data(&self) -> bool {
+        self.method() != Method::Get
+            || self.fields.iter().any(|f| {
+                matches!(
+                    f.kind.as_str(),
+                    "textarea" | "input:email" | "input:tel" | "input:file" | "input:password"
+                )
+            })
+    }
+
+    fn usable_controls(&self) -> impl Iterator<Item = &SubmitControl> {
+        self.controls
+            .iter()
+            .filter(|c| !c.disabled && (c.submits || c.scripted))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+    Dialog,
+    Unknown,
+}
+
+/// The forms of one page version.
+#[derive(Clone, Debug, Default)]
+pub struct PageForms {
+    pub forms: Vec<FormFacts>,
+    /// HTML comments that contain a `<form`: forms commented out.
+    pub commented: Vec<String>,
+}
+
+fn tag_of(node: Node, parsed: &Parsed) -> Option<Tag> {
+    let start = match node.kind() {
+        "element" | "script_element" | "style_element" => {
+            let first = node.child(0)?;
+            if !matches!(first.kind(), "start_tag" | "self_closing_tag") {
+                return None;
+            }
+            first
+        }
+        _ => return None,
+    };
+    let mut tag = Tag {
+        range: start.byte_range(),
+        ..Tag::default()
+    };
+    let mut value_ranges = Vec::new();
+    let mut cursor = start.walk();
+    for child in start.children(&mut cursor) {
+        match child.kind() {
+            "tag_name" => tag.name = parsed.text_of(child).to_ascii_lowercase(),
+            "attribute" => {
+                let mut name = String::new();
+                let mut value = AttrValue::Bare;
+                let mut c2 = child.walk();
+                for part in child.children(&mut c2) {
+                    match part.kind() {
+                        "attribute_name" => name = parsed.text_of(part).to_ascii_lowercase(),
+                        "attribute_value" => {
+                            value_ranges.push(part.byte_range());
+                            value = read_value(part, parsed);
+                        }
+                        "quoted_attribute_value" => {
+                            value_ranges.push(part.byte_range());
+                            let mut c3 = part.walk();
+                            value = part
+                                .children(&mut c3)
+                                .find(|n| n.kind() == "attribute_value")
+                                .map_or(AttrValue::Literal(String::new()), |v| {
+                                    read_value(v, parsed)
+                                });
+                        }
+                        _ => {}
+                    }
+                }
+                if !name.is_empty() {
+                    tag.attrs.push(Attr {
+                        name,
+                        value,
+                        span: child.byte_range(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    // Template code in the tag that is not inside an attribute value.
+    tag.templated = parsed
+        .template_regions
+        .iter()
+        .filter(|r| r.start >= tag.range.start && r.end <= tag.range.end)
+        .any(|r| {
+            !value_ranges
+                .iter()
+                .any(|v| v.start <= r.start && r.end <= v.end)
+        });
+    Some(tag)
+}
+
+fn read_value(node: Node, parsed: &Parsed) -> AttrValue {
+    let raw = parsed.text_of(node).to_string();
+    if parsed.is_templated(node.byte_range()) {
+        AttrValue::Templated(raw)
+    } else {
+        AttrValue::Literal(decode_entities(&raw))
+    }
+}
+
+/// The few character references that appear in actions and names.
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&amp;", "&")
+        .replace("&#35;", "#")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&sol;", "/")
+}
+
+impl Forms {
+    /// Extracts the forms of a parsed page.
+    pub fn facts(&self, parsed: &Parsed) -> PageForms {
+        let mut page = PageForms::default();
+        // Controls outside any form, linked with `form="id"`.
+        let mut linked: Vec<(String, Node)> = Vec::new();
+        let mut stack: Vec<(Node, Option<usize>)> = vec![(parsed.tree.root_node(), None)];
+        while let Some((node, current)) = stack.pop() {
+            let mut inner = current;
+            match node.kind() {
+                "comment" => {
+                    let text = parsed.text_of(node);
+                    if contains_form_tag(text) {
+                        page.commented.push(text.to_string());
+                    }
+                    continue;
+                }
+                "element" => {
+                    if let Some(tag) = tag_of(node, parsed) {
+                        match tag.name.as_str() {
+                            "form" => {
+                                let ordinal = page.forms.len();
+                                page.forms.push(FormFacts {
+                                    ordinal,
+                                    hidden: self.hidden_reason(node, parsed),
+                                    body_template: body_template(node, &tag, parsed),
+                                    tag,
+                                    range: node.byte_range(),
+                                    fields: Vec::new(),
+                                    controls: Vec::new(),
+                                });
+                                inner = Some(ordinal);
+                            }
+                            "input" | "button" | "select" | "textarea" => {
+                                match tag.literal("form").filter(|f| !f.is_empty()) {
+                                    Some(owner) => linked.push((owner.to_string(), node)),
+                                    None => {
+                                        if let Some(i) = current {
+                                            self.add_control(&mut page.forms[i], &tag, node);
+                                        }
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            let children: Vec<Node> = node.children(&mut cursor).collect();
+            for child in children.into_iter().rev() {
+                if child.child_count() > 0 || child.kind() == "comment" {
+                    stack.push((child, inner));
+                }
+            }
+        }
+        for (owner, node) in linked {
+            if let (Some(tag), Some(i)) = (
+                tag_of(node, parsed),
+                page.forms
+                    .iter()
+                    .position(|f| f.id() == Some(owner.as_str())),
+            ) {
+                self.add_control(&mut page.forms[i], &tag, node);
+            }
+        }
+        page
+    }
+
+    fn add_control(&self, form: &mut FormFacts, tag: &Tag, node: Node) {
+        let ty = tag
+            .get("type")
+            .map(|v| match v {
+                AttrValue::Templated(_) => "?".to_string(),
+                v => v.literal().unwrap_or("").trim().to_ascii_lowercase(),
+            })
+            .unwrap_or_default();
+        let disabled = tag.get("disabled").is_some() && !tag.templated;
+        let scripted = tag
+            .attrs
+            .iter()
+            .any(|a| has_prefix(&a.name, &self.tables.click_hook_attributes));
+        // A void `<input>` ends at its start tag; tree-sitter stretches the
+        // element over the whitespace after it.
+        let span = if tag.name == "input" {
+            tag.range.clone()
+        } else {
+            node.byte_range()
+        };
+        let control = |submits: bool| SubmitControl {
+            span: span.clone(),
+            disabled,
+            scripted: scripted && !submits,
+            submits,
+        };
+        match (tag.name.as_str(), ty.as_str()) {
+            ("button", "" | "submit" | "?") => form.controls.push(control(true)),
+            ("button", "button") => form.controls.push(control(false)),
+            ("button", _) => {}
+            ("input", "submit" | "image") => form.controls.push(control(true)),
+            ("input", "button") => form.controls.push(control(false)),
+            ("input", "reset") => {}
+            _ => {
+                let Some(AttrValue::Literal(name)) = tag.get("name") else {
+                    return;
+                };
+                if name.is_empty() {
+                    return;
+                }
+                let kind = if tag.name == "input" {
+                    format!("input:{}", if ty.is_empty() { "text" } else { &ty })
+                } else {
+                    tag.name.clone()
+                };
+                form.fields.push(Field {
+                    name: name.clone(),
+                    hidden: ty == "hidden",
+                    required: tag.get("required").is_some() && !tag.templated,
+                    kind,
+                    span: node.byte_range(),
+                });
+            }
+        }
+    }
+
+    /// Why the form is hidden, looking at the form and every element around
+    /// it; `None` if nothing hides it (or only template code might).
+    fn hidden_reason(&self, form: Node, parsed: &Parsed) -> Option<String> {
+        let mut node = Some(form);
+        while let Some(n) = node {
+            if let Some(tag) = tag_of(n, parsed) {
+                if !tag.templated {
+                    if let Some(reason) = self.hides(&tag) {
+                        let whose = if n.id() == form.id() {
+                            "the form has".to_string()
+                        } else {
+                            format!("its container `{}` has", tag.describe())
+                        };
+                        return Some(format!("{whose} {reason}"));
+                    }
+                }
+            }
+            node = n.parent();
+        }
+        None
+    }
+
+    fn hides(&self, tag: &Tag) -> Option<String> {
+        if tag.get("hidden").is_some_and(|v| {
+            v.literal()
+                .is_some_and(|v| !v.eq_ignore_ascii_case("until-found"))
+        }) {
+            return Some("the `hidden` attribute".into());
+        }
+        if let Some(style) = tag.literal("style") {
+            let norm: String = style
+                .to_ascii_lowercase()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            for decl in ["display:none", "visibility:hidden"] {
+                if norm
+                    .split(';')
+                    .any(|d| d.trim_end_matches("!important") == decl)
+                {
+                    return Some(format!("the inline style `{decl}`"));
+                }
+            }
+        }
+        if tag
+            .literal("aria-hidden")
+            .is_some_and(|v| v.trim() == "true")
+        {
+            return Some("`aria-hidden=\"true\"`".into());
+        }
+        if let Some(class) = tag.literal("class") {
+            let classes: Vec<&str> = class.split_whitespace().collect();
+            let reveals = classes.iter().any(|c| {
+                self.tables
+                    .reveal_class_prefixes
+                    .iter()
+                    .any(|p| c.starts_with(p.as_str()))
+            });
+            if !reveals {
+                if let Some(c) = classes
+                    .iter()
+                    .find(|c| self.tables.hidden_classes.iter().any(|h| h == *c))
+                {
+                    return Some(format!("the class `{c}`"));
+                }
+            }
+        }
+        None
+    }
+
+    fn submit_hook<'t>(&self, tag: &'t Tag) -> Option<&'t str> {
+        tag.attrs
+            .iter()
+            .find(|a| {
+                has_prefix(&a.name, &self.tables.submit_hook_attributes)
+                    && !(a.name == "onsubmit"
+                        && a.value.literal().is_some_and(|v| {
+                            let v = v.trim().trim_end_matches(';').trim();
+                            v == "return false" || v.is_empty()
+                        }))
+            })
+            .map(|a| a.name.as_str())
+    }
+}
+
+fn has_prefix(name: &str, prefixes: &[String]) -> bool {
+    prefixes.iter().any(|p| name.starts_with(p.as_str()))
+}
+
+fn body_template(form: Node, tag: &Tag, parsed: &Parsed) -> BTreeSet<String> {
+    let body = tag.range.end..form.end_byte();
+    parsed
+        .template_code_in(body)
+        .into_iter()
+        .map(|code| code.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// Whether text holds `<form` in any letter case: the byte-level
+/// pre-filter, and the test for commented-out forms.
+pub fn contains_form_tag(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr_iter(b'<', b).any(|i| {
+        b.get(i + 1..i + 5)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"form"))
+            && b.get(i + 5)
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'-')
+    })
+}
+
+// ------------------------------------------------------------- matching --
+
+/// How alike two forms are; 0 means no evidence they are the same form.
+fn similarity(a: &FormFacts, b: &FormFacts) -> i64 {
+    let mut score = 0;
+    match (a.id(), b.id()) {
+        (Some(x), Some(y)) if x == y => score += 100,
+        _ => {}
+    }
+    match (a.name(), b.name()) {
+        (Some(x), Some(y)) if x == y => score += 50,
+        _ => {}
+    }
+    if let (Some(x), Some(y)) = (a.action(), b.action()) {
+        if x.shown().trim() == y.shown().trim() && !x.shown().trim().is_empty() {
+            score += 40;
+        }
+    }
+    let (fa, fb) = (a.field_names(), b.field_names());
+    let union = fa.union(&fb).count();
+    if let Some(share) = (40 * fa.intersection(&fb).count()).checked_div(union) {
+        score += share as i64;
+    }
+    if a.ordinal == b.ordinal {
+        score += 5;
+    }
+    score
+}
+
+/// Pairs forms of two versions of a page: best evidence first, then what is
+/// left in order when both sides have as many left. Returns the pairs and
+/// the unmatched indices on each side.
+fn match_forms(
+    base: &[FormFacts],
+    head: &[FormFacts],
+) -> (Vec<(usize, usize)>, Vec<usize>, Vec<usize>) {
+    let mut scored = Vec::new();
+    for (i, a) in base.iter().enumerate() {
+        for (j, b) in head.iter().enumerate() {
+            let s = similarity(a, b);
+            if s > 5 {
+                scored.push((s, i, j));
+            }
+        }
+    }
+    scored.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    let mut used_b = vec![false; base.len()];
+    let mut used_h = vec![false; head.len()];
+    let mut pairs = Vec::new();
+    for (_, i, j) in scored {
+        if !used_b[i] && !used_h[j] {
+            used_b[i] = true;
+            used_h[j] = true;
+            pairs.push((i, j));
+        }
+    }
+    let left_b: Vec<usize> = (0..base.len()).filter(|&i| !used_b[i]).collect();
+    let left_h: Vec<usize> = (0..head.len()).filter(|&j| !used_h[j]).collect();
+    if left_b.len() == left_h.len() {
+        // Restyled beyond recognition but still there: pair in order, and
+        // let the comparison report what changed.
+        pairs.extend(left_b.iter().copied().zip(left_h.iter().copied()));
+        pairs.sort();
+        return (pairs, Vec::new(), Vec::new());
+    }
+    pairs.sort();
+    (pairs, left_b, left_h)
+}
+
+/// Strong evidence that a form left one page and arrived on another.
+fn same_form_elsewhere(a: &FormFacts, b: &FormFacts) -> bool {
+    if let (Some(x), Some(y)) = (a.id(), b.id()) {
+        return x == y;
+    }
+    let (fa, fb) = (a.field_names(), b.field_names());
+    let union = fa.union(&fb).count();
+    let fields_alike = union > 0 && fa.intersection(&fb).count() * 2 >= union;
+    let same_action = matches!((a.action(), b.action()), (Some(x), Some(y)) if x.shown().trim() == y.shown().trim());
+    (same_action && fields_alike) || (a.name().is_some() && a.name() == b.name())
+}
+
+// ----------------------------------------------------------- comparing --
+
+/// One page version with its forms, ready to compare.
+struct PageSide<'a> {
+    revision: Revision,
+    path: &'a str,
+    parsed: Option<Arc<Parsed>>,
+    forms: PageForms,
+}
+
+impl PageSide<'_> {
+    fn loc(&self, range: std::ops::Range<usize>) -> Location {
+        let text = self.parsed.as_ref().map_or("", |p| &p.text);
+        Location {
+            revision: self.revision,
+            path: self.path.to_string(),
+            span: Span::from_bytes(text, range.start, range.end),
+        }
+    }
+
+    fn form_loc(&self, form: &FormFacts) -> Location {
+        self.loc(form.tag.range.clone())
+    }
+
+    fn text(&self, range: std::ops::Range<usize>) -> &str {
+        self.parsed
+            .as_ref()
+            .and_then(|p| p.text.get(range))
+            .unwrap_or("")
+    }
+}
+
+impl Forms {
+    fn page_side<'a>(
+        &self,
+        cx: &Context,
+        file: &'a ChangedFile,
+        rev: Revision,
+    ) -> Option<PageSide<'a>> {
+        let (version, lang) = match rev {
+            Revision::Base => (file.base.as_ref()?, file.base_lang),
+            Revision::Head => (file.head.as_ref()?, file.head_lang),
+        };
+        let text = version.text()?;
+        let parsed = if self.reads(lang) && contains_form_tag(text) {
+            cx.parsed(version, lang)
+        } else {
+            None
+        };
+        let forms = parsed.as_deref().map(|p| self.facts(p)).unwrap_or_default();
+        Some(PageSide {
+            revision: rev,
+            path: &version.path,
+            parsed,
+            forms,
+        })
+    }
+}
+
+/// Where a relative action may be served from, as repository paths.
+fn handler_candidates(page: &str, action: &str, tables: &Tables) -> Vec<String> {
+    let action = action.trim();
+    let action = action.split(['?', '#']).next().unwrap_or("");
+    if action.is_empty()
+        || action.contains("://")
+        || action.starts_with("//")
+        || action.contains(':')
+        || action.contains(['{', '}', '<', '>', '$'])
+    {
+        return Vec::new();
+    }
+    let page_dir = page.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut bases: Vec<String> = Vec::new();
+    let rel = if let Some(rooted) = action.strip_prefix('/') {
+        bases.push(String::new());
+        let mut dir = String::new();
+        for part in page_dir.split('/').filter(|p| !p.is_empty()) {
+            dir.push_str(part);
+            dir.push('/');
+            bases.push(dir.clone());
+        }
+        for w in &tables.webroots {
+            bases.push(format!("{w}/"));
+        }
+        rooted
+    } else {
+        bases.push(if page_dir.is_empty() {
+            String::new()
+        } else {
+            format!("{page_dir}/")
+        });
+        action
+    };
+    let mut out = Vec::new();
+    for base in bases {
+        let Some(path) = normalize(&format!("{base}{rel}")) else {
+            continue;
+        };
+        if path.is_empty() || rel.ends_with('/') {
+            for index in &tables.index_files {
+                out.push(if path.is_empty() {
+                    index.clone()
+                } else {
+                    format!("{path}/{index}")
+                });
+            }
+        } else {
+            out.push(path);
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// Resolves `.` and `..`; `None` when the path climbs above the root.
+fn normalize(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+struct Compared<'a> {
+    base: &'a PageSide<'a>,
+    head: &'a PageSide<'a>,
+}
+
+impl Forms {
+    fn compare_pair(
+        &self,
+        cx: &Context,
+        pages: Compared,
+        b: &FormFacts,
+        h: &FormFacts,
+        out: &mut Vec<Finding>,
+    ) {
+        let (bp, hp) = (pages.base, pages.head);
+        let label = h.label();
+        let page = hp.path;
+        let subject = h.subject();
+        let hook = self.submit_hook(&h.tag);
+
+        // --- action and method
+        let base_action = b.action();
+        let head_action = h.action();
+        let base_usable = match base_action {
+            None => false,
+            Some(AttrValue::Templated(_)) => true,
+            Some(v) => !is_dead_action(v.literal().unwrap_or("")),
+        };
+        let mut action_broken = false;
+        if base_usable && hook.is_none() {
+            let old = base_action.map(AttrValue::shown).unwrap_or_default();
+            let problem = match head_action {
+                Some(AttrValue::Templated(_)) => None,
+                Some(v) => {
+                    let new = v.literal().unwrap_or("");
+                    is_dead_action(new).then(|| {
+                        let what = if new.trim().is_empty() {
+                            "empty".to_string()
+                        } else {
+                            format!("`{}`", new.trim())
+                        };
+                        format!(
+                            "The {label} on `{page}` no longer posts anywhere: its action changed from `{old}` to {what}. Every submission is now lost."
+                        )
+                    })
+                }
+                None if !h.tag.templated => Some(format!(
+                    "The {label} on `{page}` lost its `action` attribute (it posted to `{old}`): the browser now sends it to the page itself, which does not handle it."
+                )),
+                None => None,
+            };
+            if let Some(message) = problem {
+                action_broken = true;
+                let at = h
+                    .tag
+                    .attr("action")
+                    .map_or(h.tag.range.clone(), |a| a.span.clone());
+                out.push(
+                    Finding::new("forms/action-broken", hp.loc(at), subject.clone(), message)
+                        .related(bp.form_loc(b), format!("in base it posted to `{old}`"))
+                        .evidence("page", page)
+                        .evidence("form", label.clone())
+                        .evidence("old_action", old)
+                        .evidence(
+                            "new_action",
+                            head_action
+                                .map(AttrValue::shown)
+                                .unwrap_or_else(|| "(none)".into()),
+                        ),
+                );
+            }
+        }
+        if !action_broken
+            && b.method() == Method::Post
+            && h.method() == Method::Get
+            && hook.is_none()
+        {
+            let at = h
+                .tag
+                .attr("method")
+                .map_or(h.tag.range.clone(), |a| a.span.clone());
+            let target = head_action
+                .map(AttrValue::shown)
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "the page itself".into());
+            out.push(
+                Finding::new(
+                    "forms/action-broken",
+                    hp.loc(at),
+                    format!("{subject}/method"),
+                    format!(
+                        "The {label} on `{page}` now submits with GET instead of POST: a handler at `{target}` that reads POST data receives nothing, and the fields end up in URLs and server logs."
+                    ),
+                )
+                .severity(Severity::Medium)
+                .related(bp.form_loc(b), "in base it used method=\"post\"")
+                .evidence("page", page)
+                .evidence("form", label.clone())
+                .evidence("old_method", "POST")
+                .evidence("new_method", "GET"),
+            );
+        }
+
+        // --- submit controls
+        let base_can_submit = b.usable_controls().next().is_some();
+        let head_can_submit = h.usable_controls().next().is_some();
+        let new_template: Vec<&String> = h.body_template.difference(&b.body_template).collect();
+        if base_can_submit && !head_can_submit && new_template.is_empty() && hook.is_none() {
+            let (at, what) = if let Some(c) = h.controls.iter().find(|c| c.submits && c.disabled) {
+                (
+                    c.span.clone(),
+                    "its submit button is now `disabled`".to_string(),
+                )
+            } else if let Some(c) = h.controls.iter().find(|c| !c.submits) {
+                (
+                    c.span.clone(),
+                    "its submit button became `type=\"button\"` with no click handler wired"
+                        .to_string(),
+                )
+            } else {
+                (
+                    h.tag.range.clone(),
+                    "its submit button was removed".to_string(),
+                )
+            };
+            let old = b
+                .usable_controls()
+                .next()
+                .map(|c| bp.text(c.span.clone()).trim().to_string())
+                .unwrap_or_default();
+            let old_loc = b
+                .usable_controls()
+                .next()
+                .map_or_else(|| bp.form_loc(b), |c| bp.loc(c.span.clone()));
+            out.push(
+                Finding::new(
+                    "forms/submit-disabled",
+                    hp.loc(at),
+                    subject.clone(),
+                    format!("The {label} on `{page}` can no longer be submitted: {what}."),
+                )
+                .related(old_loc, format!("in base: {}", one_line(&old, 80)))
+                .evidence("page", page)
+                .evidence("form", label.clone()),
+            );
+        }
+
+        // --- hidden
+        if let (None, Some(reason)) = (&b.hidden, &h.hidden) {
+            out.push(
+                Finding::new(
+                    "forms/hidden",
+                    hp.form_loc(h),
+                    subject.clone(),
+                    format!("The {label} on `{page}` is now hidden: {reason}. Visitors no longer see it."),
+                )
+                .related(bp.form_loc(b), "visible in base")
+                .evidence("page", page)
+                .evidence("form", label.clone())
+                .evidence("hidden_by", reason.clone()),
+            );
+        }
+
+        // --- fields
+        if new_template.is_empty() {
+            self.compare_fields(pages, b, h, out);
+        }
+
+        // --- handler
+        self.check_handler(cx, hp, h, Some((bp, b)), out);
+    }
+
+    fn compare_fields(
+        &self,
+        pages: Compared,
+        b: &FormFacts,
+        h: &FormFacts,
+        out: &mut Vec<Finding>,
+    ) {
+        let (bp, hp) = (pages.base, pages.head);
+        let head_names = h.field_names();
+        let base_names = b.field_names();
+        let label = h.label();
+        let gone: Vec<&Field> = b
+            .fields
+            .iter()
+            .filter(|f| !f.hidden && !head_names.contains(f.name.as_str()))
+            .collect();
+        let mut added: Vec<&Field> = h
+            .fields
+            .iter()
+            .filter(|f| !f.hidden && !base_names.contains(f.name.as_str()))
+            .collect();
+        let mut reported = BTreeSet::new();
+        for field in gone {
+            if !reported.insert(field.name.as_str()) {
+                continue;
+            }
+            // A rename: the same kind of control took its place.
+            let renamed_to = added.iter().position(|a| a.kind == field.kind);
+            let renamed = renamed_to.map(|i| added.remove(i));
+            let (severity, message, at) = match (field.required, renamed) {
+                (true, Some(new)) => (
+                    Severity::Medium,
+                    format!(
+                        "The required field `{}` of the {label} on `{}` was renamed to `{}`: a handler that still reads `{}` gets nothing and may reject every submission.",
+                        field.name, hp.path, new.name, field.name
+                    ),
+                    hp.loc(new.span.clone()),
+                ),
+                (true, None) => (
+                    Severity::Medium,
+                    format!("The required field `{}` of the {label} on `{}` is gone: a handler that expects it may reject every submission.", field.name, hp.path),
+                    hp.form_loc(h),
+                ),
+                (false, Some(new)) => (
+                    Severity::Low,
+                    format!(
+                        "The field `{}` of the {label} on `{}` was renamed to `{}`: a handler that still reads `{}` gets nothing.",
+                        field.name, hp.path, new.name, field.name
+                    ),
+                    hp.loc(new.span.clone()),
+                ),
+                (false, None) => continue,
+            };
+            out.push(
+                Finding::new(
+                    "forms/field-removed",
+                    at,
+                    format!("{}/field:{}", h.subject(), field.name),
+                    message,
+                )
+                .severity(severity)
+                .related(
+                    bp.loc(field.span.clone()),
+                    format!("`{}` in base", field.name),
+                )
+                .evidence("page", hp.path)
+                .evidence("form", label.clone())
+                .evidence("field", field.name.clone()),
+            );
+        }
+    }
+
+    /// `forms/handler-missing` for one head form: its relative action
+    /// resolved to a file in base (the matched base form's, or its own) and
+    /// resolves to nothing in head.
+    fn check_handler(
+        &self,
+        cx: &Context,
+        hp: &PageSide,
+        h: &FormFacts,
+        base: Option<(&PageSide, &FormFacts)>,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(AttrValue::Literal(action)) = h.action() else {
+            return;
+        };
+        if is_dead_action(action) {
+            return;
+        }
+        let head_candidates = handler_candidates(hp.path, action, &self.tables);
+        if head_candidates.is_empty()
+            || head_candidates.iter().any(|c| cx.exists(Revision::Head, c))
+        {
+            return;
+        }
+        let mut base_candidates = head_candidates.clone();
+        if let Some((bp, b)) = base {
+            if let Some(AttrValue::Literal(old)) = b.action() {
+                base_candidates.extend(handler_candidates(bp.path, old, &self.tables));
+            }
+        }
+        let Some(was) = base_candidates
+            .iter()
+            .find(|c| cx.exists(Revision::Base, c))
+        else {
+            return;
+        };
+        let label = h.label();
+        let renamed_to = cx
+            .files
+            .iter()
+            .find(|f| f.change.base.as_ref().is_some_and(|b| &b.path == was))
+            .map(|f| f.change.head.as_ref().map(|h| h.path.clone()));
+        let why = if cx.exists(Revision::Head, was) {
+            // The handler is still there; the page moved or the action
+            // changed, and the action no longer reaches it.
+            format!(
+                "which now resolves to `{}`, where nothing exists (in base it reached `{was}`)",
+                head_candidates[0]
+            )
+        } else {
+            match renamed_to {
+                Some(Some(moved)) if &moved != was => {
+                    format!("but `{was}` was renamed to `{moved}` in this change")
+                }
+                Some(_) => format!("but `{was}` was deleted in this change"),
+                None => format!("but `{was}` no longer exists"),
+            }
+        };
+        let mut f = Finding::new(
+            "forms/handler-missing",
+            hp.loc(
+                h.tag
+                    .attr("action")
+                    .map_or(h.tag.range.clone(), |a| a.span.clone()),
+            ),
+            h.subject(),
+            format!(
+                "The {label} on `{}` posts to `{}`, {why}: every submission now ends in a 404.",
+                hp.path,
+                action.trim()
+            ),
+        )
+        .evidence("page", hp.path)
+        .evidence("form", label)
+        .evidence("action", action.trim())
+        .evidence("handler", was.clone());
+        if let Some(v) = cx
+            .files
+            .iter()
+            .find(|f| f.change.base.as_ref().is_some_and(|b| &b.path == was))
+            .and_then(|f| f.base.as_ref())
+        {
+            if let Some(text) = v.text() {
+                f = f.related(
+                    Location {
+                        revision: Revision::Base,
+                        path: was.clone(),
+                        span: Span::line_of(text, 1),
+                    },
+                    "the handler as it stood in base",
+                );
+            }
+        }
+        out.push(f);
+    }
+
+    fn removed(
+        &self,
+        bp: &PageSide,
+        b: &FormFacts,
+        head: Option<&PageSide>,
+        out: &mut Vec<Finding>,
+    ) {
+        let label = b.label();
+        let action = b
+            .action()
+            .map(AttrValue::shown)
+            .filter(|a| !a.trim().is_empty());
+        let posted = match &action {
+            Some(a) => format!("it posted to `{}`", a.trim()),
+            None => "it posted to the page itself".to_string(),
+        };
+        let why = match head {
+            None => format!("the page `{}` was deleted", bp.path),
+            Some(hp) if hp.forms.commented.iter().any(|c| commented_copy_of(c, b)) => {
+                "it was commented out".to_string()
+            }
+            Some(hp) if hp.path != bp.path => {
+                format!("the page was moved to `{}` without it", hp.path)
+            }
+            Some(_) => "the form element was removed".to_string(),
+        };
+        let mut fields: Vec<&str> = b
+            .fields
+            .iter()
+            .filter(|f| !f.hidden)
+            .map(|f| f.name.as_str())
+            .collect();
+        fields.dedup();
+        let field_list = if fields.is_empty() {
+            String::new()
+        } else {
+            format!(" (fields: {})", one_line(&fields.join(", "), 80))
+        };
+        let (message, finding_severity) = if b.submits_data() {
+            (
+                format!("The {label} on `{}` is gone: {why}. In base {posted}{field_list}; visitors can no longer send it.", bp.path),
+                None,
+            )
+        } else {
+            (
+                format!(
+                    "The {label} on `{}` is gone: {why}. It was a GET form without message or contact fields (search or navigation){field_list}: no enquiries are lost, but visitors lose what it did.",
+                    bp.path
+                ),
+                Some(Severity::Low),
+            )
+        };
+        let mut f = Finding::new("forms/removed", bp.form_loc(b), b.subject(), message)
+            .evidence("page", bp.path)
+            .evidence("form", label)
+            .evidence(
+                "old_action",
+                action
+                    .map(|a| a.trim().to_string())
+                    .unwrap_or_else(|| "(none)".into()),
+            );
+        if let Some(s) = finding_severity {
+            f = f.severity(s);
+        }
+        out.push(f);
+    }
+}
+
+fn commented_copy_of(comment: &str, form: &FormFacts) -> bool {
+    let needle = |attr: &str, v: &str| {
+        comment.contains(&format!("{attr}=\"{v}\""))
+            || comment.contains(&format!("{attr}='{v}'"))
+            || comment.contains(&format!("{attr}={v}"))
+    };
+    if let Some(id) = form.id() {
+        return needle("id", id);
+    }
+    if let Some(AttrValue::Literal(a)) = form.action() {
+        return needle("action", a);
+    }
+    form.fields
+        .iter()
+        .filter(|f| !f.hidden)
+        .all(|f| needle("name", &f.name))
+}
+
+fn is_dead_action(action: &str) -> bool {
+    let a = action.trim().to_ascii_lowercase();
+    a.is_empty() || a == "#" || a.starts_with("javascript:") || a == "about:blank"
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max {
+        format!("{}…", flat.chars().take(max).collect::<String>())
+    } else {
+        flat
+    }
+}
+
+impl Analyzer for Forms {
+    fn reads(&self, lang: Lang) -> bool {
+        lang.is_markup()
+    }
+
+    fn wants(&self, lang: Lang, text: &str) -> bool {
+        self.reads(lang) && contains_form_tag(text)
+    }
+
+    fn check(&self, cx: &Context) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let files: Vec<&ChangedFile> = cx
+            .files
+            .iter()
+            .filter(|f| self.reads(f.base_lang) || self.reads(f.head_lang))
+            .collect();
+        let pages: Vec<(Option<PageSide>, Option<PageSide>)> = files
+            .iter()
+            .map(|f| {
+                (
+                    self.page_side(cx, f, Revision::Base),
+                    self.page_side(cx, f, Revision::Head),
+                )
+            })
+            .collect();
+
+        // Within each page: pairs compared, leftovers kept for a second
+        // round across pages (a form moved into a partial).
+        let mut lost: Vec<(usize, usize)> = Vec::new(); // (page, base form)
+        let mut arrived: Vec<(usize, usize)> = Vec::new(); // (page, head form)
+        for (p, (base, head)) in pages.iter().enumerate() {
+            let base_forms = base.as_ref().map_or(&[][..], |b| &b.forms.forms[..]);
+            let head_forms = head.as_ref().map_or(&[][..], |h| &h.forms.forms[..]);
+            let (pairs, left_b, left_h) = match_forms(base_forms, head_forms);
+            if let (Some(bp), Some(hp)) = (base, head) {
+                for (i, j) in pairs {
+                    self.compare_pair(
+                        cx,
+                        Compared { base: bp, head: hp },
+                        &bp.forms.forms[i],
+                        &hp.forms.forms[j],
+                        &mut out,
+                    );
+                }
+            }
+            lost.extend(left_b.into_iter().map(|i| (p, i)));
+            arrived.extend(left_h.into_iter().map(|j| (p, j)));
+        }
+        let mut taken = vec![false; arrived.len()];
+        for (p, i) in lost {
+            let (Some(bp), head) = (&pages[p].0, &pages[p].1) else {
+                continue;
+            };
+            let b = &bp.forms.forms[i];
+            let moved = arrived.iter().enumerate().find(|(k, (q, j))| {
+                !taken[*k]
+                    && pages[*q]
+                        .1
+                        .as_ref()
+                        .is_some_and(|hp| same_form_elsewhere(b, &hp.forms.forms[*j]))
+            });
+            match moved {
+                Some((k, &(q, j))) => {
+                    taken[k] = true;
+                    if let Some(hp) = &pages[q].1 {
+                        self.compare_pair(
+                            cx,
+                            Compared { base: bp, head: hp },
+                            b,
+                            &hp.forms.forms[j],
+                            &mut out,
+                        );
+                    }
+                }
+                None => self.removed(bp, b, head.as_ref(), &mut out),
+            }
+        }
+        // New forms (no base form) can still post to a handler this change
+        // deletes.
+        for (k, &(q, j)) in arrived.iter().enumerate() {
+            if !taken[k] {
+                if let Some(hp) = &pages[q].1 {
+                    self.check_handler(cx, hp, &hp.forms.forms[j], None, &mut out);
+                }
+            }
+        }
+        self.unchanged_pages_losing_handlers(cx, &mut out);
+        out
+    }
+}
+
+impl Forms {
+    /// Pages the change does not touch can still lose the handler they post
+    /// to. Only when the change deletes or renames files, the head pages
+    /// that mention one of those file names are read and checked.
+    fn unchanged_pages_losing_handlers(&self, cx: &Context, out: &mut Vec<Finding>) {
+        let gone: Vec<&str> = cx
+            .files
+            .iter()
+            .filter_map(|f| match (&f.change.base, &f.change.head) {
+                (Some(b), None) => Some(b.path.as_str()),
+                (Some(b), Some(h)) if b.path != h.path => Some(b.path.as_str()),
+                _ => None,
+            })
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        let names: BTreeSet<&str> = gone
+            .iter()
+            .map(|p| p.rsplit('/').next().unwrap_or(p))
+            .filter(|n| !n.is_empty())
+            .collect();
+        let in_change: BTreeSet<&str> = cx.files.iter().map(|f| f.path()).collect();
+        let listing = cx.all_files(Revision::Head);
+        let candidates: Vec<(String, git2::Oid)> = listing
+            .iter()
+            .filter(|(path, _)| {
+                !in_change.contains(path.as_str())
+                    && self.reads(crate::lang::detect(path))
+                    && !cx.is_excluded(path)
+            })
+            .cloned()
+            .collect();
+        let versions = cx.read_listed(Revision::Head, &candidates);
+        let mut seen: HashMap<String, ()> = HashMap::new();
+        for version in versions {
+            let Some(text) = version.text() else { continue };
+            if !contains_form_tag(text) || !names.iter().any(|n| text.contains(n)) {
+                continue;
+            }
+            let lang = crate::lang::detect(&version.path);
+            let Some(parsed) = cx.parsed(&version, lang) else {
+                continue;
+            };
+            let page = PageSide {
+                revision: Revision::Head,
+                path: &version.path,
+                forms: self.facts(&parsed),
+                parsed: Some(parsed.clone()),
+            };
+            for form in &page.forms.forms {
+                self.check_handler(cx, &page, form, None, out);
+            }
+            seen.insert(version.path.clone(), ());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forms() -> Forms {
+        let tables = crate::rules::parse_family(FAMILY.rules).unwrap().tables;
+        Forms {
+            tables: toml::Value::Table(tables).try_into().unwrap(),
+        }
+    }
+
+    fn facts(text: &str, lang: Lang) -> PageForms {
+        let parsed = crate::parse::parse(Arc::from(text), lang).unwrap();
+        forms().facts(&parsed)
+    }
+
+    #[test]
+    fn reads_forms_fields_and_controls() {
+        let page = facts(
+            r#"<html><body>
+            <form id="anfrage" action="anfrage.php" method="POST">
+              <input name="email" type="email" required>
+              <textarea name="nachricht"></textarea>
+              <input type="hidden" name="_token" value="x">
+              <button>Senden</button>
+            </form>
+            <form role="search" action="/suche"><input name="q"></form>
+            </body></html>"#,
+            Lang::Html,
+        );
+        assert_eq!(page.forms.len(), 2);
+        let f = &page.forms[0];
+        assert_eq!(f.label(), "form `#anfrage`");
+        assert_eq!(f.method(), Method::Post);
+        assert_eq!(f.fields.len(), 3);
+        assert!(f.fields[0].required && f.fields[2].hidden);
+        assert_eq!(f.usable_controls().count(), 1);
+        assert!(f.submits_data());
+        assert_eq!(page.forms[1].label(), "form posting to `/suche`");
+        assert!(!page.forms[1].submits_data());
+    }
+
+    #[test]
+    fn templated_action_is_not_literal() {
+        let page = facts(
+            "{% block body %}<form action=\"{{ url_for('contact') }}\" method=\"post\">{% csrf_token %}<button type=\"submit\">Go</button></form>{% endblock %}",
+            Lang::Template,
+        );
+        assert!(
+            matches!(page.forms[0].action(), Some(AttrValue::Templated(t)) if t.contains("url_for"))
+        );
+        assert!(!page.forms[0].tag.templated);
+    }
+
+    #[test]
+    fn hidden_by_container_class_or_style_but_not_responsive() {
+        let page = facts(
+            r#"<div class="box d-none"><form id="a"></form></div>
+               <div class="d-none d-md-block"><form id="b"></form></div>
+               <section style="display: none"><form id="c"></form></section>
+               <form id="d" hidden></form>"#,
+            Lang::Html,
+        );
+        let hidden: Vec<Option<&String>> = page.forms.iter().map(|f| f.hidden.as_ref()).collect();
+        assert!(hidden[0].unwrap().contains("`div.box.d-none`"));
+        assert!(hidden[1].is_none());
+        assert!(hidden[2].unwrap().contains("display:none"));
+        assert!(hidden[3].unwrap().contains("`hidden` attribute"));
+    }
+
+    #[test]
+    fn controls_linked_by_form_attribute_count() {
+        let page = facts(
+            r#"<form id="f" action="x.php"></form><button form="f" type="submit">Send</button>"#,
+            Lang::Html,
+        );
+        assert_eq!(page.forms[0].usable_controls().count(), 1);
+    }
+
+    #[test]
+    fn commented_out_forms_are_remembered() {
+        let page = facts(
+            "<!-- <form id=\"old\" action=\"a.php\"></form> -->",
+            Lang::Html,
+        );
+        assert!(page.forms.is_empty());
+        assert_eq!(page.commented.len(), 1);
+    }
+
+    #[test]
+    fn php_pages_keep_their_html_forms() {
+        let page = facts(
+            "<?php require 'head.php'; ?>\n<form action=\"<?php echo $self; ?>\" method=\"post\"><?php if ($x) { ?><input name=\"a\" required><?php } ?><input type=\"submit\"></form>",
+            Lang::Php,
+        );
+        assert_eq!(page.forms.len(), 1);
+        assert!(matches!(
+            page.forms[0].action(),
+            Some(AttrValue::Templated(_))
+        ));
+        assert_eq!(page.forms[0].fields.len(), 1);
+    }
+
+    #[test]
+    fn pre_filter_finds_form_tags_in_any_case_only() {
+        assert!(contains_form_tag("<FORM action=x>"));
+        assert!(contains_form_tag("<form>"));
+        assert!(!contains_form_tag("<formatted-text>"));
+        assert!(!contains_form_tag("platform form"));
+    }
+
+    #[test]
+    fn handler_candidates_cover_relative_rooted_and_directory_actions() {
+        let t = forms().tables;
+        assert_eq!(
+            handler_candidates("site/kontakt.html", "anfrage.php?x=1", &t),
+            vec!["site/anfrage.php"]
+        );
+        assert_eq!(
+            handler_candidates("site/de/kontakt.html", "../anfrage.php", &t),
+            vec!["site/anfrage.php"]
+        );
+        let rooted = handler_candidates("site/kontakt.html", "/cgi-bin/mail.pl", &t);
+        assert!(
+            rooted.contains(&"cgi-bin/mail.pl".to_string())
+                && rooted.contains(&"site/cgi-bin/mail.pl".to_string())
+                && rooted.contains(&"public/cgi-bin/mail.pl".to_string())
+        );
+        assert!(
+            handler_candidates("a.html", "kontakt/", &t).contains(&"kontakt/index.php".to_string())
+        );
+        assert!(handler_candidates("a.html", "https://formspree.io/f/x", &t).is_empty());
+        assert!(handler_candidates("a.html", "mailto:a@b.de", &t).is_empty());
+        assert!(handler_candidates("a.html", "../../x.php", &t).is_empty());
+    }
+
+    #[test]
+    fn matching_survives_restyling_and_reordering() {
+        let base = facts(
+            r#"<form id="a" action="a.php"><input name="x"></form><form action="/search"><input name="q"></form>"#,
+            Lang::Html,
+        );
+        let head = facts(
+            r#"<form action="/search" class="new"><input name="q"></form><form class="fancy" action="a.php" id="a"><input name="x"><input name="y"></form>"#,
+            Lang::Html,
+        );
+        let (pairs, lb, lh) = match_forms(&base.forms, &head.forms);
+        assert_eq!(pairs, vec![(0, 1), (1, 0)]);
+        assert!(lb.is_empty() && lh.is_empty());
+    }
+}

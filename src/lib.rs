@@ -1,0 +1,27 @@
+//! riskdiff: compares two git revisions and reports the changes that are
+//! likely to break something silently once shipped.
+//!
+//! The pipeline runs in one direction, one module per stage:
+//! [`revisions`] → [`changes`] → [`parse`] → facts (one module per rule
+//! family, e.g. [`forms`]) → compare → [`filter`] → [`report`].
+
+pub mod changes;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod family;
+pub mod finding;
+pub mod forms;
+pub mod lang;
+pub mod parse;
+pub mod redact;
+pub mod report;
+pub mod revisions;
+pub mod rules;
+pub mod source;
+pub mod template;
+
+pub use check::{run_check, CheckOptions, Report};
+pub use error::Error;
+pub use finding::{Finding, Severity};

@@ -1,0 +1,211 @@
+//! Masks values that look like secrets in everything riskdiff prints:
+//! reports end up in PR comments and CI logs. Masking keeps byte lengths,
+//! so spans into the masked text stay exact.
+
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "api-key",
+    "access_key",
+    "accesskey",
+    "private_key",
+    "privatekey",
+    "credentials",
+    "client_secret",
+    "auth_key",
+    "signing_key",
+    "encryption_key",
+    "dsn_password",
+];
+
+/// What may follow a secret word at the end of a key that still holds the
+/// secret (`password_hash`, `tokens`); `reset_password_url` holds a URL.
+const SECRET_TAILS: &[&str] = &[
+    "", "s", "_hash", "_value", "_digest", "_plain", "_b64", "_base64", "_enc",
+];
+
+/// Whether a key name looks like it holds a secret: a secret word at the
+/// end of its last segment.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    let last = k.rsplit(['.', '/', ':']).next().unwrap_or(&k);
+    SECRET_WORDS.iter().any(|w| {
+        last.rfind(w)
+            .is_some_and(|i| SECRET_TAILS.contains(&&last[i + w.len()..]))
+    })
+}
+
+/// A value as it may be shown: masked when its key looks secret.
+pub fn value_for(key: &str, value: &str) -> String {
+    if is_secret_key(key) && !value.is_empty() && !is_reference(value) {
+        "****".to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+/// References to a secret kept elsewhere are safe to show.
+fn is_reference(value: &str) -> bool {
+    let v = value.trim().trim_matches(['"', '\'']);
+    v.is_empty()
+        || v.starts_with('$')
+        || v.starts_with("{{")
+        || v.starts_with("%(")
+        || v.starts_with("env(")
+        || v.starts_with("ENV[")
+        || v.starts_with("getenv")
+        || v.starts_with("os.environ")
+        || v.starts_with("process.env")
+        || v.starts_with("!vault")
+        || v.starts_with("<%")
+}
+
+/// Masks secret values in a whole file: `key = value`, `key: value`,
+/// `"key": "value"`, `key => value` where the key looks secret, and the body
+/// of private-key blocks. Every masked character becomes as many `*` as it
+/// has bytes.
+pub fn mask_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_key_block = false;
+    for line in text.split_inclusive('\n') {
+        if line.contains("-----BEGIN") && line.contains("PRIVATE KEY") {
+            in_key_block = true;
+            out.push_str(line);
+            continue;
+        }
+        if in_key_block {
+            if line.contains("-----END") {
+                in_key_block = false;
+                out.push_str(line);
+            } else {
+                out.push_str(&stars_keep_newline(line));
+            }
+            continue;
+        }
+        out.push_str(&mask_line(line));
+    }
+    out
+}
+
+fn stars(s: &str) -> String {
+    "*".repeat(s.len())
+}
+
+fn stars_keep_newline(line: &str) -> String {
+    let body = line.trim_end_matches(['\n', '\r']);
+    format!("{}{}", stars(body), &line[body.len()..])
+}
+
+fn mask_line(line: &str) -> String {
+    let lower = line.to_ascii_lowercase();
+    for word in SECRET_WORDS {
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(word) {
+            let key_end = from + pos + word.len();
+            // The rest of the key name (`_hash`, `"`), then the separator.
+            let rest = &line[key_end..];
+            let key_tail = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+                .unwrap_or(rest.len());
+            if !SECRET_TAILS.contains(&rest[..key_tail].to_ascii_lowercase().as_str()) {
+                from = key_end;
+                continue;
+            }
+            let after_key = &rest[key_tail..];
+            let trimmed = after_key.trim_start_matches(['"', '\'', ' ', '\t', ']']);
+            let sep_len = if trimmed.starts_with("=>") {
+                2
+            } else if trimmed.starts_with(['=', ':']) {
+                1
+            } else {
+                from = key_end;
+                continue;
+            };
+            let value_start_rel = after_key.len() - trimmed.len() + sep_len;
+            let value_region = &after_key[value_start_rel..];
+            let value_trimmed = value_region.trim_start();
+            let lead = value_region.len() - value_trimmed.len();
+            let value_body = value_trimmed.trim_end_matches(['\n', '\r', ' ', '\t', ',', ';']);
+            let inner = value_body.trim_matches(['"', '\'']);
+            if inner.is_empty()
+                || is_reference(inner)
+                || inner.starts_with('[')
+                || inner.starts_with('{')
+            {
+                from = key_end;
+                continue;
+            }
+            let quote_len =
+                (value_body.len() - value_body.trim_start_matches(['"', '\'']).len()).min(1);
+            let abs_start = key_end + key_tail + value_start_rel + lead + quote_len;
+            let abs_end = abs_start + inner.len();
+            return format!(
+                "{}{}{}",
+                &line[..abs_start],
+                stars(&line[abs_start..abs_end]),
+                &line[abs_end..]
+            );
+        }
+    }
+    line.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_common_secret_shapes_and_keeps_length() {
+        for (src, hidden) in [
+            ("DB_PASSWORD=hunter2\n", "hunter2"),
+            ("  api_key: \"sk_live_123\"\n", "sk_live_123"),
+            ("\"client_secret\": \"abc\",\n", "abc"),
+            ("'password' => 'geheim',\n", "geheim"),
+            ("smtp_password = \"pässwort\"\n", "pässwort"),
+        ] {
+            let out = mask_secrets(src);
+            assert_eq!(out.len(), src.len(), "{src}");
+            assert!(!out.contains(hidden), "{src} -> {out}");
+            assert!(out.contains('*'));
+        }
+    }
+
+    #[test]
+    fn leaves_references_and_ordinary_lines_alone() {
+        for src in [
+            "DB_PASSWORD=${DB_PASSWORD}\n",
+            "password: \"{{ vault_password }}\"\n",
+            "<input name=\"password\" type=\"password\">\n",
+            "MAIL_HOST=smtp.example.com\n",
+            "reset_password_url: /reset\n",
+        ] {
+            assert_eq!(mask_secrets(src), src);
+        }
+        assert!(!is_secret_key("reset_password_url"));
+        assert!(is_secret_key("mail.smtp_password"));
+    }
+
+    #[test]
+    fn masks_private_key_blocks() {
+        let src =
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n";
+        let out = mask_secrets(src);
+        assert!(!out.contains("MIIEow"));
+        assert_eq!(out.len(), src.len());
+    }
+
+    #[test]
+    fn values_are_masked_by_key() {
+        assert_eq!(value_for("smtp.password", "x"), "****");
+        assert_eq!(
+            value_for("smtp.host", "mail.example.com"),
+            "mail.example.com"
+        );
+        assert_eq!(value_for("token", "$TOKEN"), "$TOKEN");
+    }
+}
