@@ -2,7 +2,6 @@
 //! and compare (the families) → filter → a [`Report`] for the renderers.
 
 use crate::changes::{self, FileVersion, SideReader};
-use crate::config::{Config, FailOn, RuleSetting};
 use crate::error::{Error, Result};
 use crate::family::{Analyzer, ChangedFile, Context, FAMILIES};
 use crate::finding::{fingerprint, Finding, Note, Revision, Severity};
@@ -10,6 +9,7 @@ use crate::lang::{self, Lang};
 use crate::parse::ParseCache;
 use crate::revisions::{self, RangeSpec, RevInfo};
 use crate::rules::{Registry, RuleMeta};
+use crate::settings::{Config, FailOn, RuleSetting};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -156,7 +156,7 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
     // Read only what some family could care about: by language, or files
     // with no telling name that a sniff may place.
     let interesting = |lang: Lang, path: &str| {
-        analyzers.iter().any(|a| a.analyzer.reads(lang))
+        analyzers.iter().any(|a| a.analyzer.reads(path, lang))
             || (lang == Lang::Unknown && !path.rsplit('/').next().unwrap_or(path).contains('.'))
     };
     let read_side = |reader: &Option<SideReader>,
@@ -242,7 +242,10 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
                             message: note.clone(),
                         });
                     }
-                    if analyzers.iter().any(|a| a.analyzer.wants(lang, text)) {
+                    if analyzers
+                        .iter()
+                        .any(|a| a.analyzer.wants(&version.path, lang, text))
+                    {
                         wanted.push((version, lang));
                     }
                 }

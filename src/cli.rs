@@ -3,11 +3,11 @@
 //! 2 usage or runtime error.
 
 use crate::check::{run_check, CheckOptions};
-use crate::config::FailOn;
 use crate::error::Error;
 use crate::report::{self, Format};
 use crate::revisions::{HeadSpec, RangeSpec};
 use crate::rules::Registry;
+use crate::settings::FailOn;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

@@ -3,11 +3,11 @@
 //! repository) and what it must answer.
 
 use crate::changes::{Change, FileVersion, LineChanges, SideReader};
-use crate::config::Config;
 use crate::finding::{Finding, Revision};
 use crate::lang::Lang;
 use crate::parse::{ParseCache, Parsed};
 use crate::revisions::Side;
+use crate::settings::Config;
 use git2::Oid;
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -16,13 +16,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// A rule family's analyzer. It extracts facts from both sides of the
 /// changed files and compares them; it knows nothing of output formats.
 pub trait Analyzer: Send + Sync {
-    /// Whether files of this language can matter at all. Files no family
-    /// reads are never read from the repository.
-    fn reads(&self, lang: Lang) -> bool;
+    /// Whether a file can matter at all, by its path and the language its
+    /// name implies (`Unknown` for names such as `main.cf` or `aliases`,
+    /// which a family may still claim by path). Files no family reads are
+    /// never read from the repository.
+    fn reads(&self, path: &str, lang: Lang) -> bool;
 
     /// A cheap byte-level pre-filter on one file version: could it matter?
     /// Only files some family wants are parsed.
-    fn wants(&self, lang: Lang, text: &str) -> bool;
+    fn wants(&self, path: &str, lang: Lang, text: &str) -> bool;
 
     fn check(&self, cx: &Context) -> Vec<Finding>;
 }

@@ -708,7 +708,7 @@ impl Forms {
             Revision::Head => (file.head.as_ref()?, file.head_lang),
         };
         let text = version.text()?;
-        let parsed = if self.reads(lang) && contains_form_tag(text) {
+        let parsed = if lang.is_markup() && contains_form_tag(text) {
             cx.parsed(version, lang)
         } else {
             None
@@ -1233,12 +1233,12 @@ fn one_line(s: &str, max: usize) -> String {
 }
 
 impl Analyzer for Forms {
-    fn reads(&self, lang: Lang) -> bool {
+    fn reads(&self, _path: &str, lang: Lang) -> bool {
         lang.is_markup()
     }
 
-    fn wants(&self, lang: Lang, text: &str) -> bool {
-        self.reads(lang) && contains_form_tag(text)
+    fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
+        self.reads(path, lang) && contains_form_tag(text)
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
@@ -1246,7 +1246,7 @@ impl Analyzer for Forms {
         let files: Vec<&ChangedFile> = cx
             .files
             .iter()
-            .filter(|f| self.reads(f.base_lang) || self.reads(f.head_lang))
+            .filter(|f| f.base_lang.is_markup() || f.head_lang.is_markup())
             .collect();
         let pages: Vec<(Option<PageSide>, Option<PageSide>)> = files
             .iter()
@@ -1351,7 +1351,7 @@ impl Forms {
             .iter()
             .filter(|(path, _)| {
                 !in_change.contains(path.as_str())
-                    && self.reads(crate::lang::detect(path))
+                    && crate::lang::detect(path).is_markup()
                     && !cx.is_excluded(path)
             })
             .cloned()

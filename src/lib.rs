@@ -3,12 +3,11 @@
 //!
 //! The pipeline runs in one direction, one module per stage:
 //! [`revisions`] → [`changes`] → [`parse`] → facts (one module per rule
-//! family, e.g. [`forms`]) → compare → [`filter`] → [`report`].
+//! family, e.g. [`forms`]) → compare → filter (in [`check`]) → [`report`].
 
 pub mod changes;
 pub mod check;
 pub mod cli;
-pub mod config;
 pub mod error;
 pub mod family;
 pub mod finding;
@@ -19,6 +18,7 @@ pub mod redact;
 pub mod report;
 pub mod revisions;
 pub mod rules;
+pub mod settings;
 pub mod source;
 pub mod template;
 

@@ -2,8 +2,8 @@
 //! Field names never change within a schema version.
 
 use crate::check::Report;
-use crate::config::FailOn;
 use crate::finding::{Finding, Location, Severity};
+use crate::settings::FailOn;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;

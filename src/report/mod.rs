@@ -30,8 +30,8 @@ pub fn render(
 
 /// The one-line summary every human-facing format ends with.
 pub fn summary_line(report: &Report) -> String {
-    use crate::config::FailOn;
     use crate::finding::Severity;
+    use crate::settings::FailOn;
     let n = report.findings.iter().filter(|f| !f.acknowledged).count();
     let acked = report.findings.len() - n;
     let files = format!(
