@@ -183,14 +183,14 @@ fn a_deleted_page_is_shown_where_it_stood_in_base() {
 fn binary_huge_and_non_utf8_files_never_crash_and_are_noted() {
     let mut repo = TestRepo::new();
     repo.write("kontakt.html", PAGE);
-    repo.write("latin1.html", b"<p>Gr\xfc\xdfe</p><form id=\"k\" action=\"k.php\" method=\"post\"><textarea name=\"n\"></textarea><button>Los</button></form>\n".to_vec());
+    repo.write("latin1.html", b"<p>Gr\xfc\xdfe</p><form id=\"k\" action=\"k.php\" method=\"post\"><textarea name=\"n\"></textarea><button>Los</button></form>\n");
     repo.commit("site");
-    repo.write("logo.html", b"\x00\x01\x02<form>".to_vec());
+    repo.write("logo.html", b"\x00\x01\x02<form>");
     repo.write(
         "big.html",
         format!("<form id=\"x\"></form>{}", "<p>x</p>".repeat(300_000)),
     );
-    repo.write("latin1.html", b"<p>Gr\xfc\xdfe!</p>\n".to_vec());
+    repo.write("latin1.html", b"<p>Gr\xfc\xdfe!</p>\n");
     repo.commit("odd files");
     let report = check(&repo, explicit("HEAD~1", "HEAD", false));
     // The Latin-1 page lost its form: still analysed.
