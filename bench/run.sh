@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Benchmarks riskdiff on a generated 20,000-file website repository with
+# hyperfine. Not part of CI (timings belong in a benchmark, not a test).
+#   bench/run.sh            # generate (once), build release, measure
+# Results: bench/out/results.md
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
+repo=bench/out/repo
+[[ -d $repo/.git ]] || python3 bench/gen_repo.py "$repo" 20000
+cargo build --release --quiet
+bin=$PWD/target/release/riskdiff
+cd "$repo"
+git checkout -q main
+hyperfine --warmup 3 --runs 20 -N --ignore-failure \
+  --export-markdown ../results.md \
+  -n "empty diff (main..main)" "$bin check main..main" \
+  -n "clean working tree (plain check)" "$bin check" \
+  -n "20 changed files" "$bin check main..small" \
+  -n "1,000 changed pages" "$bin check main..large" \
+  -n "1,000 changed pages, 1 thread" "$bin check main..large --threads 1"
+cat ../results.md
