@@ -8,7 +8,7 @@ use crate::finding::{Finding, Location, Revision, Severity, Span};
 use crate::lang::Lang;
 use crate::parse::Parsed;
 use serde::Deserialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use tree_sitter::Node;
 
@@ -27,6 +27,7 @@ struct Tables {
     click_hook_attributes: Vec<String>,
     webroots: Vec<String>,
     index_files: Vec<String>,
+    handler_extensions: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
@@ -216,6 +217,17 @@ impl FormFacts {
             format!("form[action={}]", action.trim())
         } else {
             format!("form@{}", self.ordinal)
+        }
+    }
+
+    /// ` (posting to `anfrage.php`)`, for messages that must name where the
+    /// form used to post.
+    fn posting(&self) -> String {
+        match self.action().map(AttrValue::shown) {
+            Some(a) if !a.trim().is_empty() && !self.label().contains("posting to") => {
+                format!(" (posting to `{}`)", a.trim())
+            }
+            _ => String::new(),
         }
     }
 
@@ -932,7 +944,7 @@ impl Forms {
                     "forms/submit-disabled",
                     hp.loc(at),
                     subject.clone(),
-                    format!("The {label} on `{page}` can no longer be submitted: {what}."),
+                    format!("The {label} on `{page}`{} can no longer be submitted: {what}. Visitors can fill it in but never send it.", b.posting()),
                 )
                 .related(old_loc, format!("in base: {}", one_line(&old, 80)))
                 .evidence("page", page)
@@ -947,7 +959,7 @@ impl Forms {
                     "forms/hidden",
                     hp.form_loc(h),
                     subject.clone(),
-                    format!("The {label} on `{page}` is now hidden: {reason}. Visitors no longer see it."),
+                    format!("The {label} on `{page}`{} is now hidden: {reason}. Visitors no longer see it.", b.posting()),
                 )
                 .related(bp.form_loc(b), "visible in base")
                 .evidence("page", page)
@@ -998,21 +1010,21 @@ impl Forms {
                 (true, Some(new)) => (
                     Severity::Medium,
                     format!(
-                        "The required field `{}` of the {label} on `{}` was renamed to `{}`: a handler that still reads `{}` gets nothing and may reject every submission.",
-                        field.name, hp.path, new.name, field.name
+                        "The required field `{}` of the {label} on `{}`{} was renamed to `{}`: a handler that still reads `{}` gets nothing and may reject every submission.",
+                        field.name, hp.path, b.posting(), new.name, field.name
                     ),
                     hp.loc(new.span.clone()),
                 ),
                 (true, None) => (
                     Severity::Medium,
-                    format!("The required field `{}` of the {label} on `{}` is gone: a handler that expects it may reject every submission.", field.name, hp.path),
+                    format!("The required field `{}` of the {label} on `{}`{} is gone: a handler that expects it may reject every submission.", field.name, hp.path, b.posting()),
                     hp.form_loc(h),
                 ),
                 (false, Some(new)) => (
                     Severity::Low,
                     format!(
-                        "The field `{}` of the {label} on `{}` was renamed to `{}`: a handler that still reads `{}` gets nothing.",
-                        field.name, hp.path, new.name, field.name
+                        "The field `{}` of the {label} on `{}`{} was renamed to `{}`: a handler that still reads `{}` gets nothing.",
+                        field.name, hp.path, b.posting(), new.name, field.name
                     ),
                     hp.loc(new.span.clone()),
                 ),
@@ -1328,6 +1340,18 @@ impl Forms {
     /// to. Only when the change deletes or renames files, the head pages
     /// that mention one of those file names are read and checked.
     fn unchanged_pages_losing_handlers(&self, cx: &Context, out: &mut Vec<Finding>) {
+        let can_receive = |path: &str| {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            match name.rsplit_once('.') {
+                Some((_, ext)) => self
+                    .tables
+                    .handler_extensions
+                    .iter()
+                    .any(|e| e.eq_ignore_ascii_case(ext)),
+                // `cgi-bin/mail` and friends.
+                None => true,
+            }
+        };
         let gone: Vec<&str> = cx
             .files
             .iter()
@@ -1336,6 +1360,7 @@ impl Forms {
                 (Some(b), Some(h)) if b.path != h.path => Some(b.path.as_str()),
                 _ => None,
             })
+            .filter(|p| can_receive(p))
             .collect();
         if gone.is_empty() {
             return;
@@ -1357,7 +1382,6 @@ impl Forms {
             .cloned()
             .collect();
         let versions = cx.read_listed(Revision::Head, &candidates);
-        let mut seen: HashMap<String, ()> = HashMap::new();
         for version in versions {
             let Some(text) = version.text() else { continue };
             if !contains_form_tag(text) || !names.iter().any(|n| text.contains(n)) {
@@ -1376,7 +1400,6 @@ impl Forms {
             for form in &page.forms.forms {
                 self.check_handler(cx, &page, form, None, out);
             }
-            seen.insert(version.path.clone(), ());
         }
     }
 }
