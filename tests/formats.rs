@@ -138,3 +138,49 @@ fn gitlab_is_valid_and_round_trips() {
     assert_eq!(issues[0]["location"]["lines"]["begin"], 3);
     assert!(issues[0]["description"].as_str().unwrap().contains(NASTY));
 }
+
+mod common;
+
+fn real_report() -> Report {
+    use riskdiff::revisions::{HeadSpec, RangeSpec};
+    let case = common::fixtures_root().join("forms/incident-action-hash-button-type");
+    let mut repo = common::TestRepo::new();
+    repo.replace_tree_with(&case.join("before"));
+    let base = repo.commit("before");
+    repo.replace_tree_with(&case.join("after"));
+    // A removed page with a form: a finding located in base.
+    repo.remove("site/katalog.html");
+    let head = repo.commit("after");
+    let opts = riskdiff::CheckOptions::new(
+        repo.path(),
+        RangeSpec::Explicit {
+            base: Some(base.to_string()),
+            head: HeadSpec::Rev(head.to_string()),
+            merge_base: false,
+        },
+    );
+    riskdiff::run_check(&opts).unwrap()
+}
+
+#[test]
+fn snapshots_of_every_ci_format() {
+    let report = real_report();
+    assert!(report.findings.len() >= 3, "{:?}", report.findings);
+    assert!(report
+        .findings
+        .iter()
+        .any(|f| f.location.revision == Revision::Base));
+    for (name, format) in [
+        ("sarif", Format::Sarif),
+        ("github", Format::Github),
+        ("markdown", Format::Markdown),
+        ("gitlab", Format::Gitlab),
+    ] {
+        let mut buf = Vec::new();
+        render(&report, format, false, &mut buf).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("formats__{name}"), text);
+        });
+    }
+}
