@@ -1,8 +1,12 @@
 //! Renderers: one per output format. They read a [`Report`] and know
 //! nothing of rules or how findings were made.
 
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 
 use crate::check::Report;
 use std::io::Write;
@@ -13,6 +17,14 @@ pub enum Format {
     Human,
     /// One JSON object: version, base, head, findings, notes, summary.
     Json,
+    /// SARIF 2.1.0, for code-scanning upload.
+    Sarif,
+    /// GitHub Actions workflow-command annotations.
+    Github,
+    /// A pull-request comment.
+    Markdown,
+    /// A GitLab Code Quality report.
+    Gitlab,
 }
 
 /// Renders a report. `color` only affects the human format.
@@ -25,6 +37,10 @@ pub fn render(
     match format {
         Format::Human => human::render(report, color, out),
         Format::Json => json::render(report, out),
+        Format::Sarif => sarif::render(report, out),
+        Format::Github => github::render(report, out),
+        Format::Markdown => markdown::render(report, out),
+        Format::Gitlab => gitlab::render(report, out),
     }
 }
 

@@ -1,0 +1,186 @@
+//! The CI formats: repository content in a message must never break or
+//! inject into any format.
+
+use riskdiff::check::{Report, Stats};
+use riskdiff::finding::{Finding, Location, Revision, Severity, Span};
+use riskdiff::report::{render, Format};
+use riskdiff::revisions::RevInfo;
+use riskdiff::rules::RuleMeta;
+use riskdiff::settings::FailOn;
+use std::collections::BTreeMap;
+
+const NASTY: &str = "form id=\"a|b\" 100% gone\n::error::pwned <script>alert(1)</script>";
+
+fn rev(id: &str) -> RevInfo {
+    RevInfo {
+        id: id.to_string(),
+        short: id.to_string(),
+        name: id.to_string(),
+    }
+}
+
+fn nasty_report() -> Report {
+    let span = Span {
+        start_byte: 0,
+        end_byte: 5,
+        line: 3,
+        column: 2,
+        end_line: 3,
+        end_column: 7,
+    };
+    let mut head = Finding::new(
+        "forms/removed",
+        Location {
+            revision: Revision::Head,
+            path: "site/a,b:c.html".to_string(),
+            span,
+        },
+        "form#x",
+        NASTY,
+    );
+    head.title = "Form removed".to_string();
+    head.help = "Restore it.".to_string();
+    head.fingerprint = "0123456789abcdef".to_string();
+    let mut base = head.clone();
+    base.location.revision = Revision::Base;
+    base.location.path = "site/old.html".to_string();
+    base.severity = Severity::Low;
+    let mut sources = BTreeMap::new();
+    sources.insert(
+        (Revision::Head, "site/a,b:c.html".to_string()),
+        "one\ntwo\n<p>```code```</p>\nfour\n".into(),
+    );
+    Report {
+        base: rev("aaaaaaa"),
+        head: rev("bbbbbbb"),
+        findings: vec![head, base],
+        notes: vec![],
+        stats: Stats::default(),
+        fail_on: FailOn::Severity(Severity::Medium),
+        rules: vec![RuleMeta {
+            id: "forms/removed".to_string(),
+            severity: Severity::High,
+            title: "Form removed".to_string(),
+            summary: "A form disappeared".to_string(),
+            explanation: "Long text".to_string(),
+            help: "Restore it.".to_string(),
+        }],
+        sources,
+    }
+}
+
+fn out(format: Format) -> String {
+    let mut buf = Vec::new();
+    render(&nasty_report(), format, false, &mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
+#[test]
+fn github_escapes_repository_content() {
+    let text = out(Format::Github);
+    let lines: Vec<&str> = text.lines().collect();
+    // Two commands and the summary: no injected line.
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("::error file=site/a%2Cb%3Ac.html,line=3,"));
+    assert!(lines[0].contains("%0A::error::pwned"));
+    assert!(lines[0].contains("100%25 gone"));
+    assert!(lines[1].starts_with("::notice title="));
+    assert!(!lines[2].starts_with("::"));
+}
+
+#[test]
+fn markdown_escapes_repository_content() {
+    let text = out(Format::Markdown);
+    assert!(text.starts_with("<!-- riskdiff-report -->\n## riskdiff\n"));
+    assert!(text.contains("&lt;script&gt;"));
+    assert!(!text.contains("<script>"));
+    assert!(text.contains("a\\|b"));
+    // The excerpt holds a run of three backticks: the fence is longer.
+    assert!(text.contains("````\n"));
+    assert!(text.len() < 65_536);
+}
+
+#[test]
+fn sarif_is_valid_and_round_trips() {
+    let v: serde_json::Value = serde_json::from_str(&out(Format::Sarif)).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert!(v["$schema"].as_str().unwrap().contains("sarif"));
+    let run = &v["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "riskdiff");
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    for r in results {
+        assert!(rules.contains(&r["ruleId"].as_str().unwrap()));
+        assert!(["error", "warning", "note", "none"].contains(&r["level"].as_str().unwrap()));
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_i64().unwrap() >= 1);
+        assert!(region["startColumn"].as_i64().unwrap() >= 1);
+        assert!(r["partialFingerprints"]["riskdiffFingerprint/v1"].is_string());
+    }
+    assert_eq!(results[0]["message"]["text"], NASTY);
+    assert_eq!(results[1]["properties"]["revision"], "base");
+}
+
+#[test]
+fn gitlab_is_valid_and_round_trips() {
+    let v: serde_json::Value = serde_json::from_str(&out(Format::Gitlab)).unwrap();
+    let issues = v.as_array().unwrap();
+    assert_eq!(issues.len(), 2);
+    assert_eq!(issues[0]["severity"], "critical");
+    assert_eq!(issues[1]["severity"], "minor");
+    assert_eq!(issues[0]["check_name"], "forms/removed");
+    assert_eq!(issues[0]["location"]["lines"]["begin"], 3);
+    assert!(issues[0]["description"].as_str().unwrap().contains(NASTY));
+}
+
+mod common;
+
+fn real_report() -> Report {
+    use riskdiff::revisions::{HeadSpec, RangeSpec};
+    let case = common::fixtures_root().join("forms/incident-action-hash-button-type");
+    let mut repo = common::TestRepo::new();
+    repo.replace_tree_with(&case.join("before"));
+    let base = repo.commit("before");
+    repo.replace_tree_with(&case.join("after"));
+    // A removed page with a form: a finding located in base.
+    repo.remove("site/katalog.html");
+    let head = repo.commit("after");
+    let opts = riskdiff::CheckOptions::new(
+        repo.path(),
+        RangeSpec::Explicit {
+            base: Some(base.to_string()),
+            head: HeadSpec::Rev(head.to_string()),
+            merge_base: false,
+        },
+    );
+    riskdiff::run_check(&opts).unwrap()
+}
+
+#[test]
+fn snapshots_of_every_ci_format() {
+    let report = real_report();
+    assert!(report.findings.len() >= 3, "{:?}", report.findings);
+    assert!(report
+        .findings
+        .iter()
+        .any(|f| f.location.revision == Revision::Base));
+    for (name, format) in [
+        ("sarif", Format::Sarif),
+        ("github", Format::Github),
+        ("markdown", Format::Markdown),
+        ("gitlab", Format::Gitlab),
+    ] {
+        let mut buf = Vec::new();
+        render(&report, format, false, &mut buf).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("formats__{name}"), text);
+        });
+    }
+}
