@@ -59,11 +59,7 @@ enum Command {
 #[derive(Args, Debug)]
 struct AckArgs {
     /// The finding's fingerprint, as printed by `riskdiff check`.
-    #[arg(
-        value_name = "FINGERPRINT",
-        required_unless_present = "prune",
-        conflicts_with = "prune"
-    )]
+    #[arg(value_name = "FINGERPRINT", required_unless_present = "prune")]
     fingerprint: Option<String>,
 
     /// Why the finding is fine (required when acknowledging).
@@ -262,7 +258,13 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
             }
             Ok(report.exit_code())
         }
-        Command::Ack(args) => {
+        Command::Ack(mut args) => {
+            // `ack --prune A..B`: with --prune the one positional is the range.
+            if args.prune && args.range.range.is_none() {
+                args.range.range = args.fingerprint.take();
+            } else if args.prune && args.fingerprint.is_some() {
+                return Err(Error::new("--prune takes no FINGERPRINT"));
+            }
             let opts = CheckOptions {
                 repo: repo.clone(),
                 range: args.range.spec()?,
