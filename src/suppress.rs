@@ -127,7 +127,7 @@ mod tests {
         let d = parse_line(1, "<!-- riskdiff-ignore: forms --  -->").unwrap();
         assert_eq!(d.reason, None);
         assert_eq!(
-            verdict(&[d.clone()], "forms/removed"),
+            verdict(std::slice::from_ref(&d), "forms/removed"),
             Verdict::MissingReason(&d)
         );
     }
