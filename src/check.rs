@@ -4,7 +4,7 @@
 use crate::changes::{self, FileVersion, SideReader};
 use crate::error::{Error, Result};
 use crate::family::{Analyzer, ChangedFile, Context, FAMILIES};
-use crate::finding::{fingerprint, Finding, Note, Revision, Severity};
+use crate::finding::{fingerprint, Finding, Location, Note, Revision, Severity, Span};
 use crate::lang::{self, Lang};
 use crate::parse::ParseCache;
 use crate::revisions::{self, RangeSpec, RevInfo};
@@ -50,6 +50,8 @@ pub struct Stats {
     pub files_parsed: usize,
     /// Changed files left out by `exclude` patterns.
     pub files_excluded: usize,
+    /// Findings dropped by a `riskdiff-ignore:` comment with a reason.
+    pub suppressed: usize,
 }
 
 /// Everything a renderer needs, and nothing about how rules work.
@@ -135,6 +137,13 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
     let resolved = revisions::resolve(&repo, &opts.range)?;
     let all_changes = changes::list(&repo, &resolved.base, &resolved.head)?;
     let repo_path = repo.path().to_path_buf();
+    let acknowledged: std::collections::HashSet<String> = match repo.workdir() {
+        Some(dir) => crate::ack::load(dir)?
+            .into_iter()
+            .map(|a| a.fingerprint)
+            .collect(),
+        None => Default::default(),
+    };
     drop(repo);
 
     let mut stats = Stats {
@@ -271,7 +280,7 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
 
     // Filter: rules switched off, severities, excluded paths; then the
     // metadata and fingerprint every finding carries.
-    findings.retain_mut(|f| {
+    let finish = |f: &mut Finding| -> bool {
         let Some(meta) = registry.get(&f.rule) else {
             debug_assert!(false, "finding for unknown rule {}", f.rule);
             return false;
@@ -287,8 +296,49 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
         f.title = meta.title.clone();
         f.help = meta.help.clone();
         f.fingerprint = fingerprint(&f.rule, &f.location.path, &f.subject);
+        f.acknowledged = acknowledged.contains(&f.fingerprint);
         true
+    };
+    findings.retain_mut(|f| finish(f));
+
+    // Inline suppression, read from the text of the side each finding's
+    // location is in. A directive without a reason suppresses nothing and
+    // is reported itself.
+    let mut meta_findings = Vec::new();
+    findings.retain(|f| {
+        let loc = &f.location;
+        let Some(text) = source_text(&cx, loc.revision, &loc.path) else {
+            return true;
+        };
+        let directives = crate::suppress::directives_for(&text, loc.span.line);
+        match crate::suppress::verdict(&directives, &f.rule) {
+            crate::suppress::Verdict::None => true,
+            crate::suppress::Verdict::Suppressed => {
+                stats.suppressed += 1;
+                false
+            }
+            crate::suppress::Verdict::MissingReason(d) => {
+                let location = Location {
+                    revision: loc.revision,
+                    path: loc.path.clone(),
+                    span: Span::line_of(&text, d.line),
+                };
+                meta_findings.push(Finding::new(
+                    SUPPRESSION_WITHOUT_REASON,
+                    location,
+                    format!("riskdiff-ignore: {}", d.rules.join(", ")),
+                    format!(
+                        "`riskdiff-ignore: {}` gives no reason after `--`, so it does not suppress `{}`",
+                        d.rules.join(", "),
+                        f.rule
+                    ),
+                ));
+                true
+            }
+        }
     });
+    meta_findings.retain_mut(|f| finish(f));
+    findings.extend(meta_findings);
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
         .dedup_by(|a, b| a.rule == b.rule && a.location == b.location && a.subject == b.subject);
@@ -316,6 +366,22 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
     })
 }
 
+/// The meta rule for a `riskdiff-ignore:` comment without a reason.
+pub const SUPPRESSION_WITHOUT_REASON: &str = "riskdiff/suppression-without-reason";
+
+/// The text of a file on one side: from the change when it is one of the
+/// changed files, else read from that revision.
+fn source_text(cx: &Context, revision: Revision, path: &str) -> Option<Arc<str>> {
+    let from_change = cx.files.iter().find_map(|f| {
+        let v = match revision {
+            Revision::Base => f.base.as_ref(),
+            Revision::Head => f.head.as_ref(),
+        }?;
+        (v.path == path).then(|| v.text().cloned()).flatten()
+    });
+    from_change.or_else(|| cx.lookup(revision, path).and_then(|v| v.text().cloned()))
+}
+
 /// The texts findings point at, with secrets masked: reports end up in PR
 /// comments and CI logs.
 fn collect_sources(cx: &Context, findings: &[Finding]) -> BTreeMap<(Revision, String), Arc<str>> {
@@ -328,18 +394,7 @@ fn collect_sources(cx: &Context, findings: &[Finding]) -> BTreeMap<(Revision, St
         if out.contains_key(&key) {
             continue;
         }
-        let from_change = cx.files.iter().find_map(|f| {
-            let v = match loc.revision {
-                Revision::Base => f.base.as_ref(),
-                Revision::Head => f.head.as_ref(),
-            }?;
-            (v.path == loc.path).then(|| v.text().cloned()).flatten()
-        });
-        let text = from_change.or_else(|| {
-            cx.lookup(loc.revision, &loc.path)
-                .and_then(|v| v.text().cloned())
-        });
-        if let Some(text) = text {
+        if let Some(text) = source_text(cx, loc.revision, &loc.path) {
             out.insert(key, Arc::from(crate::redact::mask_secrets(&text)));
         }
     }

@@ -2,6 +2,7 @@
 //! here and nowhere else: 0 clean, 1 findings at or above `--fail-on`,
 //! 2 usage or runtime error.
 
+use crate::ack;
 use crate::check::{run_check, CheckOptions};
 use crate::error::Error;
 use crate::report::{self, Format};
@@ -42,6 +43,39 @@ enum Command {
         /// A rule id such as `forms/removed`.
         rule: String,
     },
+    /// Record a reviewed finding in .riskdiff/acknowledged.toml so it no
+    /// longer fails the check; or, with --prune, drop stale records.
+    Ack(AckArgs),
+    /// Write .git/hooks/pre-commit running `riskdiff check --staged`.
+    InstallHook {
+        /// Overwrite a hook riskdiff did not write.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write a commented starter riskdiff.toml at the repository root.
+    Init,
+}
+
+#[derive(Args, Debug)]
+struct AckArgs {
+    /// The finding's fingerprint, as printed by `riskdiff check`.
+    #[arg(value_name = "FINGERPRINT", required_unless_present = "prune")]
+    fingerprint: Option<String>,
+
+    /// Why the finding is fine (required when acknowledging).
+    #[arg(long, required_unless_present = "prune")]
+    reason: Option<String>,
+
+    /// Remove acknowledgements whose finding no longer occurs.
+    #[arg(long)]
+    prune: bool,
+
+    /// Use this config file instead of riskdiff.toml at the repository root.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(flatten)]
+    range: RangeArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -59,23 +93,8 @@ enum ColorChoice {
 
 #[derive(Args, Debug)]
 struct CheckArgs {
-    /// What to compare: `A..B` (A with B), `A...B` (merge-base of A and B
-    /// with B), or `A` (A with the working tree). Default: the merge-base
-    /// with the default branch vs the working tree.
-    #[arg(value_name = "RANGE", conflicts_with_all = ["base", "staged"])]
-    range: Option<String>,
-
-    /// Compare from the merge-base of REV and the head (a pull-request check).
-    #[arg(long, value_name = "REV", conflicts_with = "staged")]
-    base: Option<String>,
-
-    /// The head revision (default: HEAD with --base).
-    #[arg(long, value_name = "REV", conflicts_with_all = ["staged", "range"])]
-    head: Option<String>,
-
-    /// Compare HEAD with the index: what the next commit will hold (pre-commit).
-    #[arg(long)]
-    staged: bool,
+    #[command(flatten)]
+    range: RangeArgs,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -102,9 +121,85 @@ struct CheckArgs {
     quiet: bool,
 }
 
+#[derive(Args, Debug)]
+struct RangeArgs {
+    /// What to compare: `A..B` (A with B), `A...B` (merge-base of A and B
+    /// with B), or `A` (A with the working tree). Default: the merge-base
+    /// with the default branch vs the working tree.
+    #[arg(value_name = "RANGE", conflicts_with_all = ["base", "staged"])]
+    range: Option<String>,
+
+    /// Compare from the merge-base of REV and the head (a pull-request check).
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
+    base: Option<String>,
+
+    /// The head revision (default: HEAD with --base).
+    #[arg(long, value_name = "REV", conflicts_with_all = ["staged", "range"])]
+    head: Option<String>,
+
+    /// Compare HEAD with the index: what the next commit will hold (pre-commit).
+    #[arg(long)]
+    staged: bool,
+}
+
+impl RangeArgs {
+    fn spec(&self) -> Result<RangeSpec, Error> {
+        Ok(if self.staged {
+            RangeSpec::Staged
+        } else if let Some(r) = &self.range {
+            RangeSpec::parse_positional(r)?
+        } else if self.base.is_some() || self.head.is_some() {
+            RangeSpec::Explicit {
+                base: self.base.clone(),
+                head: HeadSpec::Rev(self.head.clone().unwrap_or_else(|| "HEAD".into())),
+                merge_base: true,
+            }
+        } else {
+            RangeSpec::Default
+        })
+    }
+}
+
 fn parse_fail_on(s: &str) -> Result<FailOn, String> {
     s.parse()
 }
+
+/// The line by which `install-hook` recognises a hook it wrote.
+const HOOK_MARKER: &str = "# installed by riskdiff install-hook";
+
+const HOOK_SCRIPT: &str = "#!/bin/sh
+# installed by riskdiff install-hook
+# Checks what the next commit will hold. Skip once with `git commit --no-verify`.
+exec riskdiff check --staged
+";
+
+/// What `riskdiff init` writes: every setting, commented out.
+const STARTER_CONFIG: &str = r#"# riskdiff configuration. Every setting is optional; uncomment to change one.
+# `riskdiff rules` lists the rules, `riskdiff explain RULE` explains one.
+
+# Exit 1 on findings at or above this severity: "high", "medium", "low" or "never".
+# fail_on = "medium"
+
+# Paths to leave out, in .gitignore syntax (added to the built-in excludes).
+# exclude = ["legacy/**", "*.generated.html"]
+
+# Drop the built-in excludes (vendor/, node_modules/, minified files).
+# no_default_excludes = false
+
+# Per rule or per family: "off", "high", "medium" or "low".
+# [rules]
+# "forms/removed" = "high"
+# forms = "medium"
+
+# One section per rule family extends its built-in tables (see the family's
+# rule file); lists grow, other values are replaced.
+# [forms]
+# [batch]
+# [mail]
+# [config]
+# [backup]
+# [durability]
+"#;
 
 /// Runs the command line and returns the process exit code.
 pub fn run<I, T>(args: I, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32
@@ -139,19 +234,7 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
     let io = |e: std::io::Error| Error::new(format!("cannot write the output: {e}"));
     match cli.command {
         Command::Check(args) => {
-            let range = if args.staged {
-                RangeSpec::Staged
-            } else if let Some(r) = &args.range {
-                RangeSpec::parse_positional(r)?
-            } else if args.base.is_some() || args.head.is_some() {
-                RangeSpec::Explicit {
-                    base: args.base.clone(),
-                    head: HeadSpec::Rev(args.head.clone().unwrap_or_else(|| "HEAD".into())),
-                    merge_base: true,
-                }
-            } else {
-                RangeSpec::Default
-            };
+            let range = args.range.spec()?;
             let opts = CheckOptions {
                 repo,
                 range,
@@ -174,6 +257,128 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
                 report::render(&report, args.format, color, stdout).map_err(io)?;
             }
             Ok(report.exit_code())
+        }
+        Command::Ack(mut args) => {
+            // `ack --prune A..B`: with --prune the one positional is the range.
+            if args.prune && args.range.range.is_none() {
+                args.range.range = args.fingerprint.take();
+            } else if args.prune && args.fingerprint.is_some() {
+                return Err(Error::new("--prune takes no FINGERPRINT"));
+            }
+            let opts = CheckOptions {
+                repo: repo.clone(),
+                range: args.range.spec()?,
+                config: args.config.clone(),
+                fail_on: None,
+                threads: None,
+            };
+            let report = run_check(&opts)?;
+            let git = crate::revisions::open(&repo)?;
+            let workdir = git
+                .workdir()
+                .ok_or_else(|| {
+                    Error::new("acknowledgements need a working tree (this repository is bare)")
+                })?
+                .to_path_buf();
+            let mut acks = ack::load(&workdir)?;
+            if args.prune {
+                let (keep, stale): (Vec<_>, Vec<_>) = acks.into_iter().partition(|a| {
+                    report
+                        .findings
+                        .iter()
+                        .any(|f| f.fingerprint == a.fingerprint)
+                });
+                if stale.is_empty() {
+                    writeln!(stdout, "no stale acknowledgements").map_err(io)?;
+                    return Ok(0);
+                }
+                for a in &stale {
+                    writeln!(
+                        stdout,
+                        "removed {} {} {} ({})",
+                        a.fingerprint, a.rule, a.path, a.reason
+                    )
+                    .map_err(io)?;
+                }
+                ack::save(&workdir, &keep)?;
+                return Ok(0);
+            }
+            let (Some(fp), Some(reason)) = (args.fingerprint, args.reason) else {
+                return Err(Error::new("give a FINGERPRINT and --reason, or --prune"));
+            };
+            let reason = reason.trim().to_string();
+            if reason.is_empty() {
+                return Err(Error::new("--reason must not be empty"));
+            }
+            let Some(finding) = report.findings.iter().find(|f| f.fingerprint == fp) else {
+                return Err(Error::new(format!("no finding with fingerprint `{fp}` in this check"))
+                    .with_hint("run `riskdiff check` with the same range flags and copy a fingerprint from its output"));
+            };
+            let entry = ack::Ack {
+                fingerprint: fp.clone(),
+                rule: finding.rule.clone(),
+                path: finding.location.path.clone(),
+                reason,
+                author: ack::author(&git),
+                date: ack::today(),
+            };
+            match acks.iter_mut().find(|a| a.fingerprint == fp) {
+                Some(a) => *a = entry,
+                None => acks.push(entry),
+            }
+            ack::save(&workdir, &acks)?;
+            writeln!(
+                stdout,
+                "acknowledged {fp} ({} in {}) in {}",
+                finding.rule,
+                finding.location.path,
+                ack::FILE
+            )
+            .map_err(io)?;
+            Ok(0)
+        }
+        Command::InstallHook { force } => {
+            let git = crate::revisions::open(&repo)?;
+            let hooks = git.path().join("hooks");
+            let hook = hooks.join("pre-commit");
+            let fail =
+                |e: std::io::Error| Error::new(format!("cannot write {}: {e}", hook.display()));
+            match std::fs::read_to_string(&hook) {
+                Ok(existing) if !existing.contains(HOOK_MARKER) && !force => {
+                    return Err(Error::new(format!("{} exists and was not written by riskdiff", hook.display()))
+                        .with_hint("add `riskdiff check --staged` to it yourself, or pass --force to replace it"));
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(fail(e)),
+            }
+            std::fs::create_dir_all(&hooks).map_err(fail)?;
+            std::fs::write(&hook, HOOK_SCRIPT).map_err(fail)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
+                    .map_err(fail)?;
+            }
+            writeln!(stdout, "wrote {}", hook.display()).map_err(io)?;
+            Ok(0)
+        }
+        Command::Init => {
+            let git = crate::revisions::open(&repo)?;
+            let workdir = git
+                .workdir()
+                .ok_or_else(|| Error::new("init needs a working tree (this repository is bare)"))?;
+            let path = workdir.join("riskdiff.toml");
+            if path.exists() {
+                return Err(Error::new(format!(
+                    "{} exists already; not overwriting it",
+                    path.display()
+                )));
+            }
+            std::fs::write(&path, STARTER_CONFIG)
+                .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+            writeln!(stdout, "wrote {}", path.display()).map_err(io)?;
+            Ok(0)
         }
         Command::Rules { format } => {
             let registry = Registry::builtin()?;

@@ -5,6 +5,7 @@
 //! [`revisions`] → [`changes`] → [`parse`] → facts (one module per rule
 //! family, e.g. [`forms`]) → compare → filter (in [`check`]) → [`report`].
 
+pub mod ack;
 pub mod changes;
 pub mod check;
 pub mod cli;
@@ -20,6 +21,7 @@ pub mod revisions;
 pub mod rules;
 pub mod settings;
 pub mod source;
+pub mod suppress;
 pub mod template;
 
 pub use check::{run_check, CheckOptions, Report};

@@ -81,6 +81,9 @@ pub fn is_rule_id(id: &str) -> bool {
     matches!(id.split_once('/'), Some((f, n)) if ok(f) && ok(n))
 }
 
+/// Rules the pipeline itself reports, such as a suppression without a reason.
+pub const META_RULES: &str = include_str!("../rules/riskdiff.toml");
+
 /// Every built-in rule, sorted by id.
 #[derive(Clone, Debug)]
 pub struct Registry {
@@ -93,6 +96,9 @@ impl Registry {
         for def in crate::family::FAMILIES {
             families.push(parse_family(def.rules)?);
         }
+        // Meta rules (about riskdiff's own annotations) have no analyzer
+        // but flow through the same severities, settings and printers.
+        families.push(parse_family(META_RULES)?);
         Ok(Registry { families })
     }
 

@@ -78,6 +78,9 @@ pub fn summary_line(report: &Report) -> String {
     if acked > 0 {
         line.push_str(&format!(", {acked} acknowledged"));
     }
+    if report.stats.suppressed > 0 {
+        line.push_str(&format!(", {} suppressed", report.stats.suppressed));
+    }
     match report.fail_on {
         FailOn::Never => {}
         FailOn::Severity(s) if report.failing() > 0 => {

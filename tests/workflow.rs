@@ -1,0 +1,348 @@
+//! Where users run riskdiff: inline suppression, acknowledgements, the git
+//! hook, pre-commit, init and the output switches, driven through the real
+//! binary.
+
+mod common;
+
+use common::{run_bin, TestRepo};
+use std::path::Path;
+
+const FORM: &str = "<form id=\"contact\" action=\"/send\" method=\"post\">\n  <input name=\"email\" type=\"email\">\n  <textarea name=\"message\"></textarea>\n  <button type=\"submit\">Send</button>\n</form>\n";
+
+/// A repository whose last commit removes the contact form from `path`;
+/// `above` is put on the line above the form in base.
+fn removed_form(path: &str, above: &str) -> TestRepo {
+    let mut repo = TestRepo::new();
+    repo.write(
+        path,
+        format!("<h1>Contact</h1>\n{above}\n{FORM}<p>Bye</p>\n"),
+    );
+    repo.commit("with form");
+    repo.write(path, format!("<h1>Contact</h1>\n{above}\n<p>Bye</p>\n"));
+    repo.commit("without form");
+    repo
+}
+
+fn findings(dir: &Path) -> (i32, Vec<serde_json::Value>, String) {
+    let (code, out, err) = run_bin(dir, &["check", "HEAD~1..HEAD", "--format", "json"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    let list = v["findings"].as_array().cloned().unwrap_or_default();
+    (code, list, out)
+}
+
+fn rules_of(list: &[serde_json::Value]) -> Vec<String> {
+    list.iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn unsuppressed_removal_is_reported() {
+    let repo = removed_form("contact.html", "<!-- nothing here -->");
+    let (code, list, _) = findings(repo.path());
+    assert_eq!(code, 1);
+    assert!(rules_of(&list).contains(&"forms/removed".to_string()));
+}
+
+#[test]
+fn html_comment_on_the_line_above_suppresses() {
+    let repo = removed_form(
+        "contact.html",
+        "<!-- riskdiff-ignore: forms/removed -- replaced by the booking widget -->",
+    );
+    let (code, list, out) = findings(repo.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(list.is_empty(), "{out}");
+    let (_, human, _) = run_bin(repo.path(), &["check", "HEAD~1..HEAD", "--quiet"]);
+    assert!(human.contains("1 suppressed"), "{human}");
+}
+
+#[test]
+fn twig_comment_naming_the_family_suppresses() {
+    let repo = removed_form(
+        "templates/contact.html.twig",
+        "{# riskdiff-ignore: forms -- contact moved to the CRM #}",
+    );
+    let (code, list, out) = findings(repo.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(list.is_empty(), "{out}");
+}
+
+#[test]
+fn suppression_without_reason_is_reported_and_does_not_suppress() {
+    let repo = removed_form("contact.html", "<!-- riskdiff-ignore: forms/removed -->");
+    let (code, list, out) = findings(repo.path());
+    assert_eq!(code, 1, "{out}");
+    let rules = rules_of(&list);
+    assert!(rules.contains(&"forms/removed".to_string()), "{out}");
+    let meta = list
+        .iter()
+        .find(|f| f["rule"] == "riskdiff/suppression-without-reason")
+        .unwrap_or_else(|| panic!("no meta finding: {out}"));
+    assert_eq!(meta["severity"], "low");
+    let (_, explain, _) = run_bin(
+        repo.path(),
+        &["explain", "riskdiff/suppression-without-reason"],
+    );
+    assert!(explain.contains("## How to fix"), "{explain}");
+}
+
+fn fingerprint_of(dir: &Path, rule: &str) -> String {
+    let (_, list, out) = findings(dir);
+    list.iter()
+        .find(|f| f["rule"] == rule)
+        .and_then(|f| f["fingerprint"].as_str())
+        .unwrap_or_else(|| panic!("no {rule}: {out}"))
+        .to_string()
+}
+
+#[test]
+fn ack_then_check_passes_and_survives_shifted_lines() {
+    let repo = removed_form("contact.html", "<p>intro</p>");
+    let fp = fingerprint_of(repo.path(), "forms/removed");
+    let (code, out, err) = run_bin(
+        repo.path(),
+        &["ack", &fp, "--reason", "retired on purpose", "HEAD~1..HEAD"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let file = std::fs::read_to_string(repo.path().join(".riskdiff/acknowledged.toml")).unwrap();
+    assert!(
+        file.contains(&fp) && file.contains("forms/removed") && file.contains("retired on purpose"),
+        "{file}"
+    );
+    assert!(file.contains("author = "), "{file}");
+
+    let (code, list, out) = findings(repo.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        list.iter()
+            .any(|f| f["fingerprint"] == fp.as_str() && f["acknowledged"] == true),
+        "{out}"
+    );
+    let (code, human, _) = run_bin(repo.path(), &["check", "HEAD~1..HEAD"]);
+    assert_eq!(code, 0);
+    assert!(human.contains("[acknowledged]"), "{human}");
+
+    // The same removal after an unrelated edit that shifts every line of
+    // the page: same fingerprint, still acknowledged.
+    let mut old = TestRepo::new();
+    old.write(
+        "contact.html",
+        format!("<h1>Contact</h1>\n<p>a</p>\n<p>b</p>\n<p>intro</p>\n{FORM}<p>Bye</p>\n"),
+    );
+    old.commit("with form");
+    let shifted = "<h1>Contact</h1>\n<p>a</p>\n<p>b</p>\n<p>intro</p>\n<p>Bye</p>\n";
+    old.write("contact.html", shifted);
+    old.write(".riskdiff/acknowledged.toml", &file);
+    old.commit("without form");
+    assert_eq!(fingerprint_of(old.path(), "forms/removed"), fp);
+    let (code, _, out) = findings(old.path());
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn ack_of_an_unknown_fingerprint_is_an_error_with_a_hint() {
+    let repo = removed_form("contact.html", "<p>x</p>");
+    let (code, _, err) = run_bin(
+        repo.path(),
+        &["ack", "0000000000000000", "--reason", "x", "HEAD~1..HEAD"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no finding with fingerprint") && err.contains("riskdiff check"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ack_prune_removes_stale_entries() {
+    let repo = removed_form("contact.html", "<p>x</p>");
+    let fp = fingerprint_of(repo.path(), "forms/removed");
+    repo.write(
+        ".riskdiff/acknowledged.toml",
+        format!(
+            "[[acknowledged]]\nfingerprint = \"{fp}\"\nrule = \"forms/removed\"\npath = \"contact.html\"\nreason = \"kept\"\nauthor = \"a\"\ndate = \"2026-01-01\"\n\n\
+             [[acknowledged]]\nfingerprint = \"ffffffffffffffff\"\nrule = \"forms/removed\"\npath = \"gone.html\"\nreason = \"old\"\nauthor = \"a\"\ndate = \"2026-01-01\"\n"
+        ),
+    );
+    let (code, out, err) = run_bin(repo.path(), &["ack", "--prune", "HEAD~1..HEAD"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("removed ffffffffffffffff") && out.contains("gone.html"),
+        "{out}"
+    );
+    let file = std::fs::read_to_string(repo.path().join(".riskdiff/acknowledged.toml")).unwrap();
+    assert!(
+        file.contains(&fp) && !file.contains("ffffffffffffffff"),
+        "{file}"
+    );
+}
+
+#[test]
+fn broken_ack_file_shows_the_line() {
+    let repo = removed_form("contact.html", "<p>x</p>");
+    repo.write(
+        ".riskdiff/acknowledged.toml",
+        "[[acknowledged]]\nfingerprint = 12\n",
+    );
+    let (code, _, err) = run_bin(repo.path(), &["check", "HEAD~1..HEAD"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("acknowledged.toml:2") && err.contains("fingerprint = 12"),
+        "{err}"
+    );
+}
+
+#[test]
+fn install_hook_writes_once_and_refuses_a_foreign_hook() {
+    let repo = removed_form("contact.html", "<p>x</p>");
+    let hook = repo.path().join(".git/hooks/pre-commit");
+    let (code, _, err) = run_bin(repo.path(), &["install-hook"]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&hook).unwrap();
+    assert!(text.contains("riskdiff check --staged"), "{text}");
+    // Its own hook it may rewrite.
+    assert_eq!(run_bin(repo.path(), &["install-hook"]).0, 0);
+
+    std::fs::write(&hook, "#!/bin/sh\nmake lint\n").unwrap();
+    let (code, _, err) = run_bin(repo.path(), &["install-hook"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not written by riskdiff") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\nmake lint\n"
+    );
+    assert_eq!(run_bin(repo.path(), &["install-hook", "--force"]).0, 0);
+    assert!(std::fs::read_to_string(&hook)
+        .unwrap()
+        .contains("riskdiff check --staged"));
+}
+
+#[test]
+fn init_writes_a_config_that_loads_and_refuses_to_overwrite() {
+    let repo = removed_form("contact.html", "<p>x</p>");
+    let (code, _, err) = run_bin(repo.path(), &["init"]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(repo.path().join("riskdiff.toml")).unwrap();
+    for key in [
+        "fail_on",
+        "exclude",
+        "no_default_excludes",
+        "[rules]",
+        "[forms]",
+    ] {
+        assert!(text.contains(key), "{key} missing:\n{text}");
+    }
+    // All commented out: the check behaves as without a file.
+    assert_eq!(run_bin(repo.path(), &["check", "HEAD~1..HEAD"]).0, 1);
+    let (code, _, err) = run_bin(repo.path(), &["init"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("exists"), "{err}");
+}
+
+#[test]
+fn color_and_quiet_switches_behave() {
+    let repo = removed_form("contact.html", "<p>x</p>");
+    let (_, plain, _) = run_bin(repo.path(), &["check", "HEAD~1..HEAD", "--color", "never"]);
+    assert!(!plain.contains('\u{1b}'), "{plain}");
+    // run_bin sets NO_COLOR; auto on a pipe stays plain too.
+    let (_, auto, _) = run_bin(repo.path(), &["check", "HEAD~1..HEAD"]);
+    assert!(!auto.contains('\u{1b}'));
+    let (_, always, _) = run_bin(repo.path(), &["check", "HEAD~1..HEAD", "--color", "always"]);
+    assert!(always.contains('\u{1b}'), "{always}");
+    let (code, quiet, _) = run_bin(repo.path(), &["check", "HEAD~1..HEAD", "--quiet"]);
+    assert_eq!(code, 1);
+    assert_eq!(quiet.lines().count(), 1, "{quiet}");
+}
+
+/// The real pre-commit framework, driving the hook definition of
+/// `.pre-commit-hooks.yaml`. The hook there is `language: rust`, which makes
+/// pre-commit build this repository with cargo inside the test (minutes);
+/// the test uses the same definition with `language: system` and the binary
+/// cargo already built.
+#[test]
+fn pre_commit_blocks_a_commit_that_removes_a_form() {
+    let have = std::process::Command::new("pre-commit")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but `pre-commit` is not on PATH"
+        );
+        eprintln!("skipped: `pre-commit` is not on PATH (pip install pre-commit); CI runs it");
+        return;
+    }
+    let mut repo = TestRepo::new();
+    repo.write("contact.html", format!("<h1>Contact</h1>\n{FORM}"));
+    let hooks: serde_yaml_free::Hook = serde_yaml_free::hook();
+    repo.write(
+        ".pre-commit-config.yaml",
+        format!(
+            "repos:\n- repo: local\n  hooks:\n  - id: {}\n    name: riskdiff\n    language: system\n    entry: {} check --staged\n    pass_filenames: false\n    always_run: true\n",
+            hooks.id,
+            env!("CARGO_BIN_EXE_riskdiff")
+        ),
+    );
+    repo.commit("site with a form");
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=riskdiff tests",
+                "-c",
+                "user.email=tests@riskdiff.invalid",
+            ])
+            .args(args)
+            .current_dir(repo.path())
+            .output()
+            .expect("run git")
+    };
+    let install = std::process::Command::new("pre-commit")
+        .arg("install")
+        .current_dir(repo.path())
+        .output()
+        .expect("run pre-commit");
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    repo.write("contact.html", "<h1>Contact</h1>\n<p>Call us.</p>\n");
+    assert!(git(&["add", "contact.html"]).status.success());
+    let commit = git(&["commit", "-m", "drop the form"]);
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&commit.stdout),
+        String::from_utf8_lossy(&commit.stderr)
+    );
+    assert!(!commit.status.success(), "commit went through:\n{out}");
+    assert!(out.contains("forms/removed"), "{out}");
+}
+
+/// The hook id from `.pre-commit-hooks.yaml`, read without a YAML crate.
+mod serde_yaml_free {
+    pub struct Hook {
+        pub id: String,
+    }
+    pub fn hook() -> Hook {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/.pre-commit-hooks.yaml"
+        ))
+        .unwrap();
+        assert!(text.contains("entry: riskdiff check --staged"), "{text}");
+        assert!(text.contains("pass_filenames: false") && text.contains("always_run: true"));
+        let id = text
+            .lines()
+            .find_map(|l| l.trim().trim_start_matches("- ").strip_prefix("id: "))
+            .unwrap()
+            .to_string();
+        Hook { id }
+    }
+}
