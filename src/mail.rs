@@ -866,15 +866,398 @@ impl Mail {
     }
 }
 
+// ------------------------------------------------------------------- mx --
+
+/// One MX record: the domain it serves and the host that receives.
+#[derive(Clone, Debug)]
+struct Mx {
+    /// Compared: absolute owner name (zone files), or zone and name
+    /// expressions (Terraform).
+    owner: String,
+    shown_owner: String,
+    host: String,
+    range: Range<usize>,
+}
+
+fn is_zone_file(path: &str, lang: Lang) -> bool {
+    let name = basename(path);
+    lang == Lang::Unknown
+        && (name.ends_with(".zone") || name.starts_with("db.") || name.ends_with(".db"))
+}
+
+fn zone_origin_from_name(path: &str) -> String {
+    let name = basename(path);
+    let name = name.strip_prefix("db.").unwrap_or(&name);
+    let name = name.strip_suffix(".zone").unwrap_or(name);
+    let name = name.strip_suffix(".db").unwrap_or(name);
+    name.trim_end_matches('.').to_string()
+}
+
+fn absolute(name: &str, origin: &str) -> String {
+    let name = name.to_ascii_lowercase();
+    if name == "@" {
+        origin.to_string()
+    } else if let Some(abs) = name.strip_suffix('.') {
+        abs.to_string()
+    } else if origin.is_empty() {
+        name
+    } else {
+        format!("{name}.{origin}")
+    }
+}
+
+/// The MX records of a BIND zone file. Comments (`;`) are dropped,
+/// parenthesised records joined, a record starting with whitespace
+/// belongs to the owner before it, `$ORIGIN` is followed.
+fn zone_mx(text: &str, path: &str) -> Vec<Mx> {
+    let mut origin = zone_origin_from_name(path).to_ascii_lowercase();
+    let mut owner = origin.clone();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut pending: Option<(bool, String, usize)> = None; // (continues owner, text, start)
+    let mut depth = 0i32;
+    for raw in text.split_inclusive('\n') {
+        let start = pos;
+        pos += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let body = line.split(';').next().unwrap_or("");
+        depth += body.matches('(').count() as i32 - body.matches(')').count() as i32;
+        let entry =
+            pending.get_or_insert_with(|| (line.starts_with([' ', '\t']), String::new(), start));
+        entry.1.push(' ');
+        entry.1.push_str(&body.replace(['(', ')'], " "));
+        if depth > 0 {
+            continue;
+        }
+        depth = 0;
+        let Some((continues, record, rstart)) = pending.take() else {
+            continue;
+        };
+        let tokens: Vec<&str> = record.split_whitespace().collect();
+        let Some(first) = tokens.first() else {
+            continue;
+        };
+        if first.eq_ignore_ascii_case("$ORIGIN") {
+            if let Some(o) = tokens.get(1) {
+                origin = absolute(o, &origin);
+            }
+            continue;
+        }
+        if first.starts_with('$') {
+            continue;
+        }
+        let fields = if continues {
+            &tokens[..]
+        } else {
+            owner = absolute(first, &origin);
+            &tokens[1..]
+        };
+        let mut i = 0;
+        while i < fields.len()
+            && (fields[i].starts_with(|c: char| c.is_ascii_digit())
+                || ["IN", "CH", "HS"]
+                    .iter()
+                    .any(|c| fields[i].eq_ignore_ascii_case(c)))
+        {
+            i += 1;
+        }
+        if fields.get(i).is_some_and(|t| t.eq_ignore_ascii_case("MX")) {
+            if let Some(host) = fields.get(i + 2) {
+                out.push(Mx {
+                    owner: owner.clone(),
+                    shown_owner: owner.clone(),
+                    host: absolute(host, &origin),
+                    range: rstart..start + line.len(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The string literals of an HCL expression, unquoted, or its text.
+fn hcl_values(node: Node, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "string_lit" {
+            let t = text.get(n.byte_range()).unwrap_or("");
+            out.push(t.trim_matches('"').to_string());
+            continue;
+        }
+        let mut cursor = n.walk();
+        let children: Vec<Node> = n.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    if out.is_empty() {
+        out.push(text.get(node.byte_range()).unwrap_or("").trim().to_string());
+    }
+    out
+}
+
+/// MX records of Terraform DNS resources.
+fn terraform_mx(root: Node, text: &str) -> Vec<Mx> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.kind() != "block" {
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+            continue;
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.children(&mut cursor).collect();
+        let is_resource = children.first().is_some_and(|c| {
+            c.kind() == "identifier" && text.get(c.byte_range()) == Some("resource")
+        });
+        let rtype = children
+            .iter()
+            .find(|c| c.kind() == "string_lit")
+            .and_then(|c| text.get(c.byte_range()))
+            .unwrap_or("")
+            .trim_matches('"');
+        let Some(body) = children.iter().find(|c| c.kind() == "body") else {
+            continue;
+        };
+        if !is_resource {
+            stack.push(*body);
+            continue;
+        }
+        let mut attrs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut bc = body.walk();
+        for attr in body.children(&mut bc) {
+            if attr.kind() != "attribute" {
+                continue;
+            }
+            let (Some(key), Some(expr)) = (attr.named_child(0), attr.named_child(1)) else {
+                continue;
+            };
+            attrs.insert(
+                text.get(key.byte_range()).unwrap_or("").to_string(),
+                hcl_values(expr, text),
+            );
+        }
+        let first = |k: &str| attrs.get(k).and_then(|v| v.first()).cloned();
+        if !first("type").is_some_and(|t| t.eq_ignore_ascii_case("MX")) {
+            continue;
+        }
+        let name = first("name").unwrap_or_default();
+        let zone = first("zone_id")
+            .or_else(|| first("zone"))
+            .unwrap_or_default();
+        let hosts: Vec<String> = match rtype {
+            "aws_route53_record" => attrs
+                .get("records")
+                .map(|rs| {
+                    rs.iter()
+                        .filter_map(|r| r.split_whitespace().last())
+                        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            "cloudflare_record" | "cloudflare_dns_record" => first("content")
+                .or_else(|| first("value"))
+                .map(|h| vec![h.trim_end_matches('.').to_ascii_lowercase()])
+                .unwrap_or_default(),
+            _ => continue,
+        };
+        // The `resource "…" "…" {` line: the block itself is too long to show.
+        let start = node.start_byte();
+        let header = start
+            ..text[start..]
+                .find('\n')
+                .map_or(node.end_byte(), |i| start + i);
+        for host in hosts {
+            out.push(Mx {
+                owner: format!("{zone}\0{}", name.to_ascii_lowercase()),
+                shown_owner: name.clone(),
+                host,
+                range: header.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn rec(list: &[MxSide], (s, r): (usize, usize)) -> &Mx {
+    &list[s].records[r]
+}
+
+struct MxSide {
+    path: String,
+    text: String,
+    records: Vec<Mx>,
+}
+
+impl Mail {
+    fn mx_side(&self, cx: &Context, file: &ChangedFile, rev: Revision) -> Option<MxSide> {
+        let (version, lang) = match rev {
+            Revision::Base => (file.base.as_ref()?, file.base_lang),
+            Revision::Head => (file.head.as_ref()?, file.head_lang),
+        };
+        let text = version.text()?;
+        let records = if lang == Lang::Hcl {
+            if !text.contains("MX") {
+                return None;
+            }
+            let parsed = cx.parsed(version, lang)?;
+            terraform_mx(parsed.tree.root_node(), &parsed.text)
+        } else if is_zone_file(&version.path, lang) {
+            zone_mx(text, &version.path)
+        } else {
+            return None;
+        };
+        Some(MxSide {
+            path: version.path.clone(),
+            text: text.to_string(),
+            records,
+        })
+    }
+
+    fn check_mx(&self, cx: &Context, out: &mut Vec<Finding>) {
+        let mut sides: [Vec<MxSide>; 2] = [Vec::new(), Vec::new()];
+        for file in cx.files.iter().filter(|f| !cx.is_excluded(f.path())) {
+            for (k, rev) in [Revision::Base, Revision::Head].into_iter().enumerate() {
+                if let Some(side) = self.mx_side(cx, file, rev) {
+                    sides[k].push(side);
+                }
+            }
+        }
+        // owner → [(side index, record index)]
+        let index = |list: &Vec<MxSide>| {
+            let mut m: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
+            for (s, side) in list.iter().enumerate() {
+                for (r, rec) in side.records.iter().enumerate() {
+                    m.entry(rec.owner.clone()).or_default().push((s, r));
+                }
+            }
+            m
+        };
+        let (base_ix, head_ix) = (index(&sides[0]), index(&sides[1]));
+        for (owner, base_recs) in &base_ix {
+            let base_hosts: BTreeSet<&str> = base_recs
+                .iter()
+                .map(|&i| rec(&sides[0], i).host.as_str())
+                .collect();
+            let head_recs = head_ix.get(owner).map_or(&[][..], |v| &v[..]);
+            let head_hosts: BTreeSet<&str> = head_recs
+                .iter()
+                .map(|&i| rec(&sides[1], i).host.as_str())
+                .collect();
+            let removed: Vec<&str> = base_hosts.difference(&head_hosts).copied().collect();
+            if removed.is_empty() {
+                continue;
+            }
+            let added: Vec<&str> = head_hosts.difference(&base_hosts).copied().collect();
+            let Some(&(bs, br)) = base_recs
+                .iter()
+                .find(|&&i| rec(&sides[0], i).host == removed[0])
+            else {
+                continue;
+            };
+            let base_side = &sides[0][bs];
+            let base_rec = &base_side.records[br];
+            let domain = if base_rec.shown_owner == "@" || base_rec.shown_owner.is_empty() {
+                "the zone apex (`@`)".to_string()
+            } else {
+                format!("`{}`", base_rec.shown_owner)
+            };
+            let list = |hosts: &[&str]| {
+                hosts
+                    .iter()
+                    .map(|h| format!("`{h}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let before: Vec<&str> = base_hosts.iter().copied().collect();
+            let after: Vec<&str> = head_hosts.iter().copied().collect();
+            let (severity, message) = if head_hosts.is_empty() {
+                (
+                    Severity::High,
+                    format!(
+                        "The MX record of {domain} is gone (it pointed to {}). Senders now fall \
+                         back to the domain's address record or give up: mail for every mailbox \
+                         there bounces or goes astray.",
+                        list(&before)
+                    ),
+                )
+            } else if added.is_empty() {
+                (
+                    Severity::High,
+                    format!(
+                        "The MX host {} was removed from {domain}; only {} still receives its \
+                         mail. Whenever that host is down, mail for the domain now queues at the \
+                         senders and eventually bounces instead of going to the fallback.",
+                        list(&removed),
+                        list(&after)
+                    ),
+                )
+            } else {
+                (
+                    Severity::Medium,
+                    format!(
+                        "Mail for {domain} now goes to {} instead of {}. Unless every mailbox and \
+                         alias was set up on the new host first, mail for the missing ones bounces.",
+                        list(&after),
+                        list(&before)
+                    ),
+                )
+            };
+            let base_loc = Location {
+                revision: Revision::Base,
+                path: base_side.path.clone(),
+                span: Span::from_bytes(&base_side.text, base_rec.range.start, base_rec.range.end),
+            };
+            let mut f = match head_recs.first() {
+                Some(&(hs, hr)) => {
+                    let hside = &sides[1][hs];
+                    let hrec = &hside.records[hr];
+                    Finding::new(
+                        "mail/mx-changed",
+                        Location {
+                            revision: Revision::Head,
+                            path: hside.path.clone(),
+                            span: Span::from_bytes(&hside.text, hrec.range.start, hrec.range.end),
+                        },
+                        format!("MX {domain}"),
+                        message,
+                    )
+                    .related(
+                        base_loc,
+                        format!("in base mail for {domain} went to `{}`", removed[0]),
+                    )
+                }
+                None => Finding::new(
+                    "mail/mx-changed",
+                    base_loc,
+                    format!("MX {}", base_rec.shown_owner),
+                    message,
+                ),
+            };
+            f = f
+                .evidence("domain", base_rec.shown_owner.clone())
+                .evidence("before", before.join(", "))
+                .evidence("after", after.join(", "))
+                .evidence("removed", removed.join(", "))
+                .severity(severity);
+            out.push(f);
+        }
+    }
+}
+
 impl Analyzer for Mail {
     fn reads(&self, path: &str, lang: Lang) -> bool {
-        self.route_kind(path).is_some() || self.backend_kind(path, lang).is_some()
+        self.route_kind(path).is_some()
+            || self.backend_kind(path, lang).is_some()
+            || lang == Lang::Hcl
+            || is_zone_file(path, lang)
     }
 
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
         match lang {
             Lang::Python => text.contains("EMAIL_BACKEND"),
             Lang::Ruby => text.contains("action_mailer"),
+            Lang::Hcl => text.contains("MX"),
             _ => self.reads(path, lang),
         }
     }
@@ -883,6 +1266,7 @@ impl Analyzer for Mail {
         let mut out = Vec::new();
         self.check_routes(cx, &mut out);
         self.check_backends(cx, &mut out);
+        self.check_mx(cx, &mut out);
         out
     }
 }
@@ -976,6 +1360,39 @@ mod tests {
     }
 
     #[test]
+    fn zone_mx_follows_origin_owners_and_parentheses() {
+        let zone = "$TTL 3600\n@ IN SOA ns1 hostmaster (\n  2024 ; serial\n  3600 )\n@ 300 IN MX 10 mx1 ; primary\n  IN MX 20 mx2.other.de.\n$ORIGIN sub.k.de.\nwww IN A 1.2.3.4\nlists MX 5 @\n";
+        let mx: Vec<(String, String)> = zone_mx(zone, "zones/db.k.de")
+            .into_iter()
+            .map(|m| (m.owner, m.host))
+            .collect();
+        assert_eq!(
+            mx,
+            [
+                ("k.de".into(), "mx1.k.de".into()),
+                ("k.de".into(), "mx2.other.de".into()),
+                ("lists.sub.k.de".into(), "sub.k.de".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn terraform_mx_reads_route53_and_cloudflare() {
+        let tf = "resource \"aws_route53_record\" \"mx\" {\n  zone_id = aws_route53_zone.k.zone_id\n  name = \"k.de\"\n  type = \"MX\"\n  records = [\"10 mx1.k.de\", \"20 mx2.k.de.\"]\n}\nresource \"cloudflare_record\" \"mx\" {\n  zone_id = var.zone\n  name = \"@\"\n  type = \"MX\"\n  content = \"mx.cf.de\"\n  priority = 10\n}\nresource \"aws_route53_record\" \"a\" {\n  name = \"k.de\"\n  type = \"A\"\n  records = [\"1.2.3.4\"]\n}\n";
+        let mut p = tree_sitter::Parser::new();
+        p.set_language(&tree_sitter_hcl::LANGUAGE.into()).unwrap();
+        let t = p.parse(tf, None).unwrap();
+        let hosts: Vec<String> = terraform_mx(t.root_node(), tf)
+            .into_iter()
+            .map(|m| m.host)
+            .collect();
+        assert_eq!(hosts.len(), 3);
+        for h in ["mx1.k.de", "mx2.k.de", "mx.cf.de"] {
+            assert!(hosts.iter().any(|x| x == h), "{h} in {hosts:?}");
+        }
+    }
+
+    #[test]
     fn broken_input_never_panics() {
         for t in [
             "\"unterminated",
@@ -990,6 +1407,7 @@ mod tests {
             fetchmail_entries(t);
             cf_params(t);
             env_settings(t);
+            zone_mx(t, "db.x");
         }
     }
 }
