@@ -34,6 +34,7 @@ struct Tables {
     mailer_keys: Vec<String>,
     dsn_keys: Vec<String>,
     host_keys: Vec<String>,
+    recipient_key_suffixes: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
@@ -647,6 +648,11 @@ fn rails_settings(root: Node, text: &str) -> Vec<Setting> {
     out
 }
 
+/// Whether a Python file may hold mail settings worth a parse.
+fn mentions_mail(text: &str) -> bool {
+    text.contains("EMAIL_BACKEND") || text.contains("MAIL") || text.contains("RECIPIENT")
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum BackendKind {
     Env,
@@ -701,7 +707,7 @@ impl Mail {
         let settings = match kind {
             BackendKind::Env => env_settings(text),
             BackendKind::Django => {
-                if !text.contains("EMAIL_BACKEND") {
+                if !mentions_mail(text) {
                     return Some((text.to_string(), Vec::new()));
                 }
                 let parsed = cx.parsed(version, lang)?;
@@ -778,6 +784,101 @@ impl Mail {
         }
     }
 
+    fn is_recipient_key(&self, key: &str) -> bool {
+        let up = key.to_ascii_uppercase();
+        self.tables
+            .recipient_key_suffixes
+            .iter()
+            .any(|k| up.ends_with(k.as_str()))
+    }
+
+    /// Recipient settings (`*_MAIL_TO`, `*_RECIPIENTS`, …) of production
+    /// configurations that held an address in base and are empty or gone
+    /// in head.
+    fn check_recipients(&self, cx: &Context, out: &mut Vec<Finding>) {
+        for file in cx.files {
+            let (Some(head), Some(base_v)) = (file.head.as_ref(), file.base.as_ref()) else {
+                continue;
+            };
+            if cx.is_excluded(&head.path) {
+                continue;
+            }
+            let Some(kind) = self.backend_kind(&head.path, file.head_lang) else {
+                continue;
+            };
+            if kind == BackendKind::Rails || !self.is_production(cx, &head.path, kind) {
+                continue;
+            }
+            let (Some((head_text, head_settings)), Some((base_text, base_settings))) = (
+                self.settings(cx, file, Revision::Head),
+                self.settings(cx, file, Revision::Base),
+            ) else {
+                continue;
+            };
+            let mut seen = BTreeSet::new();
+            for old in base_settings.iter().rev() {
+                if !self.is_recipient_key(&old.key)
+                    || !old.value.contains('@')
+                    || !seen.insert(old.key.clone())
+                {
+                    continue;
+                }
+                let new = head_settings.iter().rev().find(|h| h.key == old.key);
+                if new.is_some_and(|n| !n.value.trim().is_empty()) {
+                    continue;
+                }
+                let was = redact::value_for(&old.key, &old.value);
+                let base_loc = Location {
+                    revision: Revision::Base,
+                    path: base_v.path.clone(),
+                    span: Span::from_bytes(&base_text, old.range.start, old.range.end),
+                };
+                let (now, f) = match new {
+                    Some(n) => (
+                        "empty",
+                        Finding::new(
+                            "mail/recipient-removed",
+                            Location {
+                                revision: Revision::Head,
+                                path: head.path.clone(),
+                                span: Span::from_bytes(&head_text, n.range.start, n.range.end),
+                            },
+                            old.key.clone(),
+                            format!(
+                                "`{}` in `{}`, a production configuration, was `{was}` and is now \
+                                 empty. Whatever the application mails to that address \
+                                 (notifications, contact-form mail, alerts) now goes to nobody, \
+                                 and no error says so.",
+                                old.key, head.path
+                            ),
+                        )
+                        .related(base_loc, format!("in base it was `{was}`")),
+                    ),
+                    None => (
+                        "removed",
+                        Finding::new(
+                            "mail/recipient-removed",
+                            base_loc,
+                            old.key.clone(),
+                            format!(
+                                "`{}` (`{was}`) was removed from `{}`, a production configuration. \
+                                 Whatever the application mailed to that address \
+                                 (notifications, contact-form mail, alerts) now goes to nobody, \
+                                 or to a fallback nobody reads.",
+                                old.key, head.path
+                            ),
+                        ),
+                    ),
+                };
+                out.push(
+                    f.evidence("key", old.key.clone())
+                        .evidence("before", was)
+                        .evidence("after", now),
+                );
+            }
+        }
+    }
+
     fn check_backends(&self, cx: &Context, out: &mut Vec<Finding>) {
         for file in cx.files {
             let Some(head) = file.head.as_ref() else {
@@ -795,7 +896,11 @@ impl Mail {
             let Some((head_text, head_settings)) = self.settings(cx, file, Revision::Head) else {
                 continue;
             };
-            let base = self.settings(cx, file, Revision::Base);
+            // A new file is not a switch away from a working transport.
+            let Some(base) = self.settings(cx, file, Revision::Base) else {
+                continue;
+            };
+            let base = Some(base);
             let base_settings = base.as_ref().map_or(&[][..], |b| &b.1[..]);
             for s in &head_settings {
                 // The last assignment of a key is the one that counts.
@@ -1255,7 +1360,7 @@ impl Analyzer for Mail {
 
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
         match lang {
-            Lang::Python => text.contains("EMAIL_BACKEND"),
+            Lang::Python => mentions_mail(text),
             Lang::Ruby => text.contains("action_mailer"),
             Lang::Hcl => text.contains("MX"),
             _ => self.reads(path, lang),
@@ -1266,6 +1371,7 @@ impl Analyzer for Mail {
         let mut out = Vec::new();
         self.check_routes(cx, &mut out);
         self.check_backends(cx, &mut out);
+        self.check_recipients(cx, &mut out);
         self.check_mx(cx, &mut out);
         out
     }
