@@ -241,6 +241,8 @@ struct Group {
     rev_path: (Revision, String),
     subject: String,
     what: String,
+    /// `what` for one entry.
+    one: String,
     entries: Vec<Entry>,
     text: String,
     /// `routed`, `fetched`: what the entries no longer are.
@@ -277,15 +279,17 @@ impl Mail {
         match rf.kind {
             RouteKind::Map => {
                 let entries = map_entries(text);
-                let what = if !entries.is_empty() && entries.iter().all(|e| e.key.contains('@')) {
-                    "routed addresses"
-                } else {
-                    "routing entries"
-                };
+                let (what, one) =
+                    if !entries.is_empty() && entries.iter().all(|e| e.key.contains('@')) {
+                        ("routed addresses", "routed address")
+                    } else {
+                        ("routing entries", "routing entry")
+                    };
                 vec![Group {
                     rev_path: (rev, path),
                     subject: format!("{shown_path} entries"),
                     what: what.to_string(),
+                    one: one.to_string(),
                     entries,
                     text: text.to_string(),
                     verb: "routed",
@@ -295,6 +299,7 @@ impl Mail {
                 rev_path: (rev, path),
                 subject: format!("{shown_path} fetched mailboxes"),
                 what: "fetched mailboxes".to_string(),
+                one: "fetched mailbox".to_string(),
                 entries: fetchmail_entries(text),
                 text: text.to_string(),
                 verb: "fetched",
@@ -321,6 +326,7 @@ impl Mail {
                             rev_path: (rev, path.clone()),
                             subject: format!("{shown_path} {k}"),
                             what: format!("values of `{k}`"),
+                            one: format!("value of `{k}`"),
                             entries,
                             text: text.to_string(),
                             verb: "routed",
@@ -379,13 +385,16 @@ impl Mail {
                     .copied()
                     .filter(|e| !head_keys.contains(&(kind_id(rf.kind), format!("{tag}{}", e.key))))
                     .collect();
-                if removed.is_empty() {
-                    continue;
-                }
                 let after: BTreeSet<&str> = head
                     .map(|h| h.entries.iter().map(|e| e.key.as_str()).collect())
                     .unwrap_or_default();
-                out.push(self.routes_finding(&base, head, &before, &removed, after.len()));
+                // A single-valued parameter pointed elsewhere still routes.
+                let single = rf.kind == RouteKind::Cf && base.subject.ends_with(" relayhost");
+                if removed.is_empty() || (single && !after.is_empty()) {
+                    continue;
+                }
+                let deleted = rf.file.head.is_none();
+                out.push(self.routes_finding(&base, head, &before, &removed, after.len(), deleted));
             }
         }
     }
@@ -397,10 +406,17 @@ impl Mail {
         before: &[&Entry],
         removed: &[&Entry],
         after: usize,
+        deleted: bool,
     ) -> Finding {
         let high = removed.len() >= 5 || removed.len() * 2 >= before.len();
         let names: Vec<&str> = removed.iter().map(|e| e.shown.as_str()).collect();
         let listed = list_names(&names, 8);
+        let first = &removed[0].range;
+        let related = Location {
+            revision: Revision::Base,
+            path: base.rev_path.1.clone(),
+            span: Span::from_bytes(&base.text, first.start, first.end),
+        };
         let location = match head {
             Some(h) => {
                 let first = h.entries.first().map_or(0..0, |e| e.range.clone());
@@ -414,40 +430,46 @@ impl Mail {
                     },
                 }
             }
-            None => Location {
-                revision: Revision::Base,
-                path: base.rev_path.1.clone(),
-                span: Span::line_of(&base.text, 1),
-            },
+            // Nothing left in head: the removed entries in base are the place.
+            None => related.clone(),
         };
-        let first = &removed[0].range;
-        let related = Location {
-            revision: Revision::Base,
-            path: base.rev_path.1.clone(),
-            span: Span::from_bytes(&base.text, first.start, first.end),
-        };
-        let gone = if head.is_none() {
+        let gone = if deleted {
             format!(" (`{}` was deleted)", base.rev_path.1)
         } else {
             String::new()
         };
         let them = if removed.len() == 1 { "it" } else { "them" };
-        let consequence = if base.verb == "fetched" {
+        let consequence = if base.subject.ends_with(" relayhost") {
+            "Postfix now delivers everything directly from this host, which most receiving \
+             servers reject or file as spam, and nobody is told."
+                .to_string()
+        } else if base.verb == "fetched" {
             format!("Mail to {them} now piles up unread on the server, and nobody is told.")
         } else {
             format!("Mail for {them} now bounces or is dropped, and nobody is told.")
         };
-        let message = format!(
-            "{} {} in `{}` became {}{}. No longer {}: {}. {}",
-            before.len(),
-            base.what,
-            base.rev_path.1,
-            after,
-            gone,
-            base.verb,
-            listed,
-            consequence,
-        );
+        let message = if base.subject.ends_with(" relayhost") {
+            format!(
+                "`relayhost` ({listed}) was removed from `{}`. {consequence}",
+                base.rev_path.1
+            )
+        } else {
+            format!(
+                "{} {} in `{}` became {}{}. No longer {}: {}. {}",
+                before.len(),
+                if before.len() == 1 {
+                    &base.one
+                } else {
+                    &base.what
+                },
+                base.rev_path.1,
+                after,
+                gone,
+                base.verb,
+                listed,
+                consequence,
+            )
+        };
         let related_msg = if removed.len() == 1 {
             format!("in base `{}` was {} here", removed[0].shown, base.verb)
         } else {
@@ -458,21 +480,23 @@ impl Mail {
                 base.verb
             )
         };
-        Finding::new(
+        let mut f = Finding::new(
             "mail/routes-reduced",
             location,
             base.subject.clone(),
             message,
-        )
-        .related(related, related_msg)
-        .evidence("before", before.len().to_string())
-        .evidence("after", after.to_string())
-        .evidence("removed", names.join(", "))
-        .severity(if high {
-            Severity::High
-        } else {
-            Severity::Medium
-        })
+        );
+        if head.is_some() {
+            f = f.related(related, related_msg);
+        }
+        f.evidence("before", before.len().to_string())
+            .evidence("after", after.to_string())
+            .evidence("removed", names.join(", "))
+            .severity(if high {
+                Severity::High
+            } else {
+                Severity::Medium
+            })
     }
 }
 
