@@ -39,7 +39,7 @@ pub struct FamilyDef {
 
 /// Every rule family. Adding a family means adding its module and one line
 /// here; its rules come from its rule file.
-pub const FAMILIES: &[FamilyDef] = &[crate::forms::FAMILY];
+pub const FAMILIES: &[FamilyDef] = &[crate::forms::FAMILY, crate::mail::FAMILY];
 
 /// A changed file with both sides read.
 pub struct ChangedFile {

@@ -14,6 +14,7 @@ pub mod family;
 pub mod finding;
 pub mod forms;
 pub mod lang;
+pub mod mail;
 pub mod parse;
 pub mod redact;
 pub mod report;
