@@ -831,7 +831,12 @@ impl Forms {
         let base_usable = match base_action {
             None => false,
             Some(AttrValue::Templated(_)) => true,
-            Some(v) => !is_dead_action(v.literal().unwrap_or("")),
+            // `?next=…` posts to the page itself, as an empty action does:
+            // emptying it changes nothing (Django's login templates do this).
+            Some(v) => {
+                let a = v.literal().unwrap_or("").trim();
+                !is_dead_action(a) && !a.starts_with('?')
+            }
         };
         let mut action_broken = false;
         if base_usable && hook.is_none() {
