@@ -830,7 +830,7 @@ impl Forms {
         let head_action = h.action();
         let base_usable = match base_action {
             None => false,
-            Some(AttrValue::Templated(_)) => true,
+            Some(AttrValue::Templated(t)) => !t.trim_start().starts_with('?'),
             // `?next=…` posts to the page itself, as an empty action does:
             // emptying it changes nothing (Django's login templates do this).
             Some(v) => {
