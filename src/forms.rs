@@ -974,7 +974,11 @@ impl Forms {
         }
 
         // --- fields
-        if new_template.is_empty() {
+        // Fields matter to the handler that reads them: a form that now
+        // posts elsewhere (another provider) is expected to rename them.
+        let same_handler = b.action().map(|a| a.shown().trim().to_string())
+            == h.action().map(|a| a.shown().trim().to_string());
+        if new_template.is_empty() && same_handler {
             self.compare_fields(pages, b, h, out);
         }
 
