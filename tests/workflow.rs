@@ -54,6 +54,8 @@ fn html_comment_on_the_line_above_suppresses() {
     let (code, list, out) = findings(repo.path());
     assert_eq!(code, 0, "{out}");
     assert!(list.is_empty(), "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["summary"]["suppressed"], 1, "{out}");
     let (_, human, _) = run_bin(repo.path(), &["check", "HEAD~1..HEAD", "--quiet"]);
     assert!(human.contains("1 suppressed"), "{human}");
 }

@@ -100,6 +100,8 @@ struct Summary {
     medium: usize,
     low: usize,
     acknowledged: usize,
+    /// Findings an inline `riskdiff-ignore` with a reason silenced.
+    suppressed: usize,
     files_changed: usize,
     files_analyzed: usize,
     files_parsed: usize,
@@ -122,6 +124,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             medium: report.count(Severity::Medium),
             low: report.count(Severity::Low),
             acknowledged,
+            suppressed: report.stats.suppressed,
             files_changed: report.stats.files_changed,
             files_analyzed: report.stats.files_read,
             files_parsed: report.stats.files_parsed,
