@@ -26,6 +26,43 @@ pub struct CheckOptions {
     pub fail_on: Option<FailOn>,
     /// Worker threads for reading and parsing; all cores when `None`.
     pub threads: Option<usize>,
+    /// Told how far the run got, stage by stage.
+    pub progress: Option<ProgressSink>,
+}
+
+/// Where a run reports how far it got. The library only counts; the CLI
+/// decides whether that is worth drawing (a terminal, a slow run).
+pub trait Progress: Send + Sync {
+    /// A stage of `total` steps begins.
+    fn stage(&self, name: &'static str, total: usize);
+    fn advance(&self, steps: usize);
+    /// The run is over (also on error); anything drawn is cleared.
+    fn finish(&self);
+}
+
+#[derive(Clone)]
+pub struct ProgressSink(pub Arc<dyn Progress>);
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
+/// Forwards to the run's sink, if it has one.
+struct Tracker<'a>(Option<&'a dyn Progress>);
+
+impl Tracker<'_> {
+    fn stage(&self, name: &'static str, total: usize) {
+        if let Some(p) = self.0 {
+            p.stage(name, total);
+        }
+    }
+    fn advance(&self) {
+        if let Some(p) = self.0 {
+            p.advance(1);
+        }
+    }
 }
 
 impl CheckOptions {
@@ -36,6 +73,7 @@ impl CheckOptions {
             config: None,
             fail_on: None,
             threads: None,
+            progress: None,
         }
     }
 }
@@ -126,7 +164,11 @@ pub fn run_check(opts: &CheckOptions) -> Result<Report> {
         b.build()
             .map_err(|e| Error::new(format!("cannot start worker threads: {e}")))?
     };
-    pool.install(|| run_in_pool(opts))
+    let result = pool.install(|| run_in_pool(opts));
+    if let Some(p) = &opts.progress {
+        p.0.finish();
+    }
+    result
 }
 
 fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
@@ -184,6 +226,8 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
     };
     let base_side = resolved.base.clone();
     let head_side = resolved.head.clone();
+    let progress = Tracker(opts.progress.as_ref().map(|p| &*p.0));
+    progress.stage("reading", changes.len());
     let files: Vec<ChangedFile> = changes
         .into_par_iter()
         .map_init(
@@ -194,6 +238,7 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
                 )
             },
             |(base_reader, head_reader), change| {
+                progress.advance();
                 let base = read_side(base_reader, &change.base);
                 let head = read_side(head_reader, &change.head);
                 let base_lang = base.as_ref().map_or_else(
@@ -263,7 +308,11 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
     }
 
     let cache = ParseCache::new();
-    cache.warm(&wanted);
+    progress.stage("parsing", wanted.len());
+    wanted.par_iter().for_each(|(version, lang)| {
+        cache.get(version, *lang);
+        progress.advance();
+    });
     let cx = Context::new(
         &files,
         &cache,
@@ -272,9 +321,14 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
         resolved.base.clone(),
         resolved.head.clone(),
     )?;
+    progress.stage("analyzing", analyzers.len());
     let mut findings: Vec<Finding> = analyzers
         .iter()
-        .flat_map(|a| a.analyzer.check(&cx))
+        .flat_map(|a| {
+            let found = a.analyzer.check(&cx);
+            progress.advance();
+            found
+        })
         .collect();
     stats.files_parsed = cache.parse_count();
 

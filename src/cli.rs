@@ -3,7 +3,7 @@
 //! 2 usage or runtime error.
 
 use crate::ack;
-use crate::check::{run_check, CheckOptions};
+use crate::check::{run_check, CheckOptions, ProgressSink};
 use crate::error::Error;
 use crate::report::{self, Format};
 use crate::revisions::{HeadSpec, RangeSpec};
@@ -116,7 +116,7 @@ struct CheckArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 
-    /// Print only the summary line (human format).
+    /// Print only the summary line (human format), and no progress bar.
     #[arg(short, long)]
     quiet: bool,
 }
@@ -241,6 +241,10 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
                 config: args.config.clone(),
                 fail_on: args.fail_on,
                 threads: args.threads,
+                progress: (!args.quiet)
+                    .then(crate::progress::TerminalProgress::for_stderr)
+                    .flatten()
+                    .map(|p| ProgressSink(std::sync::Arc::new(p))),
             };
             let report = run_check(&opts)?;
             let color = match args.color {
@@ -271,6 +275,7 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
                 config: args.config.clone(),
                 fail_on: None,
                 threads: None,
+                progress: None,
             };
             let report = run_check(&opts)?;
             let git = crate::revisions::open(&repo)?;

@@ -16,6 +16,7 @@ pub mod forms;
 pub mod lang;
 pub mod mail;
 pub mod parse;
+pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod revisions;

@@ -146,3 +146,60 @@ fn help_and_version_exit_0() {
     assert_eq!(run_bin(dir.path(), &["--version"]).0, 0);
     assert_eq!(run_bin(dir.path(), &["frobnicate"]).0, 2);
 }
+
+/// Records what a run reports of its progress.
+#[derive(Default)]
+struct Recorder {
+    events: std::sync::Mutex<Vec<String>>,
+    advanced: std::sync::Mutex<std::collections::BTreeMap<String, usize>>,
+}
+
+impl riskdiff::check::Progress for Recorder {
+    fn stage(&self, name: &'static str, total: usize) {
+        self.events.lock().unwrap().push(format!("{name}/{total}"));
+    }
+    fn advance(&self, steps: usize) {
+        let stage = self.events.lock().unwrap().last().cloned().unwrap();
+        *self.advanced.lock().unwrap().entry(stage).or_default() += steps;
+    }
+    fn finish(&self) {
+        self.events.lock().unwrap().push("finish".into());
+    }
+}
+
+#[test]
+fn progress_is_reported_stage_by_stage_and_finished() {
+    let repo = repo_with(&PAGE.replace("<form ", "<form hidden "));
+    let recorder = std::sync::Arc::new(Recorder::default());
+    let mut opts = riskdiff::CheckOptions::new(
+        repo.path(),
+        riskdiff::revisions::RangeSpec::parse_positional("HEAD~1..HEAD").unwrap(),
+    );
+    opts.progress = Some(riskdiff::check::ProgressSink(recorder.clone()));
+    let report = riskdiff::run_check(&opts).unwrap();
+    assert_eq!(report.findings.len(), 1);
+    let events = recorder.events.lock().unwrap().clone();
+    let families = riskdiff::family::FAMILIES.len();
+    assert_eq!(
+        events,
+        [
+            "reading/1".to_string(),
+            "parsing/2".to_string(),
+            format!("analyzing/{families}"),
+            "finish".to_string()
+        ]
+    );
+    // Every stage advanced exactly to its total.
+    for (stage, steps) in recorder.advanced.lock().unwrap().iter() {
+        let total: usize = stage.rsplit('/').next().unwrap().parse().unwrap();
+        assert_eq!(*steps, total, "{stage}");
+    }
+}
+
+#[test]
+fn no_progress_bar_on_a_pipe() {
+    let repo = repo_with(&PAGE.replace("<form ", "<form hidden "));
+    let (code, _, err) = run_bin(repo.path(), &["check", "HEAD~1..HEAD"]);
+    assert_eq!(code, 1);
+    assert_eq!(err, "", "stderr is not a terminal: nothing may be drawn");
+}
