@@ -12,11 +12,18 @@ cargo build --release --quiet
 bin=$PWD/target/release/riskdiff
 cd "$repo"
 git checkout -q main
+# A pre-commit run: the 20-file change of `small` staged on top of main.
+staged=../staged
+if [[ ! -d $staged ]]; then
+  git worktree add -q --detach "$staged" main
+  (cd "$staged" && git checkout -q small -- .)
+fi
 hyperfine --warmup 3 --runs 20 -N --ignore-failure \
   --export-markdown ../results.md \
   -n "empty diff (main..main)" "$bin check main..main" \
   -n "clean working tree (plain check)" "$bin check" \
   -n "20 changed files" "$bin check main..small" \
+  -n "20 staged files (pre-commit)" "$bin -C $staged check --staged" \
   -n "1,000 changed pages" "$bin check main..large" \
   -n "1,000 changed pages, 1 thread" "$bin check main..large --threads 1"
 cat ../results.md

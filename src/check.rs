@@ -1,7 +1,7 @@
 //! One run, in pipeline order: revisions → changes → read → parse → facts
 //! and compare (the families) → filter → a [`Report`] for the renderers.
 
-use crate::changes::{self, FileVersion, SideReader};
+use crate::changes::{self, FileVersion, SideReader, SideSource};
 use crate::error::{Error, Result};
 use crate::family::{Analyzer, ChangedFile, Context, FAMILIES};
 use crate::finding::{fingerprint, Finding, Location, Note, Revision, Severity, Span};
@@ -224,19 +224,14 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
         }
         Some((version, lang))
     };
-    let base_side = resolved.base.clone();
-    let head_side = resolved.head.clone();
+    let base_source = SideSource::new(&repo_path, &resolved.base, Revision::Base)?;
+    let head_source = SideSource::new(&repo_path, &resolved.head, Revision::Head)?;
     let progress = Tracker(opts.progress.as_ref().map(|p| &*p.0));
     progress.stage("reading", changes.len());
     let files: Vec<ChangedFile> = changes
         .into_par_iter()
         .map_init(
-            || {
-                (
-                    SideReader::new(&repo_path, &base_side, Revision::Base).ok(),
-                    SideReader::new(&repo_path, &head_side, Revision::Head).ok(),
-                )
-            },
+            || (base_source.open().ok(), head_source.open().ok()),
             |(base_reader, head_reader), change| {
                 progress.advance();
                 let base = read_side(base_reader, &change.base);
@@ -313,14 +308,7 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
         cache.get(version, *lang);
         progress.advance();
     });
-    let cx = Context::new(
-        &files,
-        &cache,
-        &config,
-        repo_path.clone(),
-        resolved.base.clone(),
-        resolved.head.clone(),
-    )?;
+    let cx = Context::new(&files, &cache, &config, base_source, head_source)?;
     progress.stage("analyzing", analyzers.len());
     let mut findings: Vec<Finding> = analyzers
         .iter()

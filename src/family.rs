@@ -2,15 +2,13 @@
 //! is given (the changed files, their parses, both sides of the
 //! repository) and what it must answer.
 
-use crate::changes::{Change, FileVersion, LineChanges, SideReader};
+use crate::changes::{Change, FileVersion, LineChanges, SideReader, SideSource};
 use crate::finding::{Finding, Revision};
 use crate::lang::Lang;
 use crate::parse::{ParseCache, Parsed};
-use crate::revisions::Side;
 use crate::settings::Config;
 use git2::Oid;
 use rayon::prelude::*;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A rule family's analyzer. It extracts facts from both sides of the
@@ -91,8 +89,7 @@ pub struct Context<'a> {
     pub files: &'a [ChangedFile],
     pub cache: &'a ParseCache,
     pub config: &'a Config,
-    repo_path: PathBuf,
-    sides: [Side; 2],
+    sources: [SideSource; 2],
     base: Mutex<SideReader>,
     head: Mutex<SideReader>,
     listings: [OnceLock<Listing>; 2],
@@ -103,18 +100,16 @@ impl<'a> Context<'a> {
         files: &'a [ChangedFile],
         cache: &'a ParseCache,
         config: &'a Config,
-        repo_path: PathBuf,
-        base: Side,
-        head: Side,
+        base: SideSource,
+        head: SideSource,
     ) -> crate::error::Result<Self> {
         Ok(Context {
             files,
             cache,
             config,
-            base: Mutex::new(SideReader::new(&repo_path, &base, Revision::Base)?),
-            head: Mutex::new(SideReader::new(&repo_path, &head, Revision::Head)?),
-            repo_path,
-            sides: [base, head],
+            base: Mutex::new(base.open()?),
+            head: Mutex::new(head.open()?),
+            sources: [base, head],
             listings: [OnceLock::new(), OnceLock::new()],
         })
     }
@@ -156,11 +151,11 @@ impl<'a> Context<'a> {
     /// Reads files from a listing of [`Context::all_files`], in parallel
     /// (each worker with its own repository handle).
     pub fn read_listed(&self, rev: Revision, items: &[(String, Oid)]) -> Vec<FileVersion> {
-        let side = &self.sides[rev as usize];
+        let source = &self.sources[rev as usize];
         items
             .par_iter()
             .map_init(
-                || SideReader::new(&self.repo_path, side, rev).ok(),
+                || source.open().ok(),
                 |reader, (path, oid)| reader.as_ref().map(|r| r.read_listed(path, *oid)),
             )
             .flatten()
