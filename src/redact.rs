@@ -87,7 +87,106 @@ pub fn mask_secrets(text: &str) -> String {
             }
             continue;
         }
-        out.push_str(&mask_line(line));
+        let line = mask_line(line);
+        let line = mask_url_passwords(&line);
+        out.push_str(&mask_spaced_password(&line));
+    }
+    out
+}
+
+/// `scheme://user:password@host` in DSNs and connection URLs: the
+/// password between the first `:` of the user info and the `@`.
+fn mask_url_passwords(line: &str) -> String {
+    let mut out = line.to_string();
+    let mut from = 0;
+    while let Some(pos) = out[from..].find("://") {
+        let auth_start = from + pos + 3;
+        let rest = &out[auth_start..];
+        let auth_len = rest
+            .find(|c: char| {
+                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
+            })
+            .unwrap_or(rest.len());
+        let auth = &rest[..auth_len];
+        from = auth_start;
+        let (Some(at), Some(colon)) = (auth.rfind('@'), auth.find(':')) else {
+            continue;
+        };
+        if colon >= at {
+            continue;
+        }
+        let password = &auth[colon + 1..at];
+        if password.is_empty() || is_reference(password) || password.chars().all(|c| c == '*') {
+            continue;
+        }
+        let start = auth_start + colon + 1;
+        let end = auth_start + at;
+        out = format!(
+            "{}{}{}",
+            &out[..start],
+            stars(&out[start..end]),
+            &out[end..]
+        );
+    }
+    out
+}
+
+/// The words after which a space-separated `password VALUE` is a setting
+/// rather than prose (fetchmailrc `user "a" with password "b"`, netrc
+/// `login u password p`).
+const SPACED_PASSWORD_LEADS: &[&str] = &["user", "username", "login", "with"];
+
+/// `password "x"` / `passwd x` without `=` or `:`: fetchmailrc, netrc,
+/// getmail. Prose stays alone: the value must be quoted, follow a keyword
+/// of those formats, or be the only word after `password` on the line.
+fn mask_spaced_password(line: &str) -> String {
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    let mut start = None;
+    for (i, c) in line.char_indices() {
+        match (c.is_whitespace(), start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                words.push((s, &line[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, &line[s..]));
+    }
+    let mut out = line.to_string();
+    for i in 0..words.len().saturating_sub(1) {
+        let word = words[i].1.to_ascii_lowercase();
+        if !matches!(word.as_str(), "password" | "passwd" | "pass") {
+            continue;
+        }
+        let (at, value) = words[i + 1];
+        let quoted = value.starts_with(['"', '\'']);
+        let after_keyword =
+            i > 0 && SPACED_PASSWORD_LEADS.contains(&words[i - 1].1.to_ascii_lowercase().as_str());
+        let alone = i == 0 && words.len() == 2;
+        // After `user "a"` the keyword before `password` is the user's name.
+        let after_user_value = i >= 2
+            && matches!(
+                words[i - 2].1.to_ascii_lowercase().as_str(),
+                "user" | "username" | "login"
+            );
+        if !(quoted || after_keyword || alone || after_user_value) {
+            continue;
+        }
+        let inner = value.trim_end_matches([',', ';']).trim_matches(['"', '\'']);
+        if inner.is_empty() || is_reference(inner) {
+            continue;
+        }
+        let start = at + value.find(inner).unwrap_or(0);
+        let end = start + inner.len();
+        out = format!(
+            "{}{}{}",
+            &out[..start],
+            stars(&out[start..end]),
+            &out[end..]
+        );
     }
     out
 }
@@ -188,6 +287,41 @@ mod tests {
         }
         assert!(!is_secret_key("reset_password_url"));
         assert!(is_secret_key("mail.smtp_password"));
+    }
+
+    #[test]
+    fn masks_url_and_spaced_passwords() {
+        for (src, hidden) in [
+            (
+                "MAILER_DSN=smtp://mailer:s3cret@mail.example.com:587\n",
+                "s3cret",
+            ),
+            ("url: \"postgres://app:hunter2@db/app\"\n", "hunter2"),
+            (
+                "poll mail.example.com user \"anna\" password \"geheim\" is anna\n",
+                "geheim",
+            ),
+            ("  user anna with password geheim\n", "geheim"),
+            (
+                "machine mail.example.com login anna password geheim\n",
+                "geheim",
+            ),
+            ("password geheim\n", "geheim"),
+        ] {
+            let out = mask_secrets(src);
+            assert_eq!(out.len(), src.len(), "{src}");
+            assert!(!out.contains(hidden), "{src} -> {out}");
+            assert!(out.contains("anna") || !src.contains("anna"), "{out}");
+        }
+        for src in [
+            "MAILER_DSN=smtp://mail.example.com:587\n",
+            "see https://example.com/a:b@c for the password policy\n",
+            "DATABASE_URL=postgres://app:${DB_PASSWORD}@db/app\n",
+            "<p>Forgot your password? We send a link.</p>\n",
+            "Change the password regularly\n",
+        ] {
+            assert_eq!(mask_secrets(src), src);
+        }
     }
 
     #[test]
