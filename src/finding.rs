@@ -157,6 +157,10 @@ pub struct Finding {
     /// message states; a user's severity override for the rule still wins.
     #[serde(skip)]
     pub adjusted_severity: Option<Severity>,
+    /// What the primary location shows, for renderers that label source
+    /// lines ("2 routed addresses remain"); `None` says only which revision.
+    #[serde(skip)]
+    pub label: Option<String>,
 }
 
 impl Finding {
@@ -181,6 +185,7 @@ impl Finding {
             fingerprint: String::new(),
             acknowledged: false,
             adjusted_severity: None,
+            label: None,
         }
     }
 
@@ -202,6 +207,12 @@ impl Finding {
     /// POST contact form).
     pub fn severity(mut self, severity: Severity) -> Self {
         self.adjusted_severity = Some(severity);
+        self
+    }
+
+    /// Labels the primary location when "here" would not say what it is.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
         self
     }
 

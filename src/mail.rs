@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use tree_sitter::Node;
 
+mod terraform;
+
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "mail",
     rules: include_str!("../rules/mail.toml"),
@@ -228,6 +230,7 @@ enum RouteKind {
     Map,
     Fetchmail,
     Cf,
+    Terraform,
 }
 
 struct RouteFile<'a> {
@@ -244,6 +247,9 @@ struct Group {
     /// `what` for one entry.
     one: String,
     entries: Vec<Entry>,
+    /// Entries still written but switched off (`enabled = false`), at the
+    /// line that switches them off.
+    disabled: Vec<Entry>,
     text: String,
     /// `routed`, `fetched`: what the entries no longer are.
     verb: &'static str,
@@ -258,15 +264,17 @@ impl Mail {
             Some(RouteKind::Map)
         } else if name.ends_with(".cf") {
             Some(RouteKind::Cf)
+        } else if name.ends_with(".tf") {
+            Some(RouteKind::Terraform)
         } else {
             None
         }
     }
 
-    fn groups(&self, rf: &RouteFile, rev: Revision) -> Vec<Group> {
-        let version = match rev {
-            Revision::Base => rf.file.base.as_ref(),
-            Revision::Head => rf.file.head.as_ref(),
+    fn groups(&self, cx: &Context, rf: &RouteFile, rev: Revision) -> Vec<Group> {
+        let (version, lang) = match rev {
+            Revision::Base => (rf.file.base.as_ref(), rf.file.base_lang),
+            Revision::Head => (rf.file.head.as_ref(), rf.file.head_lang),
         };
         let Some(version) = version else {
             return Vec::new();
@@ -291,6 +299,26 @@ impl Mail {
                     what: what.to_string(),
                     one: one.to_string(),
                     entries,
+                    disabled: Vec::new(),
+                    text: text.to_string(),
+                    verb: "routed",
+                }]
+            }
+            RouteKind::Terraform => {
+                if !terraform::ROUTING_TYPES.iter().any(|t| text.contains(t)) {
+                    return Vec::new();
+                }
+                let Some(parsed) = cx.parsed(version, lang) else {
+                    return Vec::new();
+                };
+                let routes = terraform::terraform_routes(parsed.tree.root_node(), &parsed.text);
+                vec![Group {
+                    rev_path: (rev, path),
+                    subject: format!("{shown_path} email routing"),
+                    what: "routed addresses".to_string(),
+                    one: "routed address".to_string(),
+                    entries: routes.routed,
+                    disabled: routes.disabled,
                     text: text.to_string(),
                     verb: "routed",
                 }]
@@ -301,6 +329,7 @@ impl Mail {
                 what: "fetched mailboxes".to_string(),
                 one: "fetched mailbox".to_string(),
                 entries: fetchmail_entries(text),
+                disabled: Vec::new(),
                 text: text.to_string(),
                 verb: "fetched",
             }],
@@ -328,6 +357,7 @@ impl Mail {
                             what: format!("values of `{k}`"),
                             one: format!("value of `{k}`"),
                             entries,
+                            disabled: Vec::new(),
                             text: text.to_string(),
                             verb: "routed",
                         })
@@ -354,7 +384,7 @@ impl Mail {
         let mut head_keys: BTreeSet<(u8, String)> = BTreeSet::new();
         let kind_id = |k: RouteKind| k as u8;
         for rf in &files {
-            for g in self.groups(rf, Revision::Head) {
+            for g in self.groups(cx, rf, Revision::Head) {
                 let tag = if rf.kind == RouteKind::Cf {
                     format!("{}\0", g.what)
                 } else {
@@ -366,8 +396,8 @@ impl Mail {
             }
         }
         for rf in &files {
-            let heads = self.groups(rf, Revision::Head);
-            for base in self.groups(rf, Revision::Base) {
+            let heads = self.groups(cx, rf, Revision::Head);
+            for base in self.groups(cx, rf, Revision::Base) {
                 let head = heads.iter().find(|h| h.subject == base.subject);
                 let tag = if rf.kind == RouteKind::Cf {
                     format!("{}\0", base.what)
@@ -409,8 +439,19 @@ impl Mail {
         deleted: bool,
     ) -> Finding {
         let high = removed.len() >= 5 || removed.len() * 2 >= before.len();
+        let switched_off = |e: &Entry| {
+            head.and_then(|h| h.disabled.iter().find(|d| d.key == e.key))
+                .cloned()
+        };
+        let labels: Vec<String> = removed
+            .iter()
+            .map(|e| match switched_off(e) {
+                Some(_) => format!("`{}` (switched off)", e.shown),
+                None => format!("`{}`", e.shown),
+            })
+            .collect();
         let names: Vec<&str> = removed.iter().map(|e| e.shown.as_str()).collect();
-        let listed = list_names(&names, 8);
+        let listed = list_names(&labels, 8);
         let first = &removed[0].range;
         let related = Location {
             revision: Revision::Base,
@@ -418,6 +459,15 @@ impl Mail {
             span: Span::from_bytes(&base.text, first.start, first.end),
         };
         let location = match head {
+            // A rule switched off is shown where it was switched off.
+            Some(h) if switched_off(removed[0]).is_some() => {
+                let off = switched_off(removed[0]).map_or(0..0, |e| e.range);
+                Location {
+                    revision: Revision::Head,
+                    path: h.rev_path.1.clone(),
+                    span: Span::from_bytes(&h.text, off.start, off.end),
+                }
+            }
             Some(h) => {
                 let first = h.entries.first().map_or(0..0, |e| e.range.clone());
                 Location {
@@ -486,8 +536,19 @@ impl Mail {
             base.subject.clone(),
             message,
         );
-        if head.is_some() {
-            f = f.related(related, related_msg);
+        if let Some(h) = head {
+            let label = if switched_off(removed[0]).is_some() {
+                "switched off here".to_string()
+            } else if after == 0 {
+                format!("nothing is {} any more", base.verb)
+            } else {
+                if after == 1 {
+                    format!("1 {} left: this one", h.one)
+                } else {
+                    format!("{after} {} left, starting here", h.what)
+                }
+            };
+            f = f.label(label).related(related, related_msg);
         }
         f.evidence("before", before.len().to_string())
             .evidence("after", after.to_string())
@@ -500,9 +561,9 @@ impl Mail {
     }
 }
 
-/// `a, b, c and 4 more`, each name in backticks.
-fn list_names(names: &[&str], max: usize) -> String {
-    let shown: Vec<String> = names.iter().take(max).map(|n| format!("`{n}`")).collect();
+/// `a, b, c and 4 more`.
+fn list_names(names: &[String], max: usize) -> String {
+    let shown: Vec<&str> = names.iter().take(max).map(String::as_str).collect();
     let rest = names.len().saturating_sub(max);
     if rest > 0 {
         format!("{} and {rest} more", shown.join(", "))
@@ -1386,7 +1447,9 @@ impl Analyzer for Mail {
         match lang {
             Lang::Python => mentions_mail(text),
             Lang::Ruby => text.contains("action_mailer"),
-            Lang::Hcl => text.contains("MX"),
+            Lang::Hcl => {
+                text.contains("MX") || terraform::ROUTING_TYPES.iter().any(|t| text.contains(t))
+            }
             _ => self.reads(path, lang),
         }
     }

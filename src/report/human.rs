@@ -61,9 +61,10 @@ fn render_to(report: &Report, buf: &mut dyn termcolor::WriteColor) -> std::io::R
             });
         let mut labels = Vec::new();
         if let Some(&id) = ids.get(&(f.location.revision, f.location.path.clone())) {
-            let here = match f.location.revision {
-                Revision::Base => "in base",
-                Revision::Head => "here",
+            let here = match (&f.label, f.location.revision) {
+                (Some(label), _) => label.as_str(),
+                (None, Revision::Base) => "in base",
+                (None, Revision::Head) => "here",
             };
             labels.push(
                 Label::primary(id, f.location.span.start_byte..f.location.span.end_byte)
