@@ -16,6 +16,7 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 mod terraform;
+mod transports;
 
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "mail",
@@ -733,6 +734,15 @@ fn rails_settings(root: Node, text: &str) -> Vec<Setting> {
     out
 }
 
+const SPRING_NO_HOST: &str =
+    "without `spring.mail.host` Spring Boot configures no mail sender, so nothing can be sent";
+
+/// `application.properties`, `application-prod.properties`, …
+fn is_spring_properties(path: &str) -> bool {
+    let name = basename(path);
+    name.starts_with("application") && name.ends_with(".properties")
+}
+
 /// Whether a Python file may hold mail settings worth a parse.
 fn mentions_mail(text: &str) -> bool {
     text.contains("EMAIL_BACKEND") || text.contains("MAIL") || text.contains("RECIPIENT")
@@ -743,6 +753,9 @@ enum BackendKind {
     Env,
     Django,
     Rails,
+    Spring,
+    Nodemailer,
+    LaravelConfig,
 }
 
 impl Mail {
@@ -751,6 +764,11 @@ impl Mail {
             Lang::Env => Some(BackendKind::Env),
             Lang::Python => Some(BackendKind::Django),
             Lang::Ruby if path.contains("config/environments/") => Some(BackendKind::Rails),
+            Lang::Ini if is_spring_properties(path) => Some(BackendKind::Spring),
+            Lang::JavaScript | Lang::TypeScript => Some(BackendKind::Nodemailer),
+            Lang::Php if path == "config/mail.php" || path.ends_with("/config/mail.php") => {
+                Some(BackendKind::LaravelConfig)
+            }
             _ => None,
         }
     }
@@ -763,7 +781,10 @@ impl Mail {
             Some(p) => p,
             None => match kind {
                 BackendKind::Rails => false,
-                BackendKind::Django => true,
+                BackendKind::Django
+                | BackendKind::Spring
+                | BackendKind::Nodemailer
+                | BackendKind::LaravelConfig => true,
                 BackendKind::Env => {
                     let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
                     let sibling = if dir.is_empty() {
@@ -805,6 +826,15 @@ impl Mail {
                 let parsed = cx.parsed(version, lang)?;
                 rails_settings(parsed.tree.root_node(), &parsed.text)
             }
+            BackendKind::Spring => transports::spring_properties(text),
+            BackendKind::Nodemailer => {
+                if !text.contains("createTransport") {
+                    return Some((text.to_string(), Vec::new()));
+                }
+                let parsed = cx.parsed(version, lang)?;
+                transports::nodemailer_transports(parsed.tree.root_node(), &parsed.text)
+            }
+            BackendKind::LaravelConfig => transports::laravel_default_mailer(text),
         };
         Some((text.to_string(), settings))
     }
@@ -815,6 +845,9 @@ impl Mail {
         let value = s.value.trim();
         let lower = value.to_ascii_lowercase();
         match kind {
+            BackendKind::Django if self.tables.host_keys.contains(&key_up) => (value.is_empty()
+                && base.is_some_and(|b| !b.value.trim().is_empty()))
+            .then(|| "with no mail host nothing can be sent".to_string()),
             BackendKind::Django => {
                 if s.key != "EMAIL_BACKEND"
                     || !self
@@ -848,6 +881,24 @@ impl Mail {
                     None
                 }
             }
+            BackendKind::Spring => (s.key == "spring.mail.host"
+                && value.is_empty()
+                && base.is_some_and(|b| !b.value.trim().is_empty()))
+            .then(|| SPRING_NO_HOST.to_string()),
+            BackendKind::Nodemailer => match value {
+                "jsonTransport" => Some(
+                    "nodemailer's `jsonTransport` only renders each message to JSON and sends nothing"
+                        .to_string(),
+                ),
+                "streamTransport" => Some(
+                    "nodemailer's `streamTransport` only renders each message to a stream and sends nothing"
+                        .to_string(),
+                ),
+                _ => None,
+            },
+            BackendKind::LaravelConfig => self.tables.sink_mailers.contains(&lower).then(|| {
+format!("the `{value}` mailer keeps mail instead of sending it")
+            }),
             BackendKind::Env => {
                 if self.tables.mailer_keys.contains(&key_up)
                     && self.tables.sink_mailers.contains(&lower)
@@ -891,7 +942,9 @@ impl Mail {
             let Some(kind) = self.backend_kind(&head.path, file.head_lang) else {
                 continue;
             };
-            if kind == BackendKind::Rails || !self.is_production(cx, &head.path, kind) {
+            if !matches!(kind, BackendKind::Env | BackendKind::Django)
+                || !self.is_production(cx, &head.path, kind)
+            {
                 continue;
             }
             let (Some((head_text, head_settings)), Some((base_text, base_settings))) = (
@@ -999,6 +1052,10 @@ impl Mail {
                 {
                     continue;
                 }
+                // A transport added beside the real one is not a switch.
+                if kind == BackendKind::Nodemailer && old.is_none() {
+                    continue;
+                }
                 let Some(why) = self.sink(kind, s, old) else {
                     continue;
                 };
@@ -1006,6 +1063,9 @@ impl Mail {
                     continue;
                 }
                 let show = |v: &str| {
+                    if kind == BackendKind::Nodemailer && v == transports::SENDING {
+                        return "a sending transport".to_string();
+                    }
                     let v = mask_url_password(&redact::value_for(&s.key, v));
                     if v.is_empty() {
                         "empty".to_string()
@@ -1018,11 +1078,26 @@ impl Mail {
                     |o| show(&o.value),
                 );
                 let after = show(&s.value);
-                let message = format!(
-                    "`{}` in `{}`, a production configuration, changed from {} to {}: {}. \
-                     Every message the application sends from now on is silently lost.",
-                    s.key, head.path, before, after, why
-                );
+                let message = if kind == BackendKind::Nodemailer {
+                    format!(
+                        "The nodemailer transport in `{}` changed from {} to {}: {}. \
+                         Every message the application sends from now on is silently lost.",
+                        head.path, before, after, why
+                    )
+                } else if kind == BackendKind::LaravelConfig {
+                    format!(
+                        "The default mailer in `{}` changed from {} to {}: {}. Every deployment \
+                         whose environment does not set `MAIL_MAILER` now loses every message \
+                         silently.",
+                        head.path, before, after, why
+                    )
+                } else {
+                    format!(
+                        "`{}` in `{}`, a production configuration, changed from {} to {}: {}. \
+                         Every message the application sends from now on is silently lost.",
+                        s.key, head.path, before, after, why
+                    )
+                };
                 let mut f = Finding::new(
                     "mail/backend-disabled",
                     Location {
@@ -1052,7 +1127,70 @@ impl Mail {
                 }
                 out.push(f);
             }
+            if kind == BackendKind::Spring {
+                self.spring_host_removed(cx, file, &head_settings, base.as_ref(), out);
+            }
         }
+    }
+
+    /// `spring.mail.host` deleted from a production properties file while
+    /// no other changed properties file took it over.
+    fn spring_host_removed(
+        &self,
+        cx: &Context,
+        file: &ChangedFile,
+        head_settings: &[Setting],
+        base: Option<&(String, Vec<Setting>)>,
+        out: &mut Vec<Finding>,
+    ) {
+        const HOST: &str = "spring.mail.host";
+        let (Some((base_text, base_settings)), Some(bv)) = (base, file.base.as_ref()) else {
+            return;
+        };
+        let Some(old) = base_settings
+            .iter()
+            .rev()
+            .find(|b| b.key == HOST && !b.value.trim().is_empty())
+        else {
+            return;
+        };
+        if head_settings.iter().any(|h| h.key == HOST) {
+            return;
+        }
+        let moved = cx.files.iter().any(|f| {
+            f.head.as_ref().is_some_and(|h| {
+                is_spring_properties(&h.path)
+                    && h.text().is_some_and(|t| {
+                        transports::spring_properties(t)
+                            .iter()
+                            .any(|s| s.key == HOST)
+                    })
+            })
+        });
+        if moved {
+            return;
+        }
+        let was = redact::value_for(HOST, &old.value);
+        out.push(
+            Finding::new(
+                "mail/backend-disabled",
+                Location {
+                    revision: Revision::Base,
+                    path: bv.path.clone(),
+                    span: Span::from_bytes(base_text, old.range.start, old.range.end),
+                },
+                HOST,
+                format!(
+                    "`{HOST}` (`{was}`) was removed from `{}`, a production configuration: \
+                     {SPRING_NO_HOST}. Every message the application sends from now on fails \
+                     or is lost.",
+                    bv.path
+                ),
+            )
+            .evidence("key", HOST)
+            .evidence("before", format!("`{was}`"))
+            .evidence("after", "removed"),
+        );
     }
 }
 
@@ -1447,6 +1585,7 @@ impl Analyzer for Mail {
         match lang {
             Lang::Python => mentions_mail(text),
             Lang::Ruby => text.contains("action_mailer"),
+            Lang::JavaScript | Lang::TypeScript => text.contains("createTransport"),
             Lang::Hcl => {
                 text.contains("MX") || terraform::ROUTING_TYPES.iter().any(|t| text.contains(t))
             }
