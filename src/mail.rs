@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use tree_sitter::Node;
 
+mod recipients;
 mod terraform;
 mod transports;
 
@@ -745,7 +746,17 @@ fn is_spring_properties(path: &str) -> bool {
 
 /// Whether a Python file may hold mail settings worth a parse.
 fn mentions_mail(text: &str) -> bool {
-    text.contains("EMAIL_BACKEND") || text.contains("MAIL") || text.contains("RECIPIENT")
+    text.contains("EMAIL_BACKEND")
+        || text.contains("MAIL")
+        || text.contains("RECIPIENT")
+        || mentions_mail_call(text)
+}
+
+/// Whether a file may call a mail function whose recipient we read.
+fn mentions_mail_call(text: &str) -> bool {
+    text.contains("mail(")
+        || text.contains("EmailMessage")
+        || text.contains("EmailMultiAlternatives")
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1194,6 +1205,117 @@ format!("the `{value}` mailer keeps mail instead of sending it")
     }
 }
 
+// ------------------------------------------------------------ mail calls --
+
+impl Mail {
+    fn mail_calls(
+        &self,
+        cx: &Context,
+        file: &ChangedFile,
+        rev: Revision,
+    ) -> Option<(String, Vec<recipients::MailCall>)> {
+        let (version, lang) = match rev {
+            Revision::Base => (file.base.as_ref()?, file.base_lang),
+            Revision::Head => (file.head.as_ref()?, file.head_lang),
+        };
+        let text = version.text()?;
+        if !mentions_mail_call(text) {
+            return None;
+        }
+        let calls = match lang {
+            Lang::Php => recipients::php_mail_calls(text),
+            Lang::Python => {
+                let parsed = cx.parsed(version, lang)?;
+                recipients::python_mail_calls(parsed.tree.root_node(), &parsed.text)
+            }
+            _ => return None,
+        };
+        Some((text.to_string(), calls))
+    }
+
+    /// A mail call in code that sent to a literal address in base and
+    /// sends to nobody in head: the contact form of incident 1 that
+    /// "works" and reaches no one.
+    fn check_mail_calls(&self, cx: &Context, out: &mut Vec<Finding>) {
+        for file in cx.files {
+            let (Some(head), Some(base_v)) = (file.head.as_ref(), file.base.as_ref()) else {
+                continue;
+            };
+            if cx.is_excluded(&head.path)
+                || production_by_name(&head.path, &self.tables) == Some(false)
+            {
+                continue;
+            }
+            let (Some((base_text, base_calls)), Some((head_text, head_calls))) = (
+                self.mail_calls(cx, file, Revision::Base),
+                self.mail_calls(cx, file, Revision::Head),
+            ) else {
+                continue;
+            };
+            for old in &base_calls {
+                let recipients::Recipients::Addresses(addresses) = &old.recipients else {
+                    continue;
+                };
+                let Some(new) = head_calls.iter().find(|h| {
+                    h.callee == old.callee && h.function == old.function && h.ordinal == old.ordinal
+                }) else {
+                    continue;
+                };
+                if new.recipients != recipients::Recipients::Empty {
+                    continue;
+                }
+                let was: Vec<String> = addresses.iter().map(|a| format!("`{a}`")).collect();
+                let was = list_names(&was, 5);
+                let place = if old.function.is_empty() {
+                    format!("`{}`", head.path)
+                } else {
+                    format!("`{}()` in `{}`", old.function, head.path)
+                };
+                let subject = format!("{} in {}", old.callee, place);
+                out.push(
+                    Finding::new(
+                        "mail/recipient-removed",
+                        Location {
+                            revision: Revision::Head,
+                            path: head.path.clone(),
+                            span: Span::from_bytes(
+                                &head_text,
+                                new.decided_at.start,
+                                new.decided_at.end,
+                            ),
+                        },
+                        subject,
+                        format!(
+                            "`{}` (line {}) in {place} sent to {was} in base; its recipient \
+                             (`{}`) is now empty. The code still runs and reports no error, but \
+                             the message reaches nobody: a contact form behind it looks like it \
+                             works.",
+                            old.callee,
+                            Span::from_bytes(&head_text, new.range.start, new.range.start).line,
+                            new.written
+                        ),
+                    )
+                    .related(
+                        Location {
+                            revision: Revision::Base,
+                            path: base_v.path.clone(),
+                            span: Span::from_bytes(
+                                &base_text,
+                                old.decided_at.start,
+                                old.decided_at.end,
+                            ),
+                        },
+                        format!("in base it sent to {was}"),
+                    )
+                    .evidence("call", old.callee.clone())
+                    .evidence("before", addresses.join(", "))
+                    .evidence("after", "empty"),
+                );
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------------- mx --
 
 /// One MX record: the domain it serves and the host that receives.
@@ -1578,12 +1700,16 @@ impl Analyzer for Mail {
         self.route_kind(path).is_some()
             || self.backend_kind(path, lang).is_some()
             || lang == Lang::Hcl
+            || lang == Lang::Php
             || is_zone_file(path, lang)
     }
 
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
         match lang {
             Lang::Python => mentions_mail(text),
+            // PHP code is parsed here with the PHP grammar; the cache's parse
+            // is the HTML around it, which this family does not read.
+            Lang::Php => false,
             Lang::Ruby => text.contains("action_mailer"),
             Lang::JavaScript | Lang::TypeScript => text.contains("createTransport"),
             Lang::Hcl => {
@@ -1597,6 +1723,7 @@ impl Analyzer for Mail {
         let mut out = Vec::new();
         self.check_routes(cx, &mut out);
         self.check_backends(cx, &mut out);
+        self.check_mail_calls(cx, &mut out);
         self.check_recipients(cx, &mut out);
         self.check_mx(cx, &mut out);
         out
