@@ -1474,8 +1474,29 @@ fn terraform_mx(root: Node, text: &str) -> Vec<Mx> {
             continue;
         }
         let mut attrs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        // Azure writes each MX host as a nested `record { exchange = … }`.
+        let mut exchanges: Vec<String> = Vec::new();
         let mut bc = body.walk();
         for attr in body.children(&mut bc) {
+            if attr.kind() == "block" {
+                let mut inner_cursor = attr.walk();
+                let inner: Vec<Node> = attr.children(&mut inner_cursor).collect();
+                let is_record = inner
+                    .first()
+                    .is_some_and(|c| text.get(c.byte_range()) == Some("record"));
+                if let (true, Some(rbody)) = (is_record, inner.iter().find(|c| c.kind() == "body"))
+                {
+                    let mut rc = rbody.walk();
+                    for a in rbody.children(&mut rc) {
+                        if let (Some(k), Some(v)) = (a.named_child(0), a.named_child(1)) {
+                            if text.get(k.byte_range()) == Some("exchange") {
+                                exchanges.extend(hcl_values(v, text));
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
             if attr.kind() != "attribute" {
                 continue;
             }
@@ -1488,13 +1509,22 @@ fn terraform_mx(root: Node, text: &str) -> Vec<Mx> {
             );
         }
         let first = |k: &str| attrs.get(k).and_then(|v| v.first()).cloned();
-        if !first("type").is_some_and(|t| t.eq_ignore_ascii_case("MX")) {
+        let mx_type = rtype == "azurerm_dns_mx_record"
+            || first("type").is_some_and(|t| t.eq_ignore_ascii_case("MX"));
+        if !mx_type {
             continue;
         }
         let name = first("name").unwrap_or_default();
         let zone = first("zone_id")
             .or_else(|| first("zone"))
+            .or_else(|| first("managed_zone"))
+            .or_else(|| first("zone_name"))
             .unwrap_or_default();
+        let last_word = |r: &String| {
+            r.split_whitespace()
+                .last()
+                .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        };
         let hosts: Vec<String> = match rtype {
             "aws_route53_record" => attrs
                 .get("records")
@@ -1505,6 +1535,11 @@ fn terraform_mx(root: Node, text: &str) -> Vec<Mx> {
                         .collect()
                 })
                 .unwrap_or_default(),
+            "google_dns_record_set" => attrs
+                .get("rrdatas")
+                .map(|rs| rs.iter().filter_map(last_word).collect())
+                .unwrap_or_default(),
+            "azurerm_dns_mx_record" => exchanges.iter().filter_map(last_word).collect(),
             "cloudflare_record" | "cloudflare_dns_record" => first("content")
                 .or_else(|| first("value"))
                 .map(|h| vec![h.trim_end_matches('.').to_ascii_lowercase()])
@@ -1529,6 +1564,80 @@ fn terraform_mx(root: Node, text: &str) -> Vec<Mx> {
     out
 }
 
+/// `MX` in any case: Azure names its resource `azurerm_dns_mx_record`.
+fn mentions_mx(text: &str) -> bool {
+    text.contains("MX") || text.contains("_mx_")
+}
+
+/// DNSControl's configuration, a JavaScript file.
+fn is_dnscontrol(path: &str) -> bool {
+    basename(path) == "dnsconfig.js"
+}
+
+/// `MX(name, priority, host)` records inside `D("domain", …)` calls of a
+/// DNSControl `dnsconfig.js`.
+fn dnscontrol_mx(root: Node, text: &str) -> Vec<Mx> {
+    fn string_arg(node: Node, text: &str) -> Option<String> {
+        matches!(node.kind(), "string" | "template_string").then(|| {
+            text.get(node.byte_range())
+                .unwrap_or("")
+                .trim_matches(['"', '\'', '`'])
+                .to_string()
+        })
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![(root, String::new())];
+    while let Some((node, domain)) = stack.pop() {
+        let mut domain = domain;
+        if node.kind() == "call_expression" {
+            let callee = node
+                .child_by_field_name("function")
+                .and_then(|f| text.get(f.byte_range()))
+                .unwrap_or("");
+            let args: Vec<Node> = node
+                .child_by_field_name("arguments")
+                .map(|a| {
+                    let mut c = a.walk();
+                    a.named_children(&mut c).collect()
+                })
+                .unwrap_or_default();
+            match callee {
+                "D" => {
+                    if let Some(d) = args.first().and_then(|a| string_arg(*a, text)) {
+                        domain = d.to_ascii_lowercase();
+                    }
+                }
+                "MX" => {
+                    if let (Some(name), Some(host)) = (
+                        args.first().and_then(|a| string_arg(*a, text)),
+                        args.get(2).and_then(|a| string_arg(*a, text)),
+                    ) {
+                        let start = node.start_byte();
+                        out.push(Mx {
+                            owner: format!("{domain}\0{}", name.to_ascii_lowercase()),
+                            shown_owner: if name == "@" {
+                                domain.clone()
+                            } else {
+                                format!("{name}.{domain}")
+                            },
+                            host: host.trim_end_matches('.').to_ascii_lowercase(),
+                            range: start..node.end_byte(),
+                        });
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        let mut cursor = node.walk();
+        let kids: Vec<Node> = node.children(&mut cursor).collect();
+        for k in kids.into_iter().rev() {
+            stack.push((k, domain.clone()));
+        }
+    }
+    out
+}
+
 fn rec(list: &[MxSide], (s, r): (usize, usize)) -> &Mx {
     &list[s].records[r]
 }
@@ -1547,13 +1656,16 @@ impl Mail {
         };
         let text = version.text()?;
         let records = if lang == Lang::Hcl {
-            if !text.contains("MX") {
+            if !mentions_mx(text) {
                 return None;
             }
             let parsed = cx.parsed(version, lang)?;
             terraform_mx(parsed.tree.root_node(), &parsed.text)
         } else if is_zone_file(&version.path, lang) {
             zone_mx(text, &version.path)
+        } else if is_dnscontrol(&version.path) {
+            let parsed = cx.parsed(version, lang)?;
+            dnscontrol_mx(parsed.tree.root_node(), &parsed.text)
         } else {
             return None;
         };
@@ -1711,9 +1823,11 @@ impl Analyzer for Mail {
             // is the HTML around it, which this family does not read.
             Lang::Php => false,
             Lang::Ruby => text.contains("action_mailer"),
-            Lang::JavaScript | Lang::TypeScript => text.contains("createTransport"),
+            Lang::JavaScript | Lang::TypeScript => {
+                text.contains("createTransport") || is_dnscontrol(path)
+            }
             Lang::Hcl => {
-                text.contains("MX") || terraform::ROUTING_TYPES.iter().any(|t| text.contains(t))
+                mentions_mx(text) || terraform::ROUTING_TYPES.iter().any(|t| text.contains(t))
             }
             _ => self.reads(path, lang),
         }
