@@ -29,7 +29,10 @@ pub const FAMILY: FamilyDef = FamilyDef {
 #[serde(deny_unknown_fields)]
 struct Tables {
     map_files: Vec<String>,
+    map_dirs: Vec<String>,
     fetchmail_files: Vec<String>,
+    getmail_prefixes: Vec<String>,
+    dovecot_user_files: Vec<String>,
     cf_route_keys: Vec<String>,
     production_names: Vec<String>,
     non_production_names: Vec<String>,
@@ -205,6 +208,67 @@ fn fetchmail_entries(text: &str) -> Vec<Entry> {
     out
 }
 
+/// The mailbox a getmail rc file fetches: `username on server` of its
+/// `[retriever]` section (one rc file per mailbox is getmail's layout).
+fn getmail_entries(text: &str) -> Vec<Entry> {
+    let mut section = String::new();
+    let (mut user, mut server) = (None, None);
+    let mut pos = 0;
+    for raw in text.split_inclusive('\n') {
+        let start = pos;
+        pos += raw.len();
+        let line = raw.trim();
+        if line.starts_with(['#', ';']) || line.is_empty() {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.trim().to_ascii_lowercase();
+            continue;
+        }
+        if section != "retriever" {
+            continue;
+        }
+        let Some((k, v)) = line.split_once(['=', ':']) else {
+            continue;
+        };
+        let range = start..start + raw.trim_end().len();
+        match k.trim().to_ascii_lowercase().as_str() {
+            "username" => user = Some((v.trim().to_string(), range)),
+            "server" => server = Some(v.trim().to_string()),
+            _ => {}
+        }
+    }
+    user.map(|(u, range)| {
+        let shown = match server {
+            Some(s) => format!("{u} on {s}"),
+            None => u,
+        };
+        Entry {
+            key: shown.to_ascii_lowercase(),
+            shown,
+            range,
+        }
+    })
+    .into_iter()
+    .collect()
+}
+
+/// The users of a Dovecot passwd-file (`user:{SCHEME}hash:uid:gid:…`):
+/// the name before the first `:`. Hashes are never part of an entry.
+fn dovecot_users(text: &str) -> Vec<Entry> {
+    logical_lines(text)
+        .into_iter()
+        .filter_map(|l| {
+            let user = l.text.split(':').next()?.trim();
+            (!user.is_empty()).then(|| Entry {
+                key: user.to_ascii_lowercase(),
+                shown: user.to_string(),
+                range: l.range.start..l.range.start + user.len(),
+            })
+        })
+        .collect()
+}
+
 /// `main.cf` parameters: name → (value, range of the logical line).
 fn cf_params(text: &str) -> BTreeMap<String, (String, Range<usize>)> {
     let mut out = BTreeMap::new();
@@ -233,6 +297,8 @@ enum RouteKind {
     Fetchmail,
     Cf,
     Terraform,
+    Getmail,
+    DovecotUsers,
 }
 
 struct RouteFile<'a> {
@@ -262,8 +328,23 @@ impl Mail {
         let name = basename(path);
         if self.tables.fetchmail_files.contains(&name) {
             Some(RouteKind::Fetchmail)
-        } else if self.tables.map_files.contains(&name) {
+        } else if self.tables.map_files.contains(&name)
+            || self
+                .tables
+                .map_dirs
+                .iter()
+                .any(|d| path.contains(d.as_str()))
+        {
             Some(RouteKind::Map)
+        } else if self
+            .tables
+            .getmail_prefixes
+            .iter()
+            .any(|p| name.starts_with(p.as_str()))
+        {
+            Some(RouteKind::Getmail)
+        } else if path.contains("dovecot") && self.tables.dovecot_user_files.contains(&name) {
+            Some(RouteKind::DovecotUsers)
         } else if name.ends_with(".cf") {
             Some(RouteKind::Cf)
         } else if name.ends_with(".tf") {
@@ -325,6 +406,26 @@ impl Mail {
                     verb: "routed",
                 }]
             }
+            RouteKind::Getmail => vec![Group {
+                rev_path: (rev, path),
+                subject: format!("{shown_path} fetched mailboxes"),
+                what: "fetched mailboxes".to_string(),
+                one: "fetched mailbox".to_string(),
+                entries: getmail_entries(text),
+                disabled: Vec::new(),
+                text: text.to_string(),
+                verb: "fetched",
+            }],
+            RouteKind::DovecotUsers => vec![Group {
+                rev_path: (rev, path),
+                subject: format!("{shown_path} mailboxes"),
+                what: "mailbox users".to_string(),
+                one: "mailbox user".to_string(),
+                entries: dovecot_users(text),
+                disabled: Vec::new(),
+                text: text.to_string(),
+                verb: "served",
+            }],
             RouteKind::Fetchmail => vec![Group {
                 rev_path: (rev, path),
                 subject: format!("{shown_path} fetched mailboxes"),
@@ -500,7 +601,12 @@ impl Mail {
         } else {
             format!("Mail for {them} now bounces or is dropped, and nobody is told.")
         };
-        let message = if base.subject.ends_with(" relayhost") {
+        let message = if deleted && before.len() == 1 {
+            format!(
+                "`{}` was deleted, so {listed} is no longer {}. {consequence}",
+                base.rev_path.1, base.verb
+            )
+        } else if base.subject.ends_with(" relayhost") {
             format!(
                 "`relayhost` ({listed}) was removed from `{}`. {consequence}",
                 base.rev_path.1

@@ -89,6 +89,7 @@ pub fn mask_secrets(text: &str) -> String {
         }
         let line = mask_line(line);
         let line = mask_url_passwords(&line);
+        let line = mask_password_hashes(&line);
         out.push_str(&mask_spaced_password(&line));
     }
     out
@@ -127,6 +128,55 @@ fn mask_url_passwords(line: &str) -> String {
             stars(&out[start..end]),
             &out[end..]
         );
+    }
+    out
+}
+
+/// Crypt-style prefixes of password hashes.
+const HASH_PREFIXES: &[&str] = &[
+    "$1$", "$2a$", "$2b$", "$2y$", "$5$", "$6$", "$y$", "$argon2", "$pbkdf2", "$scrypt$",
+];
+
+/// Words of Dovecot password scheme names (`{SHA512-CRYPT}`, `{PLAIN}`).
+const HASH_SCHEME_WORDS: &[&str] = &["CRYPT", "SHA", "MD5", "PLAIN", "ARGON", "PBKDF", "SCRAM"];
+
+/// Password hashes in passwd-style files (Dovecot `user:{SHA512-CRYPT}$6$…:`,
+/// `/etc/shadow`, htpasswd): a `{SCHEME}` prefix or a crypt prefix up to the
+/// next `:` or blank. A hash is not the password, but it can be cracked
+/// offline and has no business in a CI log.
+fn mask_password_hashes(line: &str) -> String {
+    let mut out = line.to_string();
+    let mut from = 0;
+    loop {
+        let rest = &out[from..];
+        let scheme = rest.find('{').filter(|&i| {
+            let after = &rest[i + 1..];
+            after.find('}').is_some_and(|j| {
+                let name = &after[..j];
+                name.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+                    && HASH_SCHEME_WORDS.iter().any(|w| name.contains(w))
+            })
+        });
+        let crypt = HASH_PREFIXES.iter().filter_map(|p| rest.find(p)).min();
+        let Some(start) = [scheme, crypt].into_iter().flatten().min() else {
+            break;
+        };
+        let start = from + start;
+        let len = out[start..]
+            .find(|c: char| c == ':' || c.is_whitespace() || c == '"' || c == '\'')
+            .unwrap_or(out.len() - start);
+        if len < 8 {
+            from = start + len.max(1);
+            continue;
+        }
+        out = format!(
+            "{}{}{}",
+            &out[..start],
+            stars(&out[start..start + len]),
+            &out[start + len..]
+        );
+        from = start + len;
     }
     out
 }
@@ -319,6 +369,25 @@ mod tests {
             "DATABASE_URL=postgres://app:${DB_PASSWORD}@db/app\n",
             "<p>Forgot your password? We send a link.</p>\n",
             "Change the password regularly\n",
+        ] {
+            assert_eq!(mask_secrets(src), src);
+        }
+    }
+
+    #[test]
+    fn masks_password_hashes_of_passwd_files() {
+        let src = "fristen@k.de:{SHA512-CRYPT}$6$abcdefgh$ijklmnop:5000:5000::/var/mail/fristen\nadmin:$2y$10$abcdefghijklmnopqrstuv\n";
+        let out = mask_secrets(src);
+        assert_eq!(out.len(), src.len());
+        assert!(
+            out.starts_with("fristen@k.de:*") && out.contains(":5000:5000::/var/mail/fristen"),
+            "{out}"
+        );
+        assert!(!out.contains("abcdefgh"), "{out}");
+        for src in [
+            "price: {USD} $6 per month\n",
+            "const x = {A}; let y = $1;\n",
+            "RewriteRule ^ https://%{HTTP_HOST}%{REQUEST_URI} [R=301]\n",
         ] {
             assert_eq!(mask_secrets(src), src);
         }
