@@ -174,7 +174,7 @@ pub fn run_check(opts: &CheckOptions) -> Result<Report> {
 fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
     let repo = revisions::open(&opts.repo)?;
     let registry = Registry::builtin()?;
-    let config = Config::load(&repo, opts.config.as_deref(), &registry)?;
+    let config = Config::load(&repo, opts.config.as_deref(), &registry)?.with_attributes_of(&repo);
     let analyzers = build_analyzers(&registry, &config)?;
     let resolved = revisions::resolve(&repo, &opts.range)?;
     let all_changes = changes::list(&repo, &resolved.base, &resolved.head)?;

@@ -24,7 +24,14 @@ pub const DEFAULT_EXCLUDES: &[&str] = &[
     "*.min.js",
     "*.min.css",
     "*.min.html",
+    // Demo pages shipped inside libraries (`jquery.payment/example/`).
+    "example/",
+    "examples/",
 ];
+
+/// `.gitattributes` values that mark a path as not this repository's own
+/// code, the way GitHub's linguist reads them.
+const VENDORED_ATTRIBUTES: &[&str] = &["linguist-vendored", "linguist-generated"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RuleSetting {
@@ -92,6 +99,40 @@ pub struct Config {
     /// Family name → built-in tables merged with the repository's.
     pub tables: BTreeMap<String, toml::Table>,
     exclude: Gitignore,
+    /// Paths the repository's `.gitattributes` marks as vendored or generated.
+    attributes: Gitignore,
+}
+
+/// The paths a `.gitattributes` file marks `linguist-vendored` or
+/// `linguist-generated`; `-linguist-vendored` or `=false` on a later line
+/// takes a path back, as in git, where the last matching line wins.
+fn vendored_by_attributes(text: &str) -> Gitignore {
+    let mut builder = GitignoreBuilder::new("");
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let Some(pattern) = words.next().filter(|p| !p.starts_with('#')) else {
+            continue;
+        };
+        for attr in words {
+            let (name, set) = match attr.split_once('=') {
+                Some((n, v)) => (n, v != "false"),
+                None => match attr.strip_prefix(['-', '!']) {
+                    Some(n) => (n, false),
+                    None => (attr, true),
+                },
+            };
+            if VENDORED_ATTRIBUTES.contains(&name) {
+                let line = if set {
+                    pattern.to_string()
+                } else {
+                    format!("!{pattern}")
+                };
+                // A pattern the glob syntax rejects excludes nothing.
+                let _ = builder.add_line(None, &line);
+            }
+        }
+    }
+    builder.build().unwrap_or_else(|_| Gitignore::empty())
 }
 
 impl Config {
@@ -250,7 +291,34 @@ impl Config {
             rules,
             tables,
             exclude,
+            attributes: Gitignore::empty(),
         })
+    }
+
+    /// Also excludes what the repository's `.gitattributes` (from the
+    /// working tree, else the head commit) marks as vendored or generated.
+    pub fn with_attributes_of(mut self, repo: &git2::Repository) -> Config {
+        const NAME: &str = ".gitattributes";
+        let text = match repo.workdir() {
+            Some(root) => {
+                let path = root.join(NAME);
+                match std::fs::symlink_metadata(&path) {
+                    Ok(meta) if meta.is_file() => std::fs::read_to_string(&path).ok(),
+                    _ => None,
+                }
+            }
+            None => repo
+                .head()
+                .and_then(|h| h.peel_to_tree())
+                .ok()
+                .and_then(|tree| tree.get_path(Path::new(NAME)).ok())
+                .and_then(|entry| repo.find_blob(entry.id()).ok())
+                .and_then(|blob| String::from_utf8(blob.content().to_vec()).ok()),
+        };
+        if let Some(text) = text {
+            self.attributes = vendored_by_attributes(&text);
+        }
+        self
     }
 
     /// Whether a repository path is excluded from analysis.
@@ -258,6 +326,10 @@ impl Config {
         self.exclude
             .matched_path_or_any_parents(path, false)
             .is_ignore()
+            || self
+                .attributes
+                .matched_path_or_any_parents(path, false)
+                .is_ignore()
     }
 
     /// The setting for a rule: its own, else its family's.
@@ -347,6 +419,20 @@ mod tests {
 
     fn reg() -> Registry {
         Registry::builtin().unwrap()
+    }
+
+    #[test]
+    fn gitattributes_vendored_and_generated_paths_are_excluded() {
+        let mut cfg = Config::defaults(&reg()).unwrap();
+        cfg.attributes = vendored_by_attributes(
+            "# third-party code\nstatic/js/lib/** linguist-vendored\nstatic/js/lib/ours/** -linguist-vendored\n*.pb.go linguist-generated=true\ndocs/** linguist-documentation\n",
+        );
+        assert!(cfg.is_excluded("static/js/lib/jquery/index.html"));
+        assert!(!cfg.is_excluded("static/js/lib/ours/form.html"));
+        assert!(cfg.is_excluded("api/user.pb.go"));
+        assert!(!cfg.is_excluded("docs/contact.html"));
+        assert!(cfg.is_excluded("static/js/lib/jquery.payment/example/index.html"));
+        assert!(!cfg.is_excluded("templates/contact.html"));
     }
 
     #[test]

@@ -46,6 +46,18 @@ fn unsuppressed_removal_is_reported() {
 }
 
 #[test]
+fn gitattributes_vendored_paths_are_not_analysed() {
+    let repo = removed_form("static/lib/payment/demo.html", "");
+    let (code, list, _) = findings(repo.path());
+    assert_eq!(code, 1, "reported while nothing marks it vendored");
+    assert_eq!(rules_of(&list), ["forms/removed"]);
+    repo.write(".gitattributes", "static/lib/** linguist-vendored\n");
+    let (code, list, out) = findings(repo.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(list.is_empty(), "{out}");
+}
+
+#[test]
 fn html_comment_on_the_line_above_suppresses() {
     let repo = removed_form(
         "contact.html",
