@@ -13,6 +13,7 @@ pub mod error;
 pub mod family;
 pub mod finding;
 pub mod forms;
+pub mod keypath;
 pub mod lang;
 pub mod mail;
 pub mod parse;
