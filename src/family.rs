@@ -37,7 +37,11 @@ pub struct FamilyDef {
 
 /// Every rule family. Adding a family means adding its module and one line
 /// here; its rules come from its rule file.
-pub const FAMILIES: &[FamilyDef] = &[crate::forms::FAMILY, crate::mail::FAMILY];
+pub const FAMILIES: &[FamilyDef] = &[
+    crate::forms::FAMILY,
+    crate::mail::FAMILY,
+    crate::config::FAMILY,
+];
 
 /// A changed file with both sides read.
 pub struct ChangedFile {

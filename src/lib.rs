@@ -9,6 +9,7 @@ pub mod ack;
 pub mod changes;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod family;
 pub mod finding;

@@ -1,0 +1,560 @@
+//! The config family: incident 2 in INCIDENTS.md. One maintenance plan
+//! switched `factory_reset` on while its targets were widened to every
+//! device, and 2,000 routers lost their configuration overnight.
+//!
+//! Configuration files are compared by key path ([`crate::keypath`]), so
+//! only values that changed meaning are looked at; a key matches a table
+//! by its words (`factoryReset`, `factory-reset` and `FACTORY_RESET` are
+//! the words `factory reset`), never by a substring of another word.
+
+use crate::family::{Analyzer, ChangedFile, Context, FamilyDef};
+use crate::finding::{Finding, Location, Revision, Severity, Span};
+use crate::keypath::{self, ConfigEntry, Scalar};
+use crate::lang::Lang;
+use crate::redact;
+use serde::Deserialize;
+use std::sync::Arc;
+
+pub const FAMILY: FamilyDef = FamilyDef {
+    name: "config",
+    rules: include_str!("../rules/config.toml"),
+    build,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Tables {
+    destructive: Vec<String>,
+    not_destructive: Vec<String>,
+    safeguards: Vec<String>,
+    target_words: Vec<String>,
+    everything_values: Vec<String>,
+    percentage_words: Vec<String>,
+    parallelism_words: Vec<String>,
+    switch_wrappers: Vec<String>,
+    ignored_path_words: Vec<String>,
+    ignored_files: Vec<String>,
+}
+
+fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
+    let tables: Tables = toml::Value::Table(tables.clone())
+        .try_into()
+        .map_err(|e| format!("config tables: {e}"))?;
+    Ok(Box::new(ConfigFamily { tables }))
+}
+
+struct ConfigFamily {
+    tables: Tables,
+}
+
+/// The words of a key segment: `factoryReset`, `factory-reset`,
+/// `FACTORY_RESET` and `factory reset` are all `["factory", "reset"]`.
+pub(crate) fn words(segment: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in segment.chars() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Whether `key` (its words) matches a table phrase: the phrase's words in
+/// order at the start of the key, `*` standing for any one word
+/// (`preserve_*`).
+pub(crate) fn phrase_matches(key: &[String], phrase: &str) -> bool {
+    let want: Vec<String> = phrase
+        .split(['_', ' ', '-'])
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    want.len() <= key.len() && want.iter().zip(key).all(|(w, k)| w == "*" || w == k)
+}
+
+/// A file's configuration on one side.
+pub(crate) struct ConfigSide {
+    pub path: String,
+    pub text: Arc<str>,
+    pub entries: Vec<ConfigEntry>,
+}
+
+impl ConfigSide {
+    pub fn location(&self, rev: Revision, e: &ConfigEntry) -> Location {
+        Location {
+            revision: rev,
+            path: self.path.clone(),
+            span: Span::from_bytes(&self.text, e.range.start, e.range.end),
+        }
+    }
+}
+
+/// Reads a changed file's configuration on one side, if it is one.
+pub(crate) fn config_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Option<ConfigSide> {
+    let (version, lang) = match rev {
+        Revision::Base => (file.base.as_ref()?, file.base_lang),
+        Revision::Head => (file.head.as_ref()?, file.head_lang),
+    };
+    if !keypath::is_config(lang) {
+        return None;
+    }
+    let text = version.text()?.clone();
+    let entries = match lang {
+        Lang::Env | Lang::Ini => keypath::entries(lang, &text, None)?,
+        _ => {
+            let parsed = cx.parsed(version, lang)?;
+            keypath::entries(lang, &parsed.text, Some(&parsed.tree))?
+        }
+    };
+    Some(ConfigSide {
+        path: version.path.clone(),
+        text,
+        entries,
+    })
+}
+
+/// Whether a path is test, example or fixture data by its words.
+pub(crate) fn is_ignored_path(path: &str, words_table: &[String], files: &[String]) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    if files.iter().any(|f| f == name) {
+        return true;
+    }
+    lower
+        .split(['/', '.', '_', '-'])
+        .any(|w| words_table.iter().any(|t| t == w))
+}
+
+/// The switch a key path names: its last segment, or the one before it
+/// when the last only says "on" (`wipe.enabled`).
+fn switch_words(path: &str, wrappers: &[String]) -> Vec<String> {
+    let segs: Vec<&str> = path.rsplit('.').collect();
+    let last = words(segs.first().copied().unwrap_or(""));
+    if last.len() == 1 && wrappers.contains(&last[0]) {
+        if let Some(parent) = segs.get(1) {
+            return words(parent);
+        }
+    }
+    last
+}
+
+fn shown(v: Option<&ConfigEntry>, path: &str) -> String {
+    match v {
+        Some(e) => format!("`{}`", redact::value_for(path, &e.value.shown())),
+        None => "unset".to_string(),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Destructive,
+    Safeguard,
+    Scope,
+}
+
+/// One finding before it is built: kept so a destructive switch and a
+/// widened scope in the same file can point at each other.
+struct Hit<'a> {
+    kind: Kind,
+    file: &'a str,
+    path: String,
+    before: Option<ConfigEntry>,
+    after: Option<ConfigEntry>,
+    /// What the change means, for the message.
+    meaning: String,
+}
+
+impl ConfigFamily {
+    fn is_destructive(&self, path: &str) -> bool {
+        let w = switch_words(path, &self.tables.switch_wrappers);
+        let joined = w.join("_");
+        if self
+            .tables
+            .not_destructive
+            .iter()
+            .any(|n| phrase_matches(&w, n) || *n == joined)
+        {
+            return false;
+        }
+        self.tables
+            .destructive
+            .iter()
+            .any(|d| phrase_matches(&w, d))
+    }
+
+    fn is_safeguard(&self, path: &str) -> bool {
+        let w = switch_words(path, &self.tables.switch_wrappers);
+        self.tables.safeguards.iter().any(|d| phrase_matches(&w, d))
+    }
+
+    fn any_word(&self, path: &str, table: &[String]) -> bool {
+        let last = path.rsplit('.').next().unwrap_or(path);
+        words(last).iter().any(|w| table.contains(w))
+    }
+
+    fn means_everything(&self, v: &Scalar) -> bool {
+        let all = |s: &str| {
+            let s = s.trim().to_ascii_lowercase();
+            self.tables.everything_values.contains(&s)
+        };
+        match v {
+            Scalar::Text(t) => all(t),
+            Scalar::List(items) => items.iter().any(|i| all(i)),
+            _ => false,
+        }
+    }
+
+    fn scope_change(
+        &self,
+        path: &str,
+        before: &ConfigEntry,
+        after: &ConfigEntry,
+    ) -> Option<String> {
+        if self.any_word(path, &self.tables.target_words)
+            && self.means_everything(&after.value)
+            && !self.means_everything(&before.value)
+        {
+            return Some(format!(
+                "the targets went from `{}` to `{}`, which selects everything",
+                before.value.shown(),
+                after.value.shown()
+            ));
+        }
+        let (b, a) = (before.value.number()?, after.value.number()?);
+        let percent_text = matches!(&after.value, Scalar::Text(t) if t.trim().ends_with('%'));
+        if (self.any_word(path, &self.tables.percentage_words) || percent_text)
+            && a >= 100.0
+            && b < 100.0
+        {
+            return Some(format!(
+                "the rollout went from {} to {} percent: everything at once, with no stage left to stop it",
+                before.value.shown(),
+                after.value.shown()
+            ));
+        }
+        if self.any_word(path, &self.tables.parallelism_words) && b > 0.0 && a >= b * 10.0 {
+            return Some(format!(
+                "the batch grew from {} to {} ({}x): a mistake now reaches that many targets before anyone can react",
+                before.value.shown(),
+                after.value.shown(),
+                (a / b).round()
+            ));
+        }
+        None
+    }
+
+    fn hits<'a>(&self, path: &'a str, base: &[ConfigEntry], head: &[ConfigEntry]) -> Vec<Hit<'a>> {
+        let mut out = Vec::new();
+        for change in keypath::compare(base, head) {
+            let (before, after) = (change.before, change.after);
+            let p = change.path;
+            if self.is_destructive(p) {
+                if let Some(a) = after {
+                    if a.value.is_on() && !before.is_some_and(|b| b.value.is_on()) {
+                        out.push(Hit {
+                            kind: Kind::Destructive,
+                            file: path,
+                            path: p.to_string(),
+                            before: before.cloned(),
+                            after: Some(a.clone()),
+                            meaning: String::new(),
+                        });
+                        continue;
+                    }
+                }
+            }
+            if self.is_safeguard(p) {
+                let was_on = before.is_some_and(|b| b.value.is_on());
+                let now_off = after.is_none_or(|a| a.value.is_off() || a.value == Scalar::Null);
+                if was_on && now_off {
+                    out.push(Hit {
+                        kind: Kind::Safeguard,
+                        file: path,
+                        path: p.to_string(),
+                        before: before.cloned(),
+                        after: after.cloned(),
+                        meaning: String::new(),
+                    });
+                    continue;
+                }
+            }
+            if let (Some(b), Some(a)) = (before, after) {
+                if let Some(meaning) = self.scope_change(p, b, a) {
+                    out.push(Hit {
+                        kind: Kind::Scope,
+                        file: path,
+                        path: p.to_string(),
+                        before: Some(b.clone()),
+                        after: Some(a.clone()),
+                        meaning,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+fn last_words(path: &str) -> String {
+    words(path.rsplit('.').next().unwrap_or(path)).join(" ")
+}
+
+impl Analyzer for ConfigFamily {
+    fn reads(&self, _path: &str, lang: Lang) -> bool {
+        keypath::is_config(lang)
+    }
+
+    fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
+        if !keypath::is_config(lang)
+            || is_ignored_path(
+                path,
+                &self.tables.ignored_path_words,
+                &self.tables.ignored_files,
+            )
+        {
+            return false;
+        }
+        // Only a file that names a switch from the tables is worth a parse.
+        let lower = text.to_ascii_lowercase();
+        let squashed: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
+        self.tables
+            .destructive
+            .iter()
+            .chain(&self.tables.safeguards)
+            .chain(&self.tables.target_words)
+            .chain(&self.tables.percentage_words)
+            .chain(&self.tables.parallelism_words)
+            .any(|w| {
+                let w: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
+                !w.is_empty() && squashed.contains(&w)
+            })
+    }
+
+    fn check(&self, cx: &Context) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for file in cx.files {
+            let shown_path = file.path();
+            if cx.is_excluded(shown_path) || !self.wants_path(shown_path) {
+                continue;
+            }
+            // The same pre-filter as `wants`: no table word on either side,
+            // nothing to parse.
+            let names_a_switch = |v: Option<&crate::changes::FileVersion>, lang: Lang| {
+                v.and_then(|v| v.text().map(|t| (v, t)))
+                    .is_some_and(|(v, t)| self.wants(&v.path, lang, t))
+            };
+            if !names_a_switch(file.head.as_ref(), file.head_lang)
+                && !names_a_switch(file.base.as_ref(), file.base_lang)
+            {
+                continue;
+            }
+            let Some(head) = config_side(cx, file, Revision::Head) else {
+                continue;
+            };
+            let base = config_side(cx, file, Revision::Base);
+            let base_entries = base.as_ref().map_or(&[][..], |b| &b.entries[..]);
+            let hits = self.hits(shown_path, base_entries, &head.entries);
+            let destructive: Vec<&Hit> = hits
+                .iter()
+                .filter(|h| h.kind == Kind::Destructive)
+                .collect();
+            let widened: Vec<&Hit> = hits.iter().filter(|h| h.kind == Kind::Scope).collect();
+            for hit in &hits {
+                out.push(self.finding(hit, &head, base.as_ref(), &destructive, &widened));
+            }
+        }
+        out
+    }
+}
+
+impl ConfigFamily {
+    fn wants_path(&self, path: &str) -> bool {
+        !is_ignored_path(
+            path,
+            &self.tables.ignored_path_words,
+            &self.tables.ignored_files,
+        )
+    }
+
+    fn finding(
+        &self,
+        hit: &Hit,
+        head: &ConfigSide,
+        base: Option<&ConfigSide>,
+        destructive: &[&Hit],
+        widened: &[&Hit],
+    ) -> Finding {
+        let key = &hit.path;
+        let before = shown(hit.before.as_ref(), key);
+        let after = shown(hit.after.as_ref(), key);
+        let location = match (&hit.after, &hit.before, base) {
+            (Some(a), _, _) => head.location(Revision::Head, a),
+            (None, Some(b), Some(base)) => base.location(Revision::Base, b),
+            _ => Location {
+                revision: Revision::Head,
+                path: head.path.clone(),
+                span: Span::line_of(&head.text, 1),
+            },
+        };
+        let words = last_words(key);
+        let message = match hit.kind {
+            Kind::Destructive => {
+                let scope = widened.first().map_or_else(
+                    || "everything this configuration applies to".to_string(),
+                    |w| {
+                        format!(
+                            "every target (`{}` was widened to {} in the same change)",
+                            w.path,
+                            shown(w.after.as_ref(), &w.path)
+                        )
+                    },
+                );
+                let verb = if hit.before.is_some() {
+                    "was switched on"
+                } else {
+                    "was added, switched on"
+                };
+                format!(
+                    "`{key}` in `{}` {verb} ({before} → {after}). The next run will {words} {scope}, and there is no undo.",
+                    hit.file
+                )
+            }
+            Kind::Safeguard => {
+                let what = if hit.after.is_some() {
+                    format!("was switched off ({before} → {after})")
+                } else {
+                    format!("was removed (it was {before})")
+                };
+                format!(
+                    "`{key}` in `{}` {what}. The {words} safeguard no longer stands between this configuration and the systems it changes: what it used to stop or preview now happens for real.",
+                    hit.file
+                )
+            }
+            Kind::Scope => {
+                let also = destructive.first().map_or_else(String::new, |d| {
+                    format!(" Together with `{}` switched on in the same change, every one of them gets a {}.", d.path, last_words(&d.path))
+                });
+                format!("`{key}` in `{}`: {}.{also}", hit.file, hit.meaning)
+            }
+        };
+        let rule = match hit.kind {
+            Kind::Destructive => "config/destructive-enabled",
+            Kind::Safeguard => "config/safeguard-disabled",
+            Kind::Scope => "config/scope-widened",
+        };
+        let mut finding = Finding::new(rule, location, format!("{} {key}", hit.file), message)
+            .evidence("key", key.clone())
+            .evidence("before", before.clone())
+            .evidence("after", after.clone());
+        if let (Some(b), Some(base), Some(_)) = (&hit.before, base, &hit.after) {
+            finding = finding.related(
+                base.location(Revision::Base, b),
+                format!("in base it was {before}"),
+            );
+        }
+        // The other half of the story, in the same file.
+        let partners: &[&Hit] = match hit.kind {
+            Kind::Destructive => widened,
+            Kind::Scope => destructive,
+            Kind::Safeguard => &[],
+        };
+        for p in partners {
+            if let Some(a) = &p.after {
+                let note = match hit.kind {
+                    Kind::Destructive => format!(
+                        "…and the targets were widened here ({})",
+                        shown(Some(a), &p.path)
+                    ),
+                    _ => format!("…and `{}` was switched on here", p.path),
+                };
+                finding = finding.related(head.location(Revision::Head, a), note);
+            }
+        }
+        if hit.kind == Kind::Scope && !destructive.is_empty() {
+            finding = finding.severity(Severity::High);
+        }
+        finding
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn family() -> ConfigFamily {
+        let rules: toml::Table = toml::from_str(include_str!("../rules/config.toml")).unwrap();
+        let tables: Tables = toml::Value::Table(rules["tables"].as_table().unwrap().clone())
+            .try_into()
+            .unwrap();
+        ConfigFamily { tables }
+    }
+
+    #[test]
+    fn words_split_every_spelling() {
+        for s in [
+            "factoryReset",
+            "factory-reset",
+            "FACTORY_RESET",
+            "factory reset",
+        ] {
+            assert_eq!(words(s), ["factory", "reset"], "{s}");
+        }
+        assert_eq!(words("dryRun"), ["dry", "run"]);
+        assert_eq!(words("min.insync"), ["min", "insync"]);
+    }
+
+    #[test]
+    fn destructive_keys_by_words_not_substrings() {
+        let f = family();
+        for k in [
+            "maintenance.factory_reset",
+            "wipe",
+            "rollout.reinitialize",
+            "job.wipe.enabled",
+            "forceOverwrite",
+            "db.drop_tables",
+        ] {
+            assert!(f.is_destructive(k), "{k}");
+        }
+        for k in [
+            "reset_password_url",
+            "forced_colors",
+            "ui.format_on_save",
+            "nginx.drop_privileges",
+            "app.force_ssl",
+            "resetter_count",
+            "purgecss",
+        ] {
+            assert!(!f.is_destructive(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn safeguards() {
+        let f = family();
+        for k in [
+            "deploy.dry_run",
+            "dryRun",
+            "require_approval",
+            "preserve_user_data",
+            "keep_user_settings",
+            "canary.enabled",
+        ] {
+            assert!(f.is_safeguard(k), "{k}");
+        }
+        assert!(!f.is_safeguard("confirmation_email_subject"));
+    }
+}
