@@ -41,6 +41,7 @@ pub const FAMILIES: &[FamilyDef] = &[
     crate::forms::FAMILY,
     crate::mail::FAMILY,
     crate::config::FAMILY,
+    crate::backup::FAMILY,
 ];
 
 /// A changed file with both sides read.

@@ -291,6 +291,11 @@ fn yaml_pairs(node: Node) -> Vec<Node> {
 
 fn yaml_key(pair: Node, text: &str) -> Option<String> {
     let key = pair.child_by_field_name("key")?;
+    // A key is a name, not a value: GitHub's `on:` must stay `on`, not
+    // become YAML 1.1's `true`.
+    if yaml_inner(key).kind() == "plain_scalar" {
+        return Some(text_of(yaml_inner(key), text).trim().to_string());
+    }
     Some(match yaml_scalar(key, text)? {
         Scalar::Text(t) => t,
         other => other.shown(),
@@ -791,6 +796,10 @@ mod tests {
 
     #[test]
     fn yaml_paths_lists_and_named_items() {
+        assert_eq!(
+            read(Lang::Yaml, "on:\n  push:\n    branches: [main]\n")[0].0,
+            "on.push.branches"
+        );
         let text = "rollout:\n  targets: [a, \"b\"]\n  factory_reset: yes\ntasks:\n  - name: \"Reset\"\n    command: reboot\n  - plain\nretention: 7\n";
         assert_eq!(
             read(Lang::Yaml, text),

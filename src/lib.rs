@@ -6,6 +6,7 @@
 //! family, e.g. [`forms`]) → compare → filter (in [`check`]) → [`report`].
 
 pub mod ack;
+pub mod backup;
 pub mod changes;
 pub mod check;
 pub mod cli;
