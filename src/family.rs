@@ -42,6 +42,7 @@ pub const FAMILIES: &[FamilyDef] = &[
     crate::mail::FAMILY,
     crate::config::FAMILY,
     crate::backup::FAMILY,
+    crate::durability::FAMILY,
 ];
 
 /// A changed file with both sides read.

@@ -11,6 +11,7 @@ pub mod changes;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod durability;
 pub mod error;
 pub mod family;
 pub mod finding;
