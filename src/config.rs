@@ -90,6 +90,8 @@ pub(crate) struct ConfigSide {
     pub path: String,
     pub text: Arc<str>,
     pub entries: Vec<ConfigEntry>,
+    /// Entries are default argument values of functions (`function.param`).
+    pub code: bool,
 }
 
 impl ConfigSide {
@@ -123,7 +125,105 @@ pub(crate) fn config_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Op
         path: version.path.clone(),
         text,
         entries,
+        code: false,
     })
+}
+
+fn is_code(lang: Lang) -> bool {
+    matches!(
+        lang,
+        Lang::Python | Lang::JavaScript | Lang::TypeScript | Lang::Tsx
+    )
+}
+
+/// Default argument values of a code file's functions as entries
+/// `function.param`: `def update(factory_reset=False)` and
+/// `function sync({ dryRun = true } = {})` are switches too.
+fn code_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Option<ConfigSide> {
+    let (version, lang) = match rev {
+        Revision::Base => (file.base.as_ref()?, file.base_lang),
+        Revision::Head => (file.head.as_ref()?, file.head_lang),
+    };
+    if !is_code(lang) {
+        return None;
+    }
+    let parsed = cx.parsed(version, lang)?;
+    let text = &parsed.text;
+    let mut entries = Vec::new();
+    let mut stack = vec![parsed.tree.root_node()];
+    while let Some(node) = stack.pop() {
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+        let (param, value) = match node.kind() {
+            "default_parameter" | "typed_default_parameter" => (
+                node.child_by_field_name("name"),
+                node.child_by_field_name("value"),
+            ),
+            "assignment_pattern" | "object_assignment_pattern" => (
+                node.child_by_field_name("left"),
+                node.child_by_field_name("right"),
+            ),
+            _ => continue,
+        };
+        let (Some(param), Some(value)) = (param, value) else {
+            continue;
+        };
+        let value = match value.kind() {
+            "true" => Scalar::Bool(true),
+            "false" => Scalar::Bool(false),
+            _ => continue,
+        };
+        let Some(function) = enclosing_function_name(node, text) else {
+            continue;
+        };
+        let name = text.get(param.byte_range()).unwrap_or("").to_string();
+        entries.push(ConfigEntry {
+            path: format!("{function}.{name}"),
+            value,
+            range: node.byte_range(),
+        });
+    }
+    entries.sort_by_key(|e| e.range.start);
+    Some(ConfigSide {
+        path: version.path.clone(),
+        text: parsed.text.clone(),
+        entries,
+        code: true,
+    })
+}
+
+/// The name of the function whose parameter list holds `node`.
+fn enclosing_function_name(node: tree_sitter::Node, text: &str) -> Option<String> {
+    let mut cur = node.parent();
+    while let Some(n) = cur {
+        match n.kind() {
+            "function_definition"
+            | "function_declaration"
+            | "method_definition"
+            | "generator_function_declaration" => {
+                return n
+                    .child_by_field_name("name")
+                    .and_then(|x| text.get(x.byte_range()))
+                    .map(str::to_string);
+            }
+            "arrow_function" | "function_expression" | "function" => {
+                let holder = n.parent()?;
+                let name = match holder.kind() {
+                    "variable_declarator" => holder.child_by_field_name("name"),
+                    "pair" => holder.child_by_field_name("key"),
+                    "assignment_expression" => holder.child_by_field_name("left"),
+                    _ => None,
+                }?;
+                return text.get(name.byte_range()).map(str::to_string);
+            }
+            // A default inside a call or an object literal is not a parameter.
+            "call_expression" | "call" | "object" | "dictionary" | "class_body" | "block"
+            | "statement_block" => return None,
+            _ => {}
+        }
+        cur = n.parent();
+    }
+    None
 }
 
 /// Whether a path is test, example or fixture data by its words.
@@ -314,11 +414,11 @@ fn last_words(path: &str) -> String {
 
 impl Analyzer for ConfigFamily {
     fn reads(&self, _path: &str, lang: Lang) -> bool {
-        keypath::is_config(lang)
+        keypath::is_config(lang) || is_code(lang)
     }
 
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
-        if !keypath::is_config(lang)
+        if !(keypath::is_config(lang) || is_code(lang))
             || is_ignored_path(
                 path,
                 &self.tables.ignored_path_words,
@@ -327,16 +427,25 @@ impl Analyzer for ConfigFamily {
         {
             return false;
         }
-        // Only a file that names a switch from the tables is worth a parse.
+        // Only a file that names a switch from the tables is worth a parse;
+        // code is only read for destructive and safeguard defaults.
         let lower = text.to_ascii_lowercase();
         let squashed: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
+        let scope_words: Vec<&String> = if is_code(lang) {
+            Vec::new()
+        } else {
+            self.tables
+                .target_words
+                .iter()
+                .chain(&self.tables.percentage_words)
+                .chain(&self.tables.parallelism_words)
+                .collect()
+        };
         self.tables
             .destructive
             .iter()
             .chain(&self.tables.safeguards)
-            .chain(&self.tables.target_words)
-            .chain(&self.tables.percentage_words)
-            .chain(&self.tables.parallelism_words)
+            .chain(scope_words)
             .any(|w| {
                 let w: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
                 !w.is_empty() && squashed.contains(&w)
@@ -361,12 +470,25 @@ impl Analyzer for ConfigFamily {
             {
                 continue;
             }
-            let Some(head) = config_side(cx, file, Revision::Head) else {
+            let code = is_code(file.head_lang);
+            let side = |rev| {
+                if code {
+                    code_side(cx, file, rev)
+                } else {
+                    config_side(cx, file, rev)
+                }
+            };
+            let Some(head) = side(Revision::Head) else {
                 continue;
             };
-            let base = config_side(cx, file, Revision::Base);
+            let base = side(Revision::Base);
             let base_entries = base.as_ref().map_or(&[][..], |b| &b.entries[..]);
-            let hits = self.hits(shown_path, base_entries, &head.entries);
+            let mut hits = self.hits(shown_path, base_entries, &head.entries);
+            if code {
+                // In code only a default that flipped is a switch; a new or
+                // removed parameter changes every caller, which fails loudly.
+                hits.retain(|h| h.kind != Kind::Scope && h.before.is_some() && h.after.is_some());
+            }
             let destructive: Vec<&Hit> = hits
                 .iter()
                 .filter(|h| h.kind == Kind::Destructive)
@@ -410,6 +532,13 @@ impl ConfigFamily {
             },
         };
         let words = last_words(key);
+        // In code the key is `function.param`: say so.
+        let key_shown = match (head.code, key.rsplit_once('.')) {
+            (true, Some((function, param))) => {
+                format!("The default of `{param}` in `{function}()`")
+            }
+            _ => format!("`{key}`"),
+        };
         let message = match hit.kind {
             Kind::Destructive => {
                 let scope = widened.first().map_or_else(
@@ -427,10 +556,17 @@ impl ConfigFamily {
                 } else {
                     "was added, switched on"
                 };
-                format!(
-                    "`{key}` in `{}` {verb} ({before} → {after}). The next run will {words} {scope}, and there is no undo.",
-                    hit.file
-                )
+                if head.code {
+                    format!(
+                        "{key_shown} in `{}` was switched on ({before} → {after}). Every caller that does not pass it explicitly now gets a {words}, and there is no undo.",
+                        hit.file
+                    )
+                } else {
+                    format!(
+                        "{key_shown} in `{}` {verb} ({before} → {after}). The next run will {words} {scope}, and there is no undo.",
+                        hit.file
+                    )
+                }
             }
             Kind::Safeguard => {
                 let what = if hit.after.is_some() {
@@ -438,8 +574,13 @@ impl ConfigFamily {
                 } else {
                     format!("was removed (it was {before})")
                 };
+                let between = if head.code {
+                    "the callers that rely on the default and the systems they change"
+                } else {
+                    "this configuration and the systems it changes"
+                };
                 format!(
-                    "`{key}` in `{}` {what}. The {words} safeguard no longer stands between this configuration and the systems it changes: what it used to stop or preview now happens for real.",
+                    "{key_shown} in `{}` {what}. The {words} safeguard no longer stands between {between}: what it used to stop or preview now happens for real.",
                     hit.file
                 )
             }
