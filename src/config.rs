@@ -678,6 +678,8 @@ mod tests {
             "app.force_ssl",
             "resetter_count",
             "purgecss",
+            "docker_image.force",
+            "force_source",
         ] {
             assert!(!f.is_destructive(k), "{k}");
         }
