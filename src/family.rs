@@ -40,6 +40,7 @@ pub struct FamilyDef {
 pub const FAMILIES: &[FamilyDef] = &[
     crate::forms::FAMILY,
     crate::mail::FAMILY,
+    crate::batch::FAMILY,
     crate::config::FAMILY,
     crate::backup::FAMILY,
     crate::durability::FAMILY,

@@ -7,6 +7,7 @@
 
 pub mod ack;
 pub mod backup;
+pub mod batch;
 pub mod changes;
 pub mod check;
 pub mod cli;
