@@ -456,16 +456,12 @@ impl Batch {
         {
             return Some("sends an HTTP write");
         }
-        if self.tables.http_verbs.iter().any(|v| *v == lower_method)
+        if self.tables.http_verbs.contains(&lower_method)
             && self.any_word(&call.receiver, &self.tables.http_clients)
         {
             return Some("sends an HTTP write");
         }
-        if self
-            .tables
-            .payment_methods
-            .iter()
-            .any(|v| *v == lower_method)
+        if self.tables.payment_methods.contains(&lower_method)
             && self.any_word(&call.callee, &self.tables.payment_words)
         {
             return Some("makes a payment call");
@@ -475,7 +471,7 @@ impl Batch {
         {
             return Some("publishes a message");
         }
-        if self.tables.partner_verbs.iter().any(|v| *v == lower_method)
+        if self.tables.partner_verbs.contains(&lower_method)
             && self.any_word(&call.receiver, &self.tables.partner_receivers)
         {
             return Some("calls a partner system");
