@@ -640,8 +640,40 @@ impl Analyzer for Batch {
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        let mut out = Vec::new();
+        let facts_of = |side: &CodeSide| {
+            let funcs = functions(
+                side.syntax,
+                side.tree.root_node(),
+                &side.text,
+                &self.tables.loop_methods,
+            );
+            self.loop_facts(&funcs, &side.text)
+        };
+        // Base loops of every changed file: a loop moved to another file
+        // (or into a renamed function) as it was is not this change's doing.
+        let mut bases: Vec<Option<BaseFacts>> = Vec::new();
+        let mut unsafe_before: std::collections::BTreeSet<String> = Default::default();
         for file in cx.files {
+            let base = file
+                .base
+                .as_ref()
+                .filter(|b| {
+                    !self.is_test_path(&b.path) && b.text().is_some_and(|t| self.mentions_effect(t))
+                })
+                .and_then(|_| code_side(cx, file, Revision::Base))
+                .map(|b| {
+                    let facts = facts_of(&b.1);
+                    (b, facts)
+                });
+            if let Some((_, facts)) = &base {
+                for l in facts.iter().filter(|l| l.unsafe_loop()) {
+                    unsafe_before.insert(l.identity().1);
+                }
+            }
+            bases.push(base);
+        }
+        let mut out = Vec::new();
+        for (file, base) in cx.files.iter().zip(&bases) {
             let Some(head_v) = file.head.as_ref() else {
                 continue;
             };
@@ -654,23 +686,8 @@ impl Analyzer for Batch {
             let Some((path, head)) = code_side(cx, file, Revision::Head) else {
                 continue;
             };
-            let head_funcs = functions(
-                head.syntax,
-                head.tree.root_node(),
-                &head.text,
-                &self.tables.loop_methods,
-            );
-            let head_loops = self.loop_facts(&head_funcs, &head.text);
-            let base = code_side(cx, file, Revision::Base);
-            let base_loops = base.as_ref().map_or_else(Vec::new, |(_, b)| {
-                let funcs = functions(
-                    b.syntax,
-                    b.tree.root_node(),
-                    &b.text,
-                    &self.tables.loop_methods,
-                );
-                self.loop_facts(&funcs, &b.text)
-            });
+            let head_loops = facts_of(&head);
+            let base_loops = base.as_ref().map_or(&[][..], |(_, f)| &f[..]);
             let changes = file.line_changes();
             for l in head_loops.iter().filter(|l| l.unsafe_loop()) {
                 let before = base_loops
@@ -680,6 +697,7 @@ impl Analyzer for Batch {
                     // It was already like this: not this change's doing.
                     Some(b) if b.unsafe_loop() => continue,
                     Some(_) => Story::CheckpointRemoved,
+                    None if unsafe_before.contains(&l.identity().1) => continue,
                     None => {
                         let lines = line_of(&head.text, l.range.start)
                             ..line_of(&head.text, l.range.end) + 1;
@@ -689,12 +707,22 @@ impl Analyzer for Batch {
                         Story::New
                     }
                 };
-                out.push(self.finding(&path, &head.text, l, before, base.as_ref(), story));
+                out.push(self.finding(
+                    &path,
+                    &head.text,
+                    l,
+                    before,
+                    base.as_ref().map(|(b, _)| b),
+                    story,
+                ));
             }
         }
         out
     }
 }
+
+/// A changed file's base side with the facts of its loops.
+type BaseFacts = ((String, CodeSide), Vec<LoopFacts>);
 
 enum Story {
     New,
