@@ -195,9 +195,14 @@ const STARTER_CONFIG: &str = r#"# riskdiff configuration. Every setting is optio
 # rule file); lists grow, other values are replaced.
 # [forms]
 # [batch]
+# partner_receivers = ["acme_logistics"]   # your carrier client's name
+# exclude_tests = true
 # [mail]
+# production_names = ["live"]
 # [config]
+# destructive = ["reflash"]               # key words that destroy on your devices
 # [backup]
+# tools = ["my-backup-script"]
 # [durability]
 "#;
 

@@ -12,6 +12,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use tree_sitter::Node;
 
+mod providers;
+
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "forms",
     rules: include_str!("../rules/forms.toml"),
@@ -28,6 +30,10 @@ struct Tables {
     webroots: Vec<String>,
     index_files: Vec<String>,
     handler_extensions: Vec<String>,
+    hosted_form_hosts: Vec<String>,
+    netlify_attributes: Vec<String>,
+    form_shortcodes: Vec<String>,
+    form_plugins: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
@@ -839,7 +845,11 @@ impl Forms {
             }
         };
         let mut action_broken = false;
-        if base_usable && hook.is_none() {
+        if let Some(provider) = self.hosted_action_lost(b, h) {
+            // The hosted service is what is lost: say that, once.
+            out.push(self.hosted_finding(bp, hp, b, h, &provider));
+            action_broken = true;
+        } else if base_usable && hook.is_none() {
             let old = base_action.map(AttrValue::shown).unwrap_or_default();
             let problem = match head_action {
                 Some(AttrValue::Templated(_)) => None,
@@ -912,6 +922,8 @@ impl Forms {
                 .evidence("new_method", "GET"),
             );
         }
+
+        self.check_netlify(bp, hp, b, h, out);
 
         // --- submit controls
         let base_can_submit = b.usable_controls().next().is_some();
@@ -1254,8 +1266,14 @@ fn one_line(s: &str, max: usize) -> String {
 }
 
 impl Analyzer for Forms {
-    fn reads(&self, _path: &str, lang: Lang) -> bool {
+    fn reads(&self, path: &str, lang: Lang) -> bool {
+        let name = path.rsplit('/').next().unwrap_or(path);
         lang.is_markup()
+            // Content that can hold form shortcodes, and the manifests that
+            // install forms plugins.
+            || [".md", ".markdown", ".txt", ".xml"].iter().any(|e| name.ends_with(e))
+            || name == "composer.json"
+            || name == "package.json"
     }
 
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
@@ -1340,6 +1358,8 @@ impl Analyzer for Forms {
             }
         }
         self.unchanged_pages_losing_handlers(cx, &mut out);
+        self.check_shortcodes(cx, &mut out);
+        self.check_plugins(cx, &mut out);
         out
     }
 }
