@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tree_sitter::Node;
 
 mod providers;
+mod unrouted;
 
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "forms",
@@ -1269,6 +1270,7 @@ impl Analyzer for Forms {
     fn reads(&self, path: &str, lang: Lang) -> bool {
         let name = path.rsplit('/').next().unwrap_or(path);
         lang.is_markup()
+            || crate::routes::may_declare_routes(path, lang)
             // Content that can hold form shortcodes, and the manifests that
             // install forms plugins.
             || [".md", ".markdown", ".txt", ".xml"].iter().any(|e| name.ends_with(e))
@@ -1358,6 +1360,7 @@ impl Analyzer for Forms {
             }
         }
         self.unchanged_pages_losing_handlers(cx, &mut out);
+        self.check_unrouted(cx, &pages, &mut out);
         self.check_shortcodes(cx, &mut out);
         self.check_plugins(cx, &mut out);
         out

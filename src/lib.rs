@@ -25,6 +25,7 @@ pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod revisions;
+pub mod routes;
 pub mod rules;
 pub mod settings;
 pub mod source;

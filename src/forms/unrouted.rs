@@ -1,0 +1,284 @@
+//! `forms/endpoint-unrouted`: a form posts to a same-site path whose route
+//! the change removed, renamed, or restricted to GET. Route declarations
+//! come from [`crate::routes`]; only when a changed route file loses a
+//! route that accepted POST are forms looked at, so a change without route
+//! files costs nothing.
+
+use super::{AttrValue, FormFacts, Forms, Method, PageSide};
+use crate::family::{ChangedFile, Context};
+use crate::finding::{Finding, Location, Revision, Span};
+use crate::lang::Lang;
+use crate::routes::{self, Route};
+use std::collections::BTreeSet;
+
+/// A route that accepted POST in base and is not served for POST in head.
+struct Lost {
+    route: Route,
+    base_path: String,
+    base_text: String,
+    /// Still served, but only for GET (or other non-POST methods).
+    now_get_only: bool,
+}
+
+fn routes_of_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Vec<Route> {
+    let (version, lang) = match rev {
+        Revision::Base => (file.base.as_ref(), file.base_lang),
+        Revision::Head => (file.head.as_ref(), file.head_lang),
+    };
+    let Some(version) = version else {
+        return Vec::new();
+    };
+    routes_of_version(cx, version, lang)
+}
+
+fn routes_of_version(
+    cx: &Context,
+    version: &crate::changes::FileVersion,
+    lang: Lang,
+) -> Vec<Route> {
+    if !routes::may_declare_routes(&version.path, lang) {
+        return Vec::new();
+    }
+    let Some(text) = version.text() else {
+        return Vec::new();
+    };
+    if !routes::mentions_routes(&version.path, lang, text) {
+        return Vec::new();
+    }
+    let tree = if lang == Lang::Php {
+        None
+    } else {
+        cx.parsed(version, lang)
+    };
+    routes::routes_of(&version.path, lang, text, tree.as_ref().map(|p| &p.tree))
+}
+
+/// A rooted same-site path of a literal action, if it is one.
+fn action_path(action: &str) -> Option<&str> {
+    let a = action.trim();
+    a.starts_with('/')
+        .then_some(a)
+        .filter(|a| !a.starts_with("//"))
+}
+
+impl Forms {
+    fn lost_routes(&self, cx: &Context) -> Vec<Lost> {
+        let mut base_routes: Vec<(Route, String, String)> = Vec::new();
+        let mut head_routes: Vec<Route> = Vec::new();
+        for f in cx.files {
+            if cx.is_excluded(f.path()) {
+                continue;
+            }
+            let bv = f.base.as_ref();
+            for r in routes_of_side(cx, f, Revision::Base) {
+                if let Some(bv) = bv {
+                    base_routes.push((
+                        r,
+                        bv.path.clone(),
+                        bv.text().map(|t| t.to_string()).unwrap_or_default(),
+                    ));
+                }
+            }
+            head_routes.extend(routes_of_side(cx, f, Revision::Head));
+        }
+        let mut lost = Vec::new();
+        for (r, path, text) in base_routes {
+            if !r.accepts_post() {
+                continue;
+            }
+            let same_path: Vec<&Route> = head_routes.iter().filter(|h| h.path == r.path).collect();
+            if same_path.iter().any(|h| h.accepts_post()) {
+                continue;
+            }
+            lost.push(Lost {
+                now_get_only: !same_path.is_empty(),
+                route: r,
+                base_path: path,
+                base_text: text,
+            });
+        }
+        if lost.is_empty() {
+            return lost;
+        }
+        // A route the change removed may still be declared in a file it did
+        // not touch (two routers for one path): read those that mention it.
+        let in_change: BTreeSet<&str> = cx.files.iter().map(|f| f.path()).collect();
+        let listing = cx.all_files(Revision::Head);
+        let candidates: Vec<(String, git2::Oid)> = listing
+            .iter()
+            .filter(|(p, _)| {
+                !in_change.contains(p.as_str())
+                    && !cx.is_excluded(p)
+                    && routes::may_declare_routes(p, crate::lang::detect(p))
+            })
+            .cloned()
+            .collect();
+        let needles: Vec<String> = lost.iter().map(|l| last_segment(&l.route.path)).collect();
+        let versions = cx.read_listed(Revision::Head, &candidates);
+        let mut elsewhere: Vec<Route> = Vec::new();
+        for v in versions {
+            let Some(t) = v.text() else { continue };
+            if !needles.iter().any(|n| t.contains(n.as_str())) {
+                continue;
+            }
+            elsewhere.extend(routes_of_version(cx, &v, crate::lang::detect(&v.path)));
+        }
+        lost.retain(|l| {
+            !elsewhere
+                .iter()
+                .any(|e| e.path == l.route.path && e.accepts_post())
+        });
+        lost
+    }
+
+    /// The lost route a head form posts to, if any.
+    fn posts_to<'l>(&self, form: &FormFacts, lost: &'l [Lost]) -> Option<&'l Lost> {
+        if matches!(form.method(), Method::Get | Method::Dialog) {
+            return None;
+        }
+        match form.action()? {
+            AttrValue::Literal(a) => {
+                let p = action_path(a)?;
+                lost.iter().find(|l| l.route.serves(p))
+            }
+            AttrValue::Templated(t) => {
+                let name = routes::referenced_name(t)?;
+                lost.iter().find(|l| {
+                    l.route.name.as_deref().is_some_and(|n| {
+                        n == name
+                            || n.rsplit('.').next() == Some(name.as_str())
+                            || name.rsplit('.').next() == Some(n)
+                    })
+                })
+            }
+            AttrValue::Bare => None,
+        }
+    }
+
+    pub(super) fn check_unrouted(
+        &self,
+        cx: &Context,
+        pages: &[(Option<PageSide>, Option<PageSide>)],
+        out: &mut Vec<Finding>,
+    ) {
+        let lost = self.lost_routes(cx);
+        if lost.is_empty() {
+            return;
+        }
+        let mut report = |page: &PageSide, form: &FormFacts, l: &Lost| {
+            let label = form.label();
+            let action = form.action().map(AttrValue::shown).unwrap_or_default();
+            let at = form
+                .tag
+                .attr("action")
+                .map_or(form.tag.range.clone(), |a| a.span.clone());
+            let decl = self.one_line_of(&l.base_text, &l.route);
+            let what = if l.now_get_only {
+                format!("now answers only {} there", "GET")
+            } else {
+                "no longer declares it".to_string()
+            };
+            let message = format!(
+                "The {label} on `{}` posts to `{}`, which `{}` served in base ({}: `{decl}`), and the application {what}. Every submission now gets a 404 or 405 and is lost.",
+                page.path,
+                action.trim(),
+                l.base_path,
+                l.route.framework,
+            );
+            out.push(
+                Finding::new(
+                    "forms/endpoint-unrouted",
+                    page.loc(at),
+                    form.subject(),
+                    message,
+                )
+                .related(
+                    Location {
+                        revision: Revision::Base,
+                        path: l.base_path.clone(),
+                        span: Span::from_bytes(
+                            &l.base_text,
+                            l.route.range.start,
+                            l.route.range.end,
+                        ),
+                    },
+                    format!(
+                        "in base the route was declared here ({})",
+                        l.route.framework
+                    ),
+                )
+                .evidence("page", page.path)
+                .evidence("form", label)
+                .evidence("action", action.trim().to_string())
+                .evidence("route", l.route.path.clone())
+                .evidence("framework", l.route.framework),
+            );
+        };
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        for (_, head) in pages {
+            let Some(hp) = head else { continue };
+            seen.insert(hp.path);
+            for form in &hp.forms.forms {
+                if let Some(l) = self.posts_to(form, &lost) {
+                    report(hp, form, l);
+                }
+            }
+        }
+        // Pages the change did not touch that mention a lost path or name.
+        let needles: Vec<String> = lost
+            .iter()
+            .flat_map(|l| [Some(last_segment(&l.route.path)), l.route.name.clone()])
+            .flatten()
+            .filter(|n| !n.is_empty())
+            .collect();
+        let listing = cx.all_files(Revision::Head);
+        let candidates: Vec<(String, git2::Oid)> = listing
+            .iter()
+            .filter(|(p, _)| {
+                !seen.contains(p.as_str())
+                    && crate::lang::detect(p).is_markup()
+                    && !cx.is_excluded(p)
+            })
+            .cloned()
+            .collect();
+        for version in cx.read_listed(Revision::Head, &candidates) {
+            let Some(text) = version.text() else { continue };
+            if !super::contains_form_tag(text) || !needles.iter().any(|n| text.contains(n.as_str()))
+            {
+                continue;
+            }
+            let lang = crate::lang::detect(&version.path);
+            let Some(parsed) = cx.parsed(&version, lang) else {
+                continue;
+            };
+            let page = PageSide {
+                revision: Revision::Head,
+                path: &version.path,
+                forms: self.facts(&parsed),
+                parsed: Some(parsed.clone()),
+            };
+            for form in &page.forms.forms {
+                if let Some(l) = self.posts_to(form, &lost) {
+                    report(&page, form, l);
+                }
+            }
+        }
+    }
+
+    fn one_line_of(&self, text: &str, r: &Route) -> String {
+        let decl = text.get(r.range.clone()).unwrap_or("");
+        let first = decl.lines().next().unwrap_or("").trim();
+        if first.chars().count() > 70 {
+            format!("{}…", first.chars().take(69).collect::<String>())
+        } else {
+            first.to_string()
+        }
+    }
+}
+
+fn last_segment(path: &str) -> String {
+    path.rsplit('/')
+        .find(|s| !s.is_empty() && *s != "*")
+        .unwrap_or("")
+        .to_string()
+}
