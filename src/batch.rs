@@ -690,9 +690,16 @@ impl Analyzer for Batch {
             let base_loops = base.as_ref().map_or(&[][..], |(_, f)| &f[..]);
             let changes = file.line_changes();
             for l in head_loops.iter().filter(|l| l.unsafe_loop()) {
+                // The same loop in base: same function and side effect, or
+                // same function and header when only the call was edited.
                 let before = base_loops
                     .iter()
-                    .find(|b| b.identity() == l.identity() && b.effect.is_some());
+                    .find(|b| b.identity() == l.identity() && b.effect.is_some())
+                    .or_else(|| {
+                        base_loops.iter().find(|b| {
+                            b.function == l.function && b.header == l.header && b.effect.is_some()
+                        })
+                    });
                 let story = match before {
                     // It was already like this: not this change's doing.
                     Some(b) if b.unsafe_loop() => continue,
