@@ -57,9 +57,13 @@ impl Lang {
         }
     }
 
-    /// Markup that is HTML once template tags are blanked.
+    /// Markup that is HTML once template tags are blanked (Vue and Svelte
+    /// single-file components included: their templates are HTML).
     pub fn is_markup(self) -> bool {
-        matches!(self, Lang::Html | Lang::Template | Lang::Blade | Lang::Php)
+        matches!(
+            self,
+            Lang::Html | Lang::Template | Lang::Blade | Lang::Php | Lang::Vue | Lang::Svelte
+        )
     }
 }
 

@@ -124,7 +124,7 @@ fn php_code_regions(text: &str) -> Vec<Range<usize>> {
 
 pub fn parse(text: Arc<str>, lang: Lang) -> Option<Parsed> {
     let language = grammar(lang)?;
-    if lang.is_markup() || matches!(lang, Lang::Vue | Lang::Svelte) {
+    if lang.is_markup() {
         let mut regions = if matches!(lang, Lang::Php | Lang::Blade) {
             php_code_regions(&text)
         } else {
