@@ -12,6 +12,20 @@ cargo build --release --quiet
 bin=$PWD/target/release/riskdiff
 cd "$repo"
 git checkout -q main
+# A route that 2,000 Twig templates post to (via path('book')), removed:
+# the worst case of forms/endpoint-unrouted, which then reads every page.
+if ! git rev-parse -q --verify route-removed >/dev/null; then
+  sign=(-c user.name=bench -c user.email=bench@riskdiff.invalid)
+  git checkout -q -b routes main
+  mkdir -p config
+  printf 'book:\n  path: /reisen/{id}/buchen\n  methods: [POST]\nhome:\n  path: /\n' > config/routes.yaml
+  git add config/routes.yaml
+  git "${sign[@]}" commit -qm "routes"
+  git checkout -q -b route-removed
+  printf 'home:\n  path: /\n' > config/routes.yaml
+  git "${sign[@]}" commit -qam "remove the booking route"
+  git checkout -q main
+fi
 # A pre-commit run: the 20-file change of `small` staged on top of main.
 staged=../staged
 if [[ ! -d $staged ]]; then
@@ -25,5 +39,6 @@ hyperfine --warmup 3 --runs 20 -N --ignore-failure \
   -n "20 changed files" "$bin check main..small" \
   -n "20 staged files (pre-commit)" "$bin -C $staged check --staged" \
   -n "1,000 changed pages" "$bin check main..large" \
+  -n "route removed, 2,000 templates post to it" "$bin check routes..route-removed" \
   -n "1,000 changed pages, 1 thread" "$bin check main..large --threads 1"
 cat ../results.md

@@ -657,6 +657,7 @@ impl Analyzer for Batch {
             let base = file
                 .base
                 .as_ref()
+                .filter(|_| Syntax::of(file.base_lang).is_some())
                 .filter(|b| {
                     !self.is_test_path(&b.path) && b.text().is_some_and(|t| self.mentions_effect(t))
                 })
@@ -677,7 +678,10 @@ impl Analyzer for Batch {
             let Some(head_v) = file.head.as_ref() else {
                 continue;
             };
-            if cx.is_excluded(&head_v.path) || self.is_test_path(&head_v.path) {
+            if Syntax::of(file.head_lang).is_none()
+                || cx.is_excluded(&head_v.path)
+                || self.is_test_path(&head_v.path)
+            {
                 continue;
             }
             if !head_v.text().is_some_and(|t| self.mentions_effect(t)) {

@@ -158,6 +158,9 @@ impl Analyzer for Durability {
             if cx.is_excluded(path) || is_ignored_path(path, &self.tables.ignored_path_words, &[]) {
                 continue;
             }
+            if !keypath::is_config(file.head_lang) && !keypath::is_config(file.base_lang) {
+                continue;
+            }
             let names_key = [file.base.as_ref(), file.head.as_ref()]
                 .into_iter()
                 .flatten()

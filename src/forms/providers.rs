@@ -144,21 +144,21 @@ impl Forms {
     }
 
     /// Occurrences of form shortcodes in a text: (shortcode name, byte range).
+    /// One pass over the `[` of the text: this runs on every changed page.
     fn shortcodes(&self, text: &str) -> Vec<(String, std::ops::Range<usize>)> {
         let mut out = Vec::new();
-        for name in &self.tables.form_shortcodes {
-            let open = format!("[{name}");
-            let mut from = 0;
-            while let Some(i) = text[from..].find(&open) {
-                let at = from + i;
-                from = at + open.len();
+        for at in memchr::memchr_iter(b'[', text.as_bytes()) {
+            let rest = &text[at + 1..];
+            let Some(name) = self.tables.form_shortcodes.iter().find(|n| {
                 // `[wpforms id=…]`, `[wpforms]`, not `[wpforms_extra…`.
-                if !text[from..].starts_with([' ', ']', '\t', '\n']) {
-                    continue;
-                }
-                let end = text[at..].find(']').map_or(from, |e| at + e + 1);
-                out.push((name.clone(), at..end));
-            }
+                rest.starts_with(n.as_str()) && rest[n.len()..].starts_with([' ', ']', '\t', '\n'])
+            }) else {
+                continue;
+            };
+            let end = rest
+                .find(']')
+                .map_or(at + 1 + name.len(), |e| at + 1 + e + 1);
+            out.push((name.clone(), at..end));
         }
         out
     }
