@@ -1670,6 +1670,50 @@ fn terraform_mx(root: Node, text: &str) -> Vec<Mx> {
     out
 }
 
+/// MX records of an octoDNS zone file (`example.com.yaml`): records by
+/// name, a record or a list of records each with `type: MX` and
+/// `value`/`values` holding `exchange`.
+fn octodns_mx(entries: &[crate::keypath::ConfigEntry], path: &str) -> Vec<Mx> {
+    let name = basename(path);
+    let zone = name
+        .trim_end_matches(".yaml")
+        .trim_end_matches(".yml")
+        .trim_end_matches('.')
+        .to_string();
+    let mut out = Vec::new();
+    for t in entries.iter().filter(|e| {
+        (e.path == "type" || e.path.ends_with(".type"))
+            && e.value.shown().eq_ignore_ascii_case("MX")
+    }) {
+        let prefix = t.path.strip_suffix("type").unwrap_or("");
+        // `''` (the apex) holding a list reads as `0.type`.
+        let first = prefix.split('.').next().unwrap_or("");
+        let record = if first.chars().all(|c| c.is_ascii_digit()) {
+            ""
+        } else {
+            first
+        };
+        for e in entries.iter().filter(|e| {
+            e.path.starts_with(prefix)
+                && e.path.ends_with("exchange")
+                && e.path.len() > prefix.len()
+        }) {
+            let host = e.value.shown().trim_end_matches('.').to_ascii_lowercase();
+            out.push(Mx {
+                owner: format!("{zone}\0{}", record.to_ascii_lowercase()),
+                shown_owner: if record.is_empty() {
+                    zone.clone()
+                } else {
+                    format!("{record}.{zone}")
+                },
+                host,
+                range: e.range.clone(),
+            });
+        }
+    }
+    out
+}
+
 /// `MX` in any case: Azure names its resource `azurerm_dns_mx_record`.
 fn mentions_mx(text: &str) -> bool {
     text.contains("MX") || text.contains("_mx_")
@@ -1772,6 +1816,10 @@ impl Mail {
         } else if is_dnscontrol(&version.path) {
             let parsed = cx.parsed(version, lang)?;
             dnscontrol_mx(parsed.tree.root_node(), &parsed.text)
+        } else if lang == Lang::Yaml && text.contains("MX") && text.contains("exchange") {
+            let parsed = cx.parsed(version, lang)?;
+            let entries = crate::keypath::entries(lang, &parsed.text, Some(&parsed.tree))?;
+            octodns_mx(&entries, &version.path)
         } else {
             return None;
         };
@@ -1919,6 +1967,7 @@ impl Analyzer for Mail {
             || self.backend_kind(path, lang).is_some()
             || lang == Lang::Hcl
             || lang == Lang::Php
+            || lang == Lang::Yaml
             || is_zone_file(path, lang)
     }
 
@@ -1929,6 +1978,7 @@ impl Analyzer for Mail {
             // is the HTML around it, which this family does not read.
             Lang::Php => false,
             Lang::Ruby => text.contains("action_mailer"),
+            Lang::Yaml => text.contains("MX") && text.contains("exchange"),
             Lang::JavaScript | Lang::TypeScript => {
                 text.contains("createTransport") || is_dnscontrol(path)
             }
