@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use tree_sitter::Node;
 
+mod jsx;
 mod providers;
 mod unrouted;
 
@@ -727,12 +728,22 @@ impl Forms {
             Revision::Head => (file.head.as_ref()?, file.head_lang),
         };
         let text = version.text()?;
-        let parsed = if lang.is_markup() && contains_form_tag(text) {
+        let jsx = is_jsx(lang);
+        let parsed = if (lang.is_markup() || jsx) && contains_form_tag(text) {
             cx.parsed(version, lang)
         } else {
             None
         };
-        let forms = parsed.as_deref().map(|p| self.facts(p)).unwrap_or_default();
+        let forms = parsed
+            .as_deref()
+            .map(|p| {
+                if jsx {
+                    self.facts_jsx(p)
+                } else {
+                    self.facts(p)
+                }
+            })
+            .unwrap_or_default();
         Some(PageSide {
             revision: rev,
             path: &version.path,
@@ -740,6 +751,11 @@ impl Forms {
             forms,
         })
     }
+}
+
+/// Components whose markup is JSX.
+fn is_jsx(lang: Lang) -> bool {
+    matches!(lang, Lang::JavaScript | Lang::Tsx)
 }
 
 /// Where a relative action may be served from, as repository paths.
@@ -925,6 +941,7 @@ impl Forms {
         }
 
         self.check_netlify(bp, hp, b, h, out);
+        self.check_submit_handler(bp, hp, b, h, out);
 
         // --- submit controls
         let base_can_submit = b.usable_controls().next().is_some();
@@ -1178,9 +1195,14 @@ impl Forms {
             .action()
             .map(AttrValue::shown)
             .filter(|a| !a.trim().is_empty());
-        let posted = match &action {
-            Some(a) => format!("it posted to `{}`", a.trim()),
-            None => "it posted to the page itself".to_string(),
+        let hook = self
+            .submit_hook(&b.tag)
+            .and_then(|h| b.tag.get(h))
+            .map(AttrValue::shown);
+        let posted = match (&action, hook) {
+            (Some(a), _) => format!("it posted to `{}`", a.trim()),
+            (None, Some(h)) => format!("it was submitted by `{}`", h.trim()),
+            (None, None) => "it posted to the page itself".to_string(),
         };
         let why = match head {
             None => format!("the page `{}` was deleted", bp.path),
@@ -1279,7 +1301,10 @@ impl Analyzer for Forms {
     }
 
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
-        self.reads(path, lang) && contains_form_tag(text)
+        (lang.is_markup() || is_jsx(lang)) && contains_form_tag(text)
+            || crate::routes::may_declare_routes(path, lang)
+                && crate::routes::mentions_routes(path, lang, text)
+                && lang != Lang::Php
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
@@ -1287,7 +1312,12 @@ impl Analyzer for Forms {
         let files: Vec<&ChangedFile> = cx
             .files
             .iter()
-            .filter(|f| f.base_lang.is_markup() || f.head_lang.is_markup())
+            .filter(|f| {
+                f.base_lang.is_markup()
+                    || f.head_lang.is_markup()
+                    || is_jsx(f.base_lang)
+                    || is_jsx(f.head_lang)
+            })
             .collect();
         let pages: Vec<(Option<PageSide>, Option<PageSide>)> = files
             .iter()
@@ -1437,10 +1467,10 @@ impl Forms {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn forms() -> Forms {
+    pub(super) fn forms() -> Forms {
         let tables = crate::rules::parse_family(FAMILY.rules).unwrap().tables;
         Forms {
             tables: toml::Value::Table(tables).try_into().unwrap(),
