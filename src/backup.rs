@@ -39,10 +39,9 @@ struct Tables {
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
-    let tables: Tables = toml::Value::Table(tables.clone())
-        .try_into()
-        .map_err(|e| format!("backup tables: {e}"))?;
-    Ok(Box::new(Backup { tables }))
+    Ok(Box::new(Backup {
+        tables: crate::family::read_tables("backup", tables)?,
+    }))
 }
 
 struct Backup {
@@ -95,11 +94,7 @@ impl Backup {
     /// Commented-out lines are gone, which is the point.
     fn cron_jobs(&self, side: &Side) -> Vec<Job> {
         let mut out = Vec::new();
-        let mut pos = 0;
-        for raw in side.text.split_inclusive('\n') {
-            let start = pos;
-            pos += raw.len();
-            let line = raw.trim_end_matches(['\n', '\r']);
+        for (start, line) in crate::source::lines(side.text) {
             let t = line.trim();
             if t.is_empty() || t.starts_with('#') {
                 continue;
@@ -420,11 +415,7 @@ impl Backup {
     /// Lines that verify a backup (`borg check`, `restic check`), per file.
     fn verify_lines(&self, text: &str) -> Vec<(String, Range<usize>)> {
         let mut out = Vec::new();
-        let mut pos = 0;
-        for raw in text.split_inclusive('\n') {
-            let start = pos;
-            pos += raw.len();
-            let line = raw.trim_end_matches(['\n', '\r']);
+        for (start, line) in crate::source::lines(text) {
             let t = line.trim();
             if t.starts_with('#') || t.starts_with("//") {
                 continue;

@@ -46,10 +46,9 @@ struct Tables {
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
-    let tables: Tables = toml::Value::Table(tables.clone())
-        .try_into()
-        .map_err(|e| format!("batch tables: {e}"))?;
-    Ok(Box::new(Batch { tables }))
+    Ok(Box::new(Batch {
+        tables: crate::family::read_tables("batch", tables)?,
+    }))
 }
 
 struct Batch {

@@ -37,10 +37,9 @@ pub(crate) struct Tables {
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
-    let tables: Tables = toml::Value::Table(tables.clone())
-        .try_into()
-        .map_err(|e| format!("config tables: {e}"))?;
-    Ok(Box::new(ConfigFamily { tables }))
+    Ok(Box::new(ConfigFamily {
+        tables: crate::family::read_tables("config", tables)?,
+    }))
 }
 
 struct ConfigFamily {

@@ -28,10 +28,9 @@ struct Tables {
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
-    let tables: Tables = toml::Value::Table(tables.clone())
-        .try_into()
-        .map_err(|e| format!("durability tables: {e}"))?;
-    Ok(Box::new(Durability { tables }))
+    Ok(Box::new(Durability {
+        tables: crate::family::read_tables("durability", tables)?,
+    }))
 }
 
 struct Durability {

@@ -35,6 +35,16 @@ pub struct FamilyDef {
     pub build: fn(&toml::Table) -> Result<Box<dyn Analyzer>, String>,
 }
 
+/// A family's pattern tables, read into its own (strict) struct.
+pub fn read_tables<T: serde::de::DeserializeOwned>(
+    family: &str,
+    tables: &toml::Table,
+) -> Result<T, String> {
+    toml::Value::Table(tables.clone())
+        .try_into()
+        .map_err(|e| format!("{family} tables: {e}"))
+}
+
 /// Every rule family. Adding a family means adding its module and one line
 /// here; its rules come from its rule file.
 pub const FAMILIES: &[FamilyDef] = &[

@@ -39,10 +39,9 @@ struct Tables {
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
-    let tables: Tables = toml::Value::Table(tables.clone())
-        .try_into()
-        .map_err(|e| format!("forms tables: {e}"))?;
-    Ok(Box::new(Forms { tables }))
+    Ok(Box::new(Forms {
+        tables: crate::family::read_tables("forms", tables)?,
+    }))
 }
 
 struct Forms {

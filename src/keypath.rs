@@ -719,11 +719,7 @@ fn hcl_body(node: Node, text: &str, path: &str, out: &mut Vec<ConfigEntry>) {
 fn line_entries(text: &str, ini: bool) -> Vec<ConfigEntry> {
     let mut out = Vec::new();
     let mut section = String::new();
-    let mut pos = 0;
-    for raw in text.split_inclusive('\n') {
-        let start = pos;
-        pos += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
+    for (start, line) in crate::source::lines(text) {
         let t = line.trim();
         if t.is_empty() || t.starts_with(['#', ';']) || t.starts_with("//") {
             continue;

@@ -45,10 +45,9 @@ struct Tables {
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
-    let tables: Tables = toml::Value::Table(tables.clone())
-        .try_into()
-        .map_err(|e| format!("mail tables: {e}"))?;
-    Ok(Box::new(Mail { tables }))
+    Ok(Box::new(Mail {
+        tables: crate::family::read_tables("mail", tables)?,
+    }))
 }
 
 struct Mail {
@@ -72,11 +71,7 @@ pub struct LogicalLine {
 
 pub fn logical_lines(text: &str) -> Vec<LogicalLine> {
     let mut out: Vec<LogicalLine> = Vec::new();
-    let mut pos = 0;
-    for raw in text.split_inclusive('\n') {
-        let start = pos;
-        pos += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
+    for (start, line) in crate::source::lines(text) {
         let trimmed = line.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
@@ -730,11 +725,7 @@ struct Setting {
 
 fn env_settings(text: &str) -> Vec<Setting> {
     let mut out = Vec::new();
-    let mut pos = 0;
-    for raw in text.split_inclusive('\n') {
-        let start = pos;
-        pos += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
+    for (start, line) in crate::source::lines(text) {
         let t = line.trim_start();
         if t.starts_with('#') {
             continue;

@@ -29,11 +29,7 @@ fn unquote(s: &str) -> &str {
 /// a properties file holds a whole application's configuration.
 pub(super) fn spring_properties(text: &str) -> Vec<Setting> {
     let mut out = Vec::new();
-    let mut pos = 0;
-    for raw in text.split_inclusive('\n') {
-        let start = pos;
-        pos += raw.len();
-        let line = raw.trim_end_matches(['\n', '\r']);
+    for (start, line) in crate::source::lines(text) {
         let t = line.trim_start();
         if t.starts_with(['#', '!']) || !t.starts_with("spring.mail.") {
             continue;
