@@ -66,6 +66,17 @@ pub fn human_size(bytes: usize) -> String {
     }
 }
 
+/// The lines of a text with the byte offset each starts at, line endings
+/// (`\n`, `\r\n`) cut off: line readers report spans into the text.
+pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut pos = 0;
+    text.split_inclusive('\n').map(move |raw| {
+        let start = pos;
+        pos += raw.len();
+        (start, raw.trim_end_matches(['\n', '\r']))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,15 +105,4 @@ mod tests {
             .contains("larger"));
         assert!(decode(b"\xff\xfe<\0h\0").unwrap_err().contains("UTF-16"));
     }
-}
-
-/// The lines of a text with the byte offset each starts at, line endings
-/// (`\n`, `\r\n`) cut off: line readers report spans into the text.
-pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut pos = 0;
-    text.split_inclusive('\n').map(move |raw| {
-        let start = pos;
-        pos += raw.len();
-        (start, raw.trim_end_matches(['\n', '\r']))
-    })
 }
