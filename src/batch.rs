@@ -717,7 +717,7 @@ impl Analyzer for Batch {
                         Story::New
                     }
                 };
-                out.push(self.finding(
+                out.extend(self.finding(
                     &path,
                     &head.text,
                     l,
@@ -762,10 +762,9 @@ impl Batch {
         before: Option<&LoopFacts>,
         base: Option<&(String, CodeSide)>,
         story: Story,
-    ) -> Finding {
-        let Some((effect, kind)) = &l.effect else {
-            unreachable!("only loops with an effect are reported");
-        };
+    ) -> Option<Finding> {
+        // Only loops with a side effect are unsafe, so this always holds.
+        let (effect, kind) = l.effect.as_ref()?;
         let loop_line = line_of(text, l.range.start);
         let effect_line = line_of(text, effect.range.start);
         let via = l.via.as_ref().map_or_else(String::new, |v| {
@@ -848,7 +847,7 @@ impl Batch {
                 "in base this loop saved progress per item",
             );
         }
-        f
+        Some(f)
     }
 }
 
