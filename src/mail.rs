@@ -1219,6 +1219,11 @@ format!("the `{value}` mailer keeps mail instead of sending it")
                 .evidence("key", s.key.clone())
                 .evidence("before", before.clone())
                 .evidence("after", after);
+                // Only a fallback changed: production usually sets
+                // MAIL_MAILER itself, so this is a question, not a verdict.
+                if kind == BackendKind::LaravelConfig {
+                    f = f.severity(Severity::Medium);
+                }
                 // A base line whose value had to be masked is not shown.
                 let masked = old.is_some_and(|o| show(&o.value) != format!("`{}`", o.value));
                 if let (Some(o), Some((base_text, _)), Some(bv), false) =
