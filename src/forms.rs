@@ -1230,6 +1230,17 @@ impl Forms {
                 format!("The {label} on `{}` is gone: {why}. In base {posted}{field_list}; visitors can no longer send it.", bp.path),
                 None,
             )
+        } else if let (None, Some(h)) = (&action, self.submit_hook(&b.tag)) {
+            // An application form sent by script (`@submit.prevent`,
+            // `onSubmit`), without message or contact fields: settings and
+            // admin screens, usually removed on purpose.
+            (
+                format!(
+                    "The {label} on `{}` is gone: {why}. It was sent by script (`{h}`) and had no message or contact fields{field_list}: no enquiries are lost, but users lose what it did.",
+                    bp.path
+                ),
+                Some(Severity::Low),
+            )
         } else {
             (
                 format!(
