@@ -1348,12 +1348,25 @@ impl Mail {
             {
                 continue;
             }
-            let (Some((base_text, base_calls)), Some((head_text, head_calls))) = (
-                self.mail_calls(cx, file, Revision::Base),
-                self.mail_calls(cx, file, Revision::Head),
-            ) else {
+            let Some((base_text, base_calls)) = self.mail_calls(cx, file, Revision::Base) else {
                 continue;
             };
+            // A head without any mail call is still a head: the call may be
+            // what was removed.
+            let Some((head_text, head_calls)) = self
+                .mail_calls(cx, file, Revision::Head)
+                .or_else(|| head.text().map(|t| (t.to_string(), Vec::new())))
+            else {
+                continue;
+            };
+            self.notification_removed(
+                &base_v.path,
+                &base_text,
+                &base_calls,
+                &head_text,
+                &head_calls,
+                out,
+            );
             for old in &base_calls {
                 let recipients::Recipients::Addresses(addresses) = &old.recipients else {
                     continue;
@@ -1415,6 +1428,82 @@ impl Mail {
                 );
             }
         }
+    }
+}
+
+/// Signs that a file handles a submitted form.
+const FORM_INPUT: &[&str] = &[
+    "$_POST",
+    "$_REQUEST",
+    "INPUT_POST",
+    "request.POST",
+    "request.form",
+    "cleaned_data",
+];
+
+/// Signs that a file still sends mail some other way.
+const OTHER_SENDERS: &[&str] = &[
+    "mail(",
+    "Mail::",
+    "->send(",
+    ".send(",
+    "send_mail",
+    "sendMail",
+    "sendEmail",
+    "PHPMailer",
+    "mailer",
+    "notify(",
+    "Notification",
+];
+
+impl Mail {
+    /// A form handler's notification mail removed while it still handles the
+    /// form: submissions are accepted, thanked for, and reach nobody.
+    fn notification_removed(
+        &self,
+        path: &str,
+        base_text: &str,
+        base_calls: &[recipients::MailCall],
+        head_text: &str,
+        head_calls: &[recipients::MailCall],
+        out: &mut Vec<Finding>,
+    ) {
+        if !head_calls.is_empty()
+            || !FORM_INPUT
+                .iter()
+                .any(|m| base_text.contains(m) && head_text.contains(m))
+            || OTHER_SENDERS.iter().any(|m| head_text.contains(m))
+        {
+            return;
+        }
+        let Some(old) = base_calls.first() else {
+            return;
+        };
+        let to = match &old.recipients {
+            recipients::Recipients::Addresses(a) => {
+                let shown: Vec<String> = a.iter().map(|x| format!("`{x}`")).collect();
+                list_names(&shown, 5)
+            }
+            _ => format!("`{}`", old.written),
+        };
+        out.push(
+            Finding::new(
+                "mail/recipient-removed",
+                Location {
+                    revision: Revision::Base,
+                    path: path.to_string(),
+                    span: Span::from_bytes(base_text, old.range.start, old.range.end),
+                },
+                format!("{} in `{path}`", old.callee),
+                format!(
+                    "`{path}` still handles a submitted form, but the `{}` call that sent each submission to {to} was removed, and nothing else in the file sends mail. Visitors are thanked as before, and their messages reach nobody.",
+                    old.callee
+                ),
+            )
+            .evidence("call", old.callee.clone())
+            .evidence("before", to)
+            .evidence("after", "removed"),
+        );
     }
 }
 
