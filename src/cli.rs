@@ -400,12 +400,13 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
                     writeln!(stdout).map_err(io)?;
                 }
                 RulesFormat::Human => {
+                    let width = registry.rules().map(|r| r.id.len()).max().unwrap_or(0);
                     for fam in &registry.families {
                         writeln!(stdout, "{}: {}", fam.family, fam.description).map_err(io)?;
                         for r in &fam.rules {
                             writeln!(
                                 stdout,
-                                "  {:<28} {:<7} {}",
+                                "  {:<width$} {:<7} {}",
                                 r.id,
                                 r.severity.as_str(),
                                 r.summary
