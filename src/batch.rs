@@ -28,6 +28,8 @@ struct Tables {
     effect_methods: Vec<String>,
     http_verbs: Vec<String>,
     http_clients: Vec<String>,
+    not_http_receivers: Vec<String>,
+    http_delete_clients: Vec<String>,
     payment_words: Vec<String>,
     payment_methods: Vec<String>,
     publish_methods: Vec<String>,
@@ -455,8 +457,14 @@ impl Batch {
         {
             return Some("sends an HTTP write");
         }
+        let http_client = if lower_method == "delete" {
+            self.any_word(&call.receiver, &self.tables.http_delete_clients)
+        } else {
+            self.any_word(&call.receiver, &self.tables.http_clients)
+        };
         if self.tables.http_verbs.contains(&lower_method)
-            && self.any_word(&call.receiver, &self.tables.http_clients)
+            && http_client
+            && !self.any_word(&call.receiver, &self.tables.not_http_receivers)
         {
             return Some("sends an HTTP write");
         }
@@ -945,6 +953,16 @@ mod tests {
                 ("Carrier.create_shipment".to_string(), false, true),
                 ("HTTParty.post".to_string(), true, false)
             ]
+        );
+    }
+
+    #[test]
+    fn database_deletes_are_not_http() {
+        let src = "def clear(models):\n    for m in models:\n        db.session.delete(m)\n    for k in keys:\n        app.session_store.delete(k)\n    for h in hooks:\n        session.post(h.url, json=h.payload)\n    for u in urls:\n        requests.delete(u)\n";
+        let got = summary(&facts(Lang::Python, src));
+        assert_eq!(
+            got.iter().map(|g| g.2).collect::<Vec<_>>(),
+            [false, false, true, true]
         );
     }
 
