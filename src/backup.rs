@@ -243,8 +243,13 @@ impl Backup {
             let suspended = find("spec.suspend")
                 .or_else(|| find("spec.paused"))
                 .is_some_and(|e| e.value.is_on());
-            let anchor = find("spec.schedule")
-                .copied()
+            // A suspended job is shown at the line that suspended it.
+            let switch = find("spec.suspend")
+                .or_else(|| find("spec.paused"))
+                .copied();
+            let anchor = switch
+                .filter(|_| suspended)
+                .or_else(|| find("spec.schedule").copied())
                 .or_else(|| entries.first().copied());
             out.push(Job {
                 key: format!("{kind}/{name}"),
@@ -399,7 +404,7 @@ impl Backup {
                             job.key.clone(),
                             message,
                         )
-                        .related(base_loc, "in base it ran")
+                        .related(base_loc, "in base it ran on this schedule")
                     }
                     None => Finding::new("backup/job-removed", base_loc, job.key.clone(), message),
                 };
