@@ -32,6 +32,7 @@ pub(crate) struct Tables {
     percentage_words: Vec<String>,
     parallelism_words: Vec<String>,
     switch_wrappers: Vec<String>,
+    negations: Vec<String>,
     ignored_path_words: Vec<String>,
     ignored_files: Vec<String>,
 }
@@ -274,6 +275,8 @@ struct Hit<'a> {
     after: Option<ConfigEntry>,
     /// What the change means, for the message.
     meaning: String,
+    /// A switch that disables a safeguard when on (`skip_confirmation`).
+    negated: bool,
 }
 
 impl ConfigFamily {
@@ -297,6 +300,26 @@ impl ConfigFamily {
     fn is_safeguard(&self, path: &str) -> bool {
         let w = switch_words(path, &self.tables.switch_wrappers);
         self.tables.safeguards.iter().any(|d| phrase_matches(&w, d))
+    }
+
+    /// A switch that turns a safeguard off when it is on: `skip_confirm`,
+    /// `no_dry_run`, `disable_safe_mode`.
+    fn is_negated_safeguard(&self, path: &str) -> bool {
+        let w = switch_words(path, &self.tables.switch_wrappers);
+        match w.split_first() {
+            Some((first, rest)) if self.tables.negations.contains(first) => {
+                // `skip_confirmation`, `bypass_approval`: the nouns too.
+                let noun = rest.first().is_some_and(|n| {
+                    matches!(n.as_str(), "confirmation" | "approval" | "approvals")
+                });
+                noun || self
+                    .tables
+                    .safeguards
+                    .iter()
+                    .any(|d| phrase_matches(rest, d))
+            }
+            _ => false,
+        }
     }
 
     fn any_word(&self, path: &str, table: &[String]) -> bool {
@@ -370,15 +393,23 @@ impl ConfigFamily {
                             before: before.cloned(),
                             after: Some(a.clone()),
                             meaning: String::new(),
+                            negated: false,
                         });
                         continue;
                     }
                 }
             }
-            if self.is_safeguard(p) {
+            let negated = self.is_negated_safeguard(p);
+            if self.is_safeguard(p) || negated {
                 let was_on = before.is_some_and(|b| b.value.is_on());
                 let now_off = after.is_none_or(|a| a.value.is_off() || a.value == Scalar::Null);
-                if was_on && now_off {
+                let now_on = after.is_some_and(|a| a.value.is_on());
+                let weakened = if negated {
+                    now_on && !was_on
+                } else {
+                    was_on && now_off
+                };
+                if weakened {
                     out.push(Hit {
                         kind: Kind::Safeguard,
                         file: path,
@@ -386,6 +417,7 @@ impl ConfigFamily {
                         before: before.cloned(),
                         after: after.cloned(),
                         meaning: String::new(),
+                        negated,
                     });
                     continue;
                 }
@@ -399,6 +431,7 @@ impl ConfigFamily {
                         before: Some(b.clone()),
                         after: Some(a.clone()),
                         meaning,
+                        negated: false,
                     });
                 }
             }
@@ -568,10 +601,20 @@ impl ConfigFamily {
                 }
             }
             Kind::Safeguard => {
-                let what = if hit.after.is_some() {
+                let what = if hit.negated {
+                    format!("was switched on ({before} → {after})")
+                } else if hit.after.is_some() {
                     format!("was switched off ({before} → {after})")
                 } else {
                     format!("was removed (it was {before})")
+                };
+                // `skip confirmation` guards by its last words.
+                let words = if hit.negated {
+                    words
+                        .split_once(' ')
+                        .map_or(words.clone(), |(_, rest)| rest.to_string())
+                } else {
+                    words
                 };
                 let between = if head.code {
                     "the callers that rely on the default and the systems they change"
@@ -698,5 +741,14 @@ mod tests {
             assert!(f.is_safeguard(k), "{k}");
         }
         assert!(!f.is_safeguard("confirmation_email_subject"));
+        for k in [
+            "skip_confirmation",
+            "deploy.no_dry_run",
+            "disableSafeMode",
+            "bypass_approval",
+        ] {
+            assert!(f.is_negated_safeguard(k), "{k}");
+        }
+        assert!(!f.is_negated_safeguard("skip_tests"));
     }
 }
