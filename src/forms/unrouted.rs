@@ -18,6 +18,9 @@ struct Lost {
     base_text: String,
     /// Still served, but only for GET (or other non-POST methods).
     now_get_only: bool,
+    /// A head route of the same name accepts POST: forms that resolve the
+    /// route by name follow it to its new path.
+    name_still_served: bool,
 }
 
 fn routes_of_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Vec<Route> {
@@ -90,8 +93,13 @@ impl Forms {
             if same_path.iter().any(|h| h.accepts_post()) {
                 continue;
             }
+            let name_still_served = r.name.is_some()
+                && head_routes
+                    .iter()
+                    .any(|h| h.name == r.name && h.accepts_post());
             lost.push(Lost {
                 now_get_only: !same_path.is_empty(),
+                name_still_served,
                 route: r,
                 base_path: path,
                 base_text: text,
@@ -143,7 +151,7 @@ impl Forms {
             }
             AttrValue::Templated(t) => {
                 let name = routes::referenced_name(t)?;
-                lost.iter().find(|l| {
+                lost.iter().filter(|l| !l.name_still_served).find(|l| {
                     l.route.name.as_deref().is_some_and(|n| {
                         n == name
                             || n.rsplit('.').next() == Some(name.as_str())
