@@ -141,6 +141,9 @@ pub struct SubmitControl {
     pub scripted: bool,
     /// Whether it submits the form natively (`type=submit`, `image`).
     pub submits: bool,
+    /// Its `name`, which the server often reads to tell actions apart
+    /// (`name="show_keys"`): the identity of a form without fields.
+    pub name: Option<String>,
 }
 
 /// One form of one page version.
@@ -205,6 +208,8 @@ impl FormFacts {
             .filter(|a| !a.trim().is_empty())
         {
             format!("form posting to `{}`", action.trim())
+        } else if let Some(button) = self.control_names().into_iter().next() {
+            format!("form with the `{button}` button")
         } else {
             format!("form no. {}", self.ordinal + 1)
         }
@@ -252,6 +257,39 @@ impl FormFacts {
                     "textarea" | "input:email" | "input:tel" | "input:file" | "input:password"
                 )
             })
+    }
+
+    /// Names of its submit buttons: `show_keys`, `leave_project`.
+    pub fn control_names(&self) -> BTreeSet<&str> {
+        self.controls
+            .iter()
+            .filter_map(|c| c.name.as_deref())
+            .collect()
+    }
+
+    /// A form whose only input is its buttons (and hidden fields), with
+    /// nothing in its body that a template could expand into fields.
+    fn only_buttons(&self) -> bool {
+        let control_tag = |code: &str| {
+            let c = code.trim_start_matches(['{', '%', '-', ' ']);
+            [
+                "csrf",
+                "if ",
+                "elif ",
+                "else",
+                "endif",
+                "trans ",
+                "translate ",
+                "blocktrans",
+                "endblocktrans",
+            ]
+            .iter()
+            .any(|k| c.starts_with(k))
+                || code.starts_with("@csrf")
+        };
+        !self.controls.is_empty()
+            && self.fields.iter().all(|f| f.hidden)
+            && self.body_template.iter().all(|c| control_tag(c))
     }
 
     fn usable_controls(&self) -> impl Iterator<Item = &SubmitControl> {
@@ -456,11 +494,17 @@ impl Forms {
         } else {
             node.byte_range()
         };
+        let name = tag
+            .literal("name")
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
         let control = |submits: bool| SubmitControl {
             span: span.clone(),
             disabled,
             scripted: scripted && !submits,
             submits,
+            name: name.clone(),
         };
         match (tag.name.as_str(), ty.as_str()) {
             ("button", "" | "submit" | "?") => form.controls.push(control(true)),
@@ -625,6 +669,10 @@ fn similarity(a: &FormFacts, b: &FormFacts) -> i64 {
     if let Some(share) = (40 * fa.intersection(&fb).count()).checked_div(union) {
         score += share as i64;
     }
+    let (ca, cb) = (a.control_names(), b.control_names());
+    if !ca.is_empty() && ca == cb {
+        score += 30;
+    }
     if a.ordinal == b.ordinal {
         score += 5;
     }
@@ -667,8 +715,48 @@ fn match_forms(
         pairs.sort();
         return (pairs, Vec::new(), Vec::new());
     }
+    // Unequal counts: align what is left in order, pairing forms that look
+    // the same (method, action and fields), so a form added between two
+    // anonymous forms does not make both look removed.
+    type Look<'f> = (Method, Option<String>, BTreeSet<&'f str>, BTreeSet<&'f str>);
+    fn look(f: &FormFacts) -> Look<'_> {
+        (
+            f.method(),
+            f.action().map(|a| a.shown().trim().to_string()),
+            f.field_names(),
+            f.control_names(),
+        )
+    }
+    let (n, m) = (left_b.len(), left_h.len());
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if look(&base[left_b[i]]) == look(&head[left_h[j]]) {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let (mut rest_b, mut rest_h) = (Vec::new(), Vec::new());
+    while i < n && j < m {
+        if look(&base[left_b[i]]) == look(&head[left_h[j]]) {
+            pairs.push((left_b[i], left_h[j]));
+            i += 1;
+            j += 1;
+        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
+            rest_b.push(left_b[i]);
+            i += 1;
+        } else {
+            rest_h.push(left_h[j]);
+            j += 1;
+        }
+    }
+    rest_b.extend_from_slice(&left_b[i..]);
+    rest_h.extend_from_slice(&left_h[j..]);
     pairs.sort();
-    (pairs, left_b, left_h)
+    (pairs, rest_b, rest_h)
 }
 
 /// Strong evidence that a form left one page and arrived on another.
@@ -852,12 +940,32 @@ impl Forms {
         let head_action = h.action();
         let base_usable = match base_action {
             None => false,
-            Some(AttrValue::Templated(t)) => !t.trim_start().starts_with('?'),
+            // `{{ request.path }}` and friends name the page itself.
+            Some(AttrValue::Templated(t)) => {
+                let t = t.trim_start();
+                !t.starts_with('?')
+                    && ![
+                        "request.path",
+                        "request.get_full_path",
+                        "request.url",
+                        "request()->url",
+                        "request.fullpath",
+                    ]
+                    .iter()
+                    .any(|p| t.contains(p))
+            }
             // `?next=…` posts to the page itself, as an empty action does:
             // emptying it changes nothing (Django's login templates do this).
+            // So does `./` on the slash-terminated URLs of Django and most
+            // frameworks.
             Some(v) => {
                 let a = v.literal().unwrap_or("").trim();
-                !is_dead_action(a) && !a.starts_with('?')
+                let rest = a
+                    .strip_prefix("./")
+                    .or_else(|| a.strip_prefix('.'))
+                    .unwrap_or(a);
+                let itself = a != rest && (rest.is_empty() || rest.starts_with(['?', '#']));
+                !is_dead_action(a) && !a.starts_with('?') && !itself
             }
         };
         let mut action_broken = false;
@@ -1225,7 +1333,18 @@ impl Forms {
         } else {
             format!(" (fields: {})", one_line(&fields.join(", "), 80))
         };
-        let (message, finding_severity) = if b.submits_data() {
+        let (message, finding_severity) = if b.only_buttons() {
+            // A POST form that is only a button (`show_keys`, `leave
+            // project`): an action in an application screen, not a
+            // message anybody writes.
+            (
+                format!(
+                    "The {label} on `{}` is gone: {why}. In base {posted}; it had no fields a visitor fills in, only its button: no enquiries are lost, but users lose what the button did.",
+                    bp.path
+                ),
+                Some(Severity::Low),
+            )
+        } else if b.submits_data() {
             (
                 format!("The {label} on `{}` is gone: {why}. In base {posted}{field_list}; visitors can no longer send it.", bp.path),
                 None,
@@ -1387,7 +1506,12 @@ impl Analyzer for Forms {
                         );
                     }
                 }
-                None => self.removed(bp, b, head.as_ref(), &mut out),
+                None => {
+                    let file = files[p];
+                    if !self.moved_into_partial(cx, file, b) {
+                        self.removed(bp, b, head.as_ref(), &mut out);
+                    }
+                }
             }
         }
         // New forms (no base form) can still post to a handler this change
@@ -1407,7 +1531,101 @@ impl Analyzer for Forms {
     }
 }
 
+/// The templates a page includes, as written: `{% include 'a/b.html' %}`,
+/// `{{ include('a.twig') }}`, `@include('partials.form')`,
+/// `<%= render 'shared/form' %>`, `{% render 'contact' %}`.
+fn included_templates(text: &str, lang: Lang) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for r in crate::template::template_regions(text, lang) {
+        let code = text.get(r).unwrap_or("");
+        let inner = code.trim_matches(|c: char| "{}%<>=@-!# ".contains(c));
+        let verb = inner
+            .split(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("");
+        if !matches!(
+            verb,
+            "include" | "embed" | "render" | "partial" | "includeIf" | "includeWhen"
+        ) {
+            continue;
+        }
+        let Some(q) = inner.find(['\'', '"']) else {
+            continue;
+        };
+        let quote = inner[q..].chars().next().unwrap_or('"');
+        if let Some(end) = inner[q + 1..].find(quote) {
+            out.insert(inner[q + 1..q + 1 + end].to_string());
+        }
+    }
+    out
+}
+
+/// Whether a repository path is what an include names, in the conventions
+/// of Django/Jinja/Twig (path under a template root), Blade (dotted names
+/// under `views/`), Rails (`_partial`) and Liquid (`snippets/`).
+fn include_names(path: &str, include: &str) -> bool {
+    let include = include.trim_start_matches('/');
+    if include.is_empty() {
+        return false;
+    }
+    let under = |p: &str| path == p || path.ends_with(&format!("/{p}"));
+    if under(include) {
+        return true;
+    }
+    let dotted = include.replace('.', "/");
+    if under(&format!("{dotted}.blade.php")) || under(&format!("snippets/{include}.liquid")) {
+        return true;
+    }
+    // Rails: `shared/form` is `shared/_form.html.erb`.
+    let (dir, name) = include.rsplit_once('/').unwrap_or(("", include));
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file.starts_with(&format!("_{name}."))
+        && (dir.is_empty() || path.contains(&format!("{dir}/_{name}.")))
+}
+
 impl Forms {
+    /// A form that left a page into a partial the page now includes (the
+    /// "extract the form into an include" refactor) is not removed. When
+    /// the partial is part of the change, its forms were compared there.
+    fn moved_into_partial(&self, cx: &Context, file: &ChangedFile, b: &FormFacts) -> bool {
+        let (Some(hv), Some(bv)) = (file.head.as_ref(), file.base.as_ref()) else {
+            return false;
+        };
+        let (Some(ht), Some(bt)) = (hv.text(), bv.text()) else {
+            return false;
+        };
+        let before = included_templates(bt, file.base_lang);
+        let new: Vec<String> = included_templates(ht, file.head_lang)
+            .into_iter()
+            .filter(|i| !before.contains(i))
+            .collect();
+        if new.is_empty() {
+            return false;
+        }
+        let listing = cx.all_files(Revision::Head);
+        listing
+            .iter()
+            .filter(|(path, _)| new.iter().any(|i| include_names(path, i)))
+            .filter_map(|(path, _)| cx.lookup(Revision::Head, path))
+            .any(|v| {
+                let lang = crate::lang::detect(&v.path);
+                let Some(parsed) = v
+                    .text()
+                    .filter(|t| lang.is_markup() && contains_form_tag(t))
+                    .and_then(|_| cx.parsed(&v, lang))
+                else {
+                    return false;
+                };
+                self.facts(&parsed).forms.iter().any(|h| {
+                    h.method() == b.method()
+                        && (same_form_elsewhere(b, h) || similarity(b, h) > 5 || {
+                            // Fields rendered by the template on both sides.
+                            b.field_names().is_empty() && h.field_names().is_empty()
+                        })
+                })
+            })
+    }
+
     /// Pages the change does not touch can still lose the handler they post
     /// to. Only when the change deletes or renames files, the head pages
     /// that mention one of those file names are read and checked.
@@ -1490,6 +1708,46 @@ pub(super) mod tests {
     fn facts(text: &str, lang: Lang) -> PageForms {
         let parsed = crate::parse::parse(Arc::from(text), lang).unwrap();
         forms().facts(&parsed)
+    }
+
+    #[test]
+    fn includes_and_the_files_they_name() {
+        let page = "{% include 'helpdesk/form.html' %}{{ include(\"contact.twig\") }}@include('partials.contact')<%= render 'shared/form' %>{% render 'newsletter' %}{% if x %}";
+        let got: Vec<String> = included_templates(page, Lang::Template)
+            .into_iter()
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "contact.twig",
+                "helpdesk/form.html",
+                "newsletter",
+                "shared/form"
+            ]
+        );
+        let blade = included_templates("<div>@include('partials.contact')</div>", Lang::Blade);
+        assert!(blade.contains("partials.contact"));
+        assert!(include_names(
+            "helpdesk/templates/helpdesk/form.html",
+            "helpdesk/form.html"
+        ));
+        assert!(!include_names(
+            "helpdesk/templates/other/form.html",
+            "helpdesk/form.html"
+        ));
+        assert!(include_names(
+            "resources/views/partials/contact.blade.php",
+            "partials.contact"
+        ));
+        assert!(include_names(
+            "app/views/shared/_form.html.erb",
+            "shared/form"
+        ));
+        assert!(include_names("snippets/newsletter.liquid", "newsletter"));
+        assert!(!include_names(
+            "app/views/shared/_formula.html.erb",
+            "shared/form"
+        ));
     }
 
     #[test]
