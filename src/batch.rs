@@ -43,6 +43,9 @@ struct Tables {
     idempotency_words: Vec<String>,
     guard_words: Vec<String>,
     loop_methods: Vec<String>,
+    handler_decorators: Vec<String>,
+    query_calls: Vec<String>,
+    limit_words: Vec<String>,
     test_path_words: Vec<String>,
     exclude_tests: bool,
 }
@@ -96,6 +99,9 @@ struct Loop {
     body: Range<usize>,
     /// A `continue`/`next` guard on a persisted "already done" state.
     guarded: bool,
+    /// What it iterates over, as written: `Order.objects.filter(...)`,
+    /// `$orders`; empty for `while` loops.
+    iterable: String,
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +110,13 @@ struct Function {
     range: Range<usize>,
     calls: Vec<Call>,
     loops: Vec<Loop>,
+    /// How the function is reached from a web request, when it is a
+    /// request handler: `@app.post("/ship")`, `action store() of
+    /// OrderController`.
+    handler: Option<String>,
+    /// `name = value` assignments in its body, in source order, to see
+    /// what a loop's variable holds.
+    assignments: Vec<(String, String, Range<usize>)>,
 }
 
 /// What a loop does per item.
@@ -120,11 +133,22 @@ struct LoopFacts {
     guarded: bool,
     /// The first checkpoint after the loop in the same function.
     saved_after: Option<Call>,
+    /// The request handler the loop runs in, with where it is declared.
+    handler: Option<(String, Range<usize>)>,
+    /// The query without a limit that the loop iterates, if it does, and
+    /// the assignment it comes from when the loop iterates a variable.
+    unbounded: Option<String>,
+    query_source: Option<Range<usize>>,
 }
 
 impl LoopFacts {
     fn unsafe_loop(&self) -> bool {
         self.effect.is_some() && !self.checkpointed && !self.idempotent && !self.guarded
+    }
+
+    /// Outside work per row of an unlimited query, inside a web request.
+    fn in_request(&self) -> bool {
+        self.effect.is_some() && self.handler.is_some() && self.unbounded.is_some()
     }
 
     /// What identifies the loop across revisions: where it is and what it
@@ -335,6 +359,158 @@ impl Syntax {
         })
     }
 
+    /// What a loop node iterates over, as written.
+    fn iterable(self, node: Node, text: &str) -> String {
+        let expr = match (self, node.kind()) {
+            (Syntax::Python | Syntax::Js, "for_statement" | "for_in_statement") => {
+                node.child_by_field_name("right")
+            }
+            (Syntax::Php, "foreach_statement") => node.named_child(0),
+            (Syntax::Ruby, "for") => node
+                .child_by_field_name("value")
+                .and_then(|v| v.named_child(0)),
+            (Syntax::Js, "call_expression") => node
+                .child_by_field_name("function")
+                .and_then(|f| f.child_by_field_name("object")),
+            (Syntax::Ruby, "call") => node.child_by_field_name("receiver"),
+            (Syntax::Php, "function_call_expression") => node
+                .child_by_field_name("arguments")
+                .and_then(|a| a.named_child(1)),
+            _ => None,
+        };
+        expr.map_or_else(String::new, |e| {
+            text_of(e, text)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
+
+    /// `name = value` as the grammar writes an assignment.
+    fn assignment(self, node: Node, text: &str) -> Option<(String, String)> {
+        let (left, right) = match (self, node.kind()) {
+            (Syntax::Python | Syntax::Ruby, "assignment")
+            | (Syntax::Js | Syntax::Php, "assignment_expression") => (
+                node.child_by_field_name("left")?,
+                node.child_by_field_name("right")?,
+            ),
+            (Syntax::Js, "variable_declarator") => (
+                node.child_by_field_name("name")?,
+                node.child_by_field_name("value")?,
+            ),
+            _ => return None,
+        };
+        Some((
+            text_of(left, text).to_string(),
+            text_of(right, text)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        ))
+    }
+
+    /// How a function node is reached from a web request, if it is a
+    /// request handler the grammar alone can tell: a route decorator, a
+    /// Django view's `request` parameter, a callback given to an Express
+    /// style router, a Next.js route export, a controller action.
+    fn handler(self, node: Node, text: &str, path: &str, decorators: &[String]) -> Option<String> {
+        let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        match (self, node.kind()) {
+            (Syntax::Python, "function_definition") => {
+                let parent = node.parent().filter(|p| p.kind() == "decorated_definition");
+                for d in parent.map(children).unwrap_or_default() {
+                    if d.kind() != "decorator" {
+                        continue;
+                    }
+                    let t = text_of(d, text);
+                    let callee = t.trim_start_matches('@').split('(').next().unwrap_or("");
+                    let last = callee.rsplit('.').next().unwrap_or("").trim();
+                    if decorators.iter().any(|x| x == last) {
+                        return Some(format!("`{}`", short(&one_line(t))));
+                    }
+                }
+                let params = node.child_by_field_name("parameters").map(children)?;
+                let names: Vec<&str> = params
+                    .iter()
+                    .map(|p| {
+                        text_of(*p, text)
+                            .split([':', '='])
+                            .next()
+                            .unwrap_or("")
+                            .trim()
+                    })
+                    .take(2)
+                    .collect();
+                let takes_request = names.first() == Some(&"request")
+                    || (matches!(names.first(), Some(&"self") | Some(&"cls"))
+                        && names.get(1) == Some(&"request"));
+                takes_request.then(|| "a view that takes the `request`".to_string())
+            }
+            (Syntax::Js, "arrow_function" | "function_expression" | "function") => {
+                let args = node.parent().filter(|p| p.kind() == "arguments")?;
+                let call = args.parent().filter(|c| c.kind() == "call_expression")?;
+                let f = call.child_by_field_name("function")?;
+                let verb = text_of(f.child_by_field_name("property")?, text);
+                if !matches!(verb, "get" | "post" | "put" | "patch" | "delete" | "all") {
+                    return None;
+                }
+                let first = children(args).into_iter().next()?;
+                let routed = (matches!(first.kind(), "string" | "template_string")
+                    && text_of(first, text)
+                        .trim_matches(|c| c == '\'' || c == '"' || c == '`')
+                        .starts_with('/'))
+                    || f.child_by_field_name("object").is_some_and(|o| {
+                        o.kind() == "call_expression" && text_of(o, text).contains(".route(")
+                    });
+                routed.then(|| {
+                    let head = text.get(call.start_byte()..first.end_byte()).unwrap_or("");
+                    format!("`{})`", short(&one_line(head)))
+                })
+            }
+            (Syntax::Js, "function_declaration") => {
+                let name = text_of(node.child_by_field_name("name")?, text);
+                let exported = node
+                    .parent()
+                    .is_some_and(|p| p.kind() == "export_statement");
+                let file = path.rsplit('/').next().unwrap_or(path);
+                let app_route = (path.starts_with("app/") || path.contains("/app/"))
+                    && file.starts_with("route.")
+                    && matches!(name, "POST" | "PUT" | "PATCH" | "DELETE" | "GET");
+                let pages_api = (path.starts_with("pages/api/") || path.contains("/pages/api/"))
+                    && node
+                        .parent()
+                        .is_some_and(|p| text_of(p, text).starts_with("export default"));
+                (exported && (app_route || pages_api))
+                    .then(|| format!("the Next.js route handler `{name}` of `{path}`"))
+            }
+            (Syntax::Php, "method_declaration") => {
+                let private = children(node)
+                    .iter()
+                    .any(|c| c.kind() == "visibility_modifier" && text_of(*c, text) != "public");
+                let name = text_of(node.child_by_field_name("name")?, text);
+                if private || name.starts_with("__") {
+                    return None;
+                }
+                let class = std::iter::successors(node.parent(), |n| n.parent())
+                    .find(|n| n.kind() == "class_declaration")?;
+                let cname = text_of(class.child_by_field_name("name")?, text);
+                cname
+                    .ends_with("Controller")
+                    .then(|| format!("the controller action `{cname}::{name}()`"))
+            }
+            (Syntax::Ruby, "method") => {
+                let name = text_of(node.child_by_field_name("name")?, text);
+                let class = std::iter::successors(node.parent(), |n| n.parent())
+                    .find(|n| n.kind() == "class")?;
+                let cname = text_of(class.child_by_field_name("name")?, text);
+                cname
+                    .ends_with("Controller")
+                    .then(|| format!("the controller action `{cname}#{name}`"))
+            }
+            _ => None,
+        }
+    }
+
     fn skips_item(self, node: Node) -> bool {
         matches!(
             (self, node.kind()),
@@ -348,27 +524,29 @@ impl Syntax {
 
 /// Every function of a file with its calls and loops. Code outside any
 /// function (a script's top level) counts as a function named `<module>`.
-fn functions(syntax: Syntax, root: Node, text: &str, loop_methods: &[String]) -> Vec<Function> {
-    let mut out = vec![Function {
-        name: "<module>".to_string(),
-        range: root.byte_range(),
+fn functions(syntax: Syntax, root: Node, text: &str, path: &str, tables: &Tables) -> Vec<Function> {
+    let function = |name: String, range: Range<usize>, handler: Option<String>| Function {
+        name,
+        range,
         calls: Vec::new(),
         loops: Vec::new(),
-    }];
+        handler,
+        assignments: Vec::new(),
+    };
+    let mut out = vec![function("<module>".to_string(), root.byte_range(), None)];
     // (node, index of the innermost function it belongs to)
     let mut stack = vec![(root, 0usize)];
     while let Some((node, owner)) = stack.pop() {
         let mut owner = owner;
-        if let Some(name) = syntax.function_name(node, text) {
-            out.push(Function {
-                name,
-                range: node.byte_range(),
-                calls: Vec::new(),
-                loops: Vec::new(),
-            });
+        let name = syntax.function_name(node, text);
+        let handler = syntax.handler(node, text, path, &tables.handler_decorators);
+        // An unnamed callback is known by its route: `router.post('/sync')`.
+        let unnamed = || handler.as_ref().map(|h| h.trim_matches('`').to_string());
+        if let Some(name) = name.or_else(unnamed) {
+            out.push(function(name, node.byte_range(), handler));
             owner = out.len() - 1;
         }
-        if let Some(body) = syntax.loop_body(node, text, loop_methods) {
+        if let Some(body) = syntax.loop_body(node, text, &tables.loop_methods) {
             let header = text_of(node, text)
                 .lines()
                 .next()
@@ -381,10 +559,16 @@ fn functions(syntax: Syntax, root: Node, text: &str, loop_methods: &[String]) ->
                 range: node.byte_range(),
                 body: body.byte_range(),
                 guarded,
+                iterable: syntax.iterable(node, text),
             });
         }
         if let Some(call) = syntax.call(node, text) {
             out[owner].calls.push(call);
+        }
+        if let Some((name, value)) = syntax.assignment(node, text) {
+            out[owner]
+                .assignments
+                .push((name, value, node.byte_range()));
         }
         let mut kids = children(node);
         kids.reverse();
@@ -393,6 +577,7 @@ fn functions(syntax: Syntax, root: Node, text: &str, loop_methods: &[String]) ->
     for f in &mut out {
         f.calls.sort_by_key(|c| c.range.start);
         f.loops.sort_by_key(|l| l.range.start);
+        f.assignments.sort_by_key(|a| a.2.start);
     }
     out
 }
@@ -571,6 +756,11 @@ impl Batch {
                     .iter()
                     .find(|c| c.range.start >= l.range.end && self.checkpoint(c))
                     .cloned();
+                let handler = f.handler.clone().map(|h| (h, f.range.clone()));
+                let (unbounded, query_source) = match self.unbounded_query(f, l) {
+                    Some((q, at)) => (Some(q), at),
+                    None => (None, None),
+                };
                 out.push(LoopFacts {
                     function: f.name.clone(),
                     header: l.header.clone(),
@@ -581,10 +771,50 @@ impl Batch {
                     idempotent,
                     guarded,
                     saved_after,
+                    handler,
+                    unbounded,
+                    query_source,
                 });
             }
         }
         out
+    }
+
+    /// The query a loop iterates when it fetches every matching row: the
+    /// loop's own expression, or what its variable was last assigned
+    /// before the loop. Anything that limits or pages it makes it bounded.
+    fn unbounded_query(&self, f: &Function, l: &Loop) -> Option<(String, Option<Range<usize>>)> {
+        let own = l.iterable.trim();
+        let plain = !own.is_empty()
+            && own
+                .trim_start_matches('$')
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+        let source = plain
+            .then(|| {
+                f.assignments
+                    .iter()
+                    .rev()
+                    .find(|(name, _, at)| name == own && at.start < l.range.start)
+            })
+            .flatten();
+        let expr = source.map_or(own, |(_, value, _)| value.as_str());
+        let is_query = self.tables.query_calls.iter().any(|m| {
+            expr.match_indices(m.as_str()).any(|(i, _)| {
+                // `.all` must end there: `Order.all.each`, not `.allowed`
+                // or `Promise.all(…)`.
+                !m.ends_with(|c: char| c.is_alphanumeric())
+                    || !expr[i + m.len()..]
+                        .starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '(')
+            })
+        });
+        let lower = expr.to_ascii_lowercase();
+        let limited = self
+            .tables
+            .limit_words
+            .iter()
+            .any(|w| lower.contains(w.as_str()));
+        (is_query && !limited).then(|| (expr.to_string(), source.map(|s| s.2.clone())))
     }
 
     fn is_test_path(&self, path: &str) -> bool {
@@ -647,12 +877,13 @@ impl Analyzer for Batch {
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        let facts_of = |side: &CodeSide| {
+        let facts_of = |path: &str, side: &CodeSide| {
             let funcs = functions(
                 side.syntax,
                 side.tree.root_node(),
                 &side.text,
-                &self.tables.loop_methods,
+                path,
+                &self.tables,
             );
             self.loop_facts(&funcs, &side.text)
         };
@@ -660,6 +891,8 @@ impl Analyzer for Batch {
         // (or into a renamed function) as it was is not this change's doing.
         let mut bases: Vec<Option<BaseFacts>> = Vec::new();
         let mut unsafe_before: std::collections::BTreeSet<String> = Default::default();
+        let mut in_request_before: std::collections::BTreeSet<String> = Default::default();
+        let mut effects_before: std::collections::BTreeSet<String> = Default::default();
         for file in cx.files {
             let base = file
                 .base
@@ -670,12 +903,18 @@ impl Analyzer for Batch {
                 })
                 .and_then(|_| code_side(cx, file, Revision::Base))
                 .map(|b| {
-                    let facts = facts_of(&b.1);
+                    let facts = facts_of(&b.0, &b.1);
                     (b, facts)
                 });
             if let Some((_, facts)) = &base {
                 for l in facts.iter().filter(|l| l.unsafe_loop()) {
                     unsafe_before.insert(l.identity().1);
+                }
+                for l in facts.iter().filter(|l| l.in_request()) {
+                    in_request_before.insert(l.identity().1);
+                }
+                for l in facts.iter().filter(|l| l.effect.is_some()) {
+                    effects_before.insert(l.identity().1);
                 }
             }
             bases.push(base);
@@ -697,7 +936,7 @@ impl Analyzer for Batch {
             let Some((path, head)) = code_side(cx, file, Revision::Head) else {
                 continue;
             };
-            let head_loops = facts_of(&head);
+            let head_loops = facts_of(&path, &head);
             let base_loops = base.as_ref().map_or(&[][..], |(_, f)| &f[..]);
             let changes = file.line_changes();
             for l in head_loops.iter().filter(|l| l.unsafe_loop()) {
@@ -733,6 +972,38 @@ impl Analyzer for Batch {
                     base.as_ref().map(|(b, _)| b),
                     story,
                 ));
+            }
+            for l in head_loops.iter().filter(|l| l.in_request()) {
+                // Quiet when base already did this work in a request,
+                // wherever the loop stood.
+                if base_loops
+                    .iter()
+                    .any(|b| b.identity() == l.identity() && b.in_request())
+                    || in_request_before.contains(&l.identity().1)
+                {
+                    continue;
+                }
+                // The loop, or the query its variable was given.
+                let lines =
+                    line_of(&head.text, l.range.start)..line_of(&head.text, l.range.end) + 1;
+                let query_lines = l
+                    .query_source
+                    .as_ref()
+                    .map(|r| line_of(&head.text, r.start)..line_of(&head.text, r.end) + 1);
+                if !changes.touches_head(lines)
+                    && !query_lines.is_some_and(|q| changes.touches_head(q))
+                {
+                    continue;
+                }
+                let same = base_loops.iter().find(|b| b.identity() == l.identity());
+                let change = if same.is_some_and(|b| b.handler.is_some()) {
+                    "This change removed the query's limit"
+                } else if effects_before.contains(&l.identity().1) {
+                    "This change moved that work into the request"
+                } else {
+                    "This change adds that work to the request"
+                };
+                out.extend(self.request_finding(&path, &head.text, l, change));
             }
         }
         out
@@ -794,8 +1065,14 @@ impl Batch {
             Story::New => "This change adds the loop or its side effect".to_string(),
             Story::CheckpointRemoved => "In base the loop saved each item's progress inside the loop; this change removed that or moved it after the loop".to_string(),
         };
+        let unnamed_handler = l
+            .handler
+            .as_ref()
+            .is_some_and(|(h, _)| h.trim_matches('`') == l.function);
         let function = if l.function == "<module>" {
             format!("`{path}`")
+        } else if unnamed_handler {
+            format!("the request handler `{}` in `{path}`", l.function)
         } else {
             format!("`{}()` in `{path}`", l.function)
         };
@@ -806,15 +1083,7 @@ impl Batch {
         );
         let mut f = Finding::new(
             "batch/unsaved-progress",
-            Location {
-                revision: Revision::Head,
-                path: path.to_string(),
-                span: Span::from_bytes(
-                    text,
-                    l.range.start,
-                    l.range.start + l.header.len().min(l.range.end - l.range.start),
-                ),
-            },
+            header_location(Revision::Head, path, text, l),
             format!("{} {}", l.function, effect.callee),
             message,
         )
@@ -843,19 +1112,80 @@ impl Batch {
         }
         if let (Some(b), Some((bpath, bside))) = (before, base) {
             f = f.related(
-                Location {
-                    revision: Revision::Base,
-                    path: bpath.clone(),
-                    span: Span::from_bytes(
-                        &bside.text,
-                        b.range.start,
-                        b.range.start + b.header.len().min(b.range.end - b.range.start),
-                    ),
-                },
+                header_location(Revision::Base, bpath, &bside.text, b),
                 "in base this loop saved progress per item",
             );
         }
         Some(f)
+    }
+}
+
+impl Batch {
+    fn request_finding(
+        &self,
+        path: &str,
+        text: &str,
+        l: &LoopFacts,
+        change: &str,
+    ) -> Option<Finding> {
+        let (effect, kind) = l.effect.as_ref()?;
+        let (handler, handler_range) = l.handler.as_ref()?;
+        let query = l.unbounded.as_ref()?;
+        let loop_line = line_of(text, l.range.start);
+        let effect_line = line_of(text, effect.range.start);
+        let handler_line = line_of(text, handler_range.start);
+        let who = if l.function == handler.trim_matches('`') {
+            format!("The request handler {handler} in `{path}` (line {handler_line})")
+        } else {
+            format!(
+                "`{}()` in `{path}` (line {handler_line}) handles a web request ({handler}); it",
+                l.function
+            )
+        };
+        let message = format!(
+            "{who} runs the loop `{}` (line {loop_line}), which {kind} with `{}` (line {effect_line}) for every row of `{}`, a query with no limit. {change}. The request runs as long as the table is long: it holds a worker and the database while it does, the browser or proxy times out and retries, and the retry starts the same work again beside the first. Move the work to a background job that takes bounded batches and saves its progress, or page the query.",
+            l.header,
+            short(&effect.shown),
+            short(query),
+        );
+        let handler_end = text
+            .get(handler_range.clone())
+            .and_then(|t| t.find('\n'))
+            .map_or(handler_range.end, |n| handler_range.start + n);
+        Some(
+            Finding::new(
+                "batch/unbounded-work-in-request",
+                header_location(Revision::Head, path, text, l),
+                format!("{} {} request", l.function, effect.callee),
+                message,
+            )
+            .label(format!("{kind} for every row of an unlimited query"))
+            .related(
+                Location {
+                    revision: Revision::Head,
+                    path: path.to_string(),
+                    span: Span::from_bytes(text, handler_range.start, handler_end),
+                },
+                "inside this request handler",
+            )
+            .evidence("handler", handler.clone())
+            .evidence("loop", l.header.clone())
+            .evidence("query", query.clone())
+            .evidence("side_effect", effect.shown.clone()),
+        )
+    }
+}
+
+/// A loop's first line, where findings point.
+fn header_location(revision: Revision, path: &str, text: &str, l: &LoopFacts) -> Location {
+    Location {
+        revision,
+        path: path.to_string(),
+        span: Span::from_bytes(
+            text,
+            l.range.start,
+            l.range.start + l.header.len().min(l.range.end - l.range.start),
+        ),
     }
 }
 
@@ -882,6 +1212,10 @@ mod tests {
     }
 
     fn facts(lang: Lang, src: &str) -> Vec<LoopFacts> {
+        facts_at(lang, src, "app/jobs/run.src")
+    }
+
+    fn facts_at(lang: Lang, src: &str, path: &str) -> Vec<LoopFacts> {
         let b = family();
         let syntax = Syntax::of(lang).unwrap();
         let language: tree_sitter::Language = if syntax == Syntax::Php {
@@ -892,7 +1226,7 @@ mod tests {
         let mut p = tree_sitter::Parser::new();
         p.set_language(&language).unwrap();
         let tree = p.parse(src, None).unwrap();
-        let funcs = functions(syntax, tree.root_node(), src, &b.tables.loop_methods);
+        let funcs = functions(syntax, tree.root_node(), src, path, &b.tables);
         b.loop_facts(&funcs, src)
     }
 
@@ -972,6 +1306,74 @@ mod tests {
         let f = facts(Lang::Python, src);
         assert!(f[0].guarded && !f[0].unsafe_loop());
         assert!(f[1].idempotent && !f[1].unsafe_loop());
+    }
+
+    fn requests(lang: Lang, src: &str, path: &str) -> Vec<(String, Option<String>)> {
+        facts_at(lang, src, path)
+            .into_iter()
+            .filter(|l| l.effect.is_some())
+            .map(|l| (l.handler.map(|h| h.0).unwrap_or_default(), l.unbounded))
+            .collect()
+    }
+
+    #[test]
+    fn request_handlers_and_unlimited_queries() {
+        let py = "@app.post('/ship')\ndef ship_all():\n    for o in Order.query.filter_by(shipped=False).all():\n        carrier.create_shipment(o)\n\ndef view(request):\n    orders = Order.objects.filter(new=True)[:50]\n    for o in orders:\n        requests.post(U, json=o)\n\ndef job():\n    for o in Order.objects.all():\n        requests.post(U, json=o)\n";
+        assert_eq!(
+            requests(Lang::Python, py, "shop/views.py"),
+            [
+                (
+                    "`@app.post('/ship')`".to_string(),
+                    Some("Order.query.filter_by(shipped=False).all()".to_string())
+                ),
+                ("a view that takes the `request`".to_string(), None),
+                (String::new(), Some("Order.objects.all()".to_string())),
+            ]
+        );
+        let js = "router.post('/ship', async (req, res) => {\n  const orders = await Order.findAll({ where: { shipped: false } });\n  for (const o of orders) { await axios.post(U, o); }\n});\nasync function run() { for (const r of await Promise.all(xs)) { await axios.post(U, r); } }\n";
+        assert_eq!(
+            requests(Lang::JavaScript, js, "src/server.js"),
+            [
+                (
+                    "`router.post('/ship')`".to_string(),
+                    Some("await Order.findAll({ where: { shipped: false } })".to_string())
+                ),
+                (String::new(), None),
+            ]
+        );
+        let next = "export async function POST(req) {\n  const orders = await prisma.order.findMany({ take: 50 });\n  for (const o of orders) { await fetch(U, { method: 'POST' }); }\n}\n";
+        assert_eq!(
+            requests(Lang::JavaScript, next, "app/api/ship/route.js"),
+            [(
+                "the Next.js route handler `POST` of `app/api/ship/route.js`".to_string(),
+                None
+            )]
+        );
+        let php = "<?php\nclass OrderController extends Controller {\n  public function shipAll() {\n    foreach (Order::where('shipped', false)->get() as $o) {\n      Http::post($url, $o->toArray());\n    }\n  }\n  private function helper() {\n    foreach (Order::all() as $o) { Http::post($url, []); }\n  }\n}\n";
+        assert_eq!(
+            requests(Lang::Php, php, "app/Http/Controllers/OrderController.php"),
+            [
+                (
+                    "the controller action `OrderController::shipAll()`".to_string(),
+                    Some("Order::where('shipped', false)->get()".to_string())
+                ),
+                (String::new(), Some("Order::all()".to_string())),
+            ]
+        );
+        let rb = "class OrdersController < ApplicationController\n  def ship_all\n    Order.where(shipped: false).find_each do |o|\n      Carrier.create_shipment(o)\n    end\n    Order.limit(10).each { |o| Carrier.create_shipment(o) }\n  end\nend\n";
+        assert_eq!(
+            requests(Lang::Ruby, rb, "app/controllers/orders_controller.rb"),
+            [
+                (
+                    "the controller action `OrdersController#ship_all`".to_string(),
+                    Some("Order.where(shipped: false)".to_string())
+                ),
+                (
+                    "the controller action `OrdersController#ship_all`".to_string(),
+                    None
+                ),
+            ]
+        );
     }
 
     #[test]
