@@ -102,6 +102,8 @@ struct Loop {
     /// What it iterates over, as written: `Order.objects.filter(...)`,
     /// `$orders`; empty for `while` loops.
     iterable: String,
+    /// The names each item is bound to: `order` in `for order in orders`.
+    vars: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -133,6 +135,10 @@ struct LoopFacts {
     guarded: bool,
     /// The first checkpoint after the loop in the same function.
     saved_after: Option<Call>,
+    /// One message to many destinations (`for url in webhook_urls:
+    /// post(url, json=event)`), or a retry loop: the item is not in what
+    /// is sent, so there is no per-item progress to lose.
+    fan_out: bool,
     /// The request handler the loop runs in, with where it is declared.
     handler: Option<(String, Range<usize>)>,
     /// The query without a limit that the loop iterates, if it does, and
@@ -143,7 +149,11 @@ struct LoopFacts {
 
 impl LoopFacts {
     fn unsafe_loop(&self) -> bool {
-        self.effect.is_some() && !self.checkpointed && !self.idempotent && !self.guarded
+        self.effect.is_some()
+            && !self.checkpointed
+            && !self.idempotent
+            && !self.guarded
+            && !self.fan_out
     }
 
     /// Outside work per row of an unlimited query, inside a web request.
@@ -554,12 +564,18 @@ fn functions(syntax: Syntax, root: Node, text: &str, path: &str, tables: &Tables
                 .trim()
                 .to_string();
             let guarded = has_guard(syntax, body);
+            let iterable = syntax.iterable(node, text);
+            let vars = loop_vars(
+                text.get(node.start_byte()..body.start_byte()).unwrap_or(""),
+                &iterable,
+            );
             out[owner].loops.push(Loop {
                 header: header.chars().take(80).collect(),
                 range: node.byte_range(),
                 body: body.byte_range(),
                 guarded,
-                iterable: syntax.iterable(node, text),
+                iterable,
+                vars,
             });
         }
         if let Some(call) = syntax.call(node, text) {
@@ -580,6 +596,93 @@ fn functions(syntax: Syntax, root: Node, text: &str, path: &str, tables: &Tables
         f.assignments.sort_by_key(|a| a.2.start);
     }
     out
+}
+
+/// The names a loop binds per item, read from its header: the words that
+/// are neither the iterable's nor keywords.
+fn loop_vars(header: &str, iterable: &str) -> Vec<String> {
+    const KEYWORDS: &[&str] = &[
+        "for",
+        "in",
+        "of",
+        "const",
+        "let",
+        "var",
+        "as",
+        "foreach",
+        "do",
+        "async",
+        "await",
+        "function",
+        "fn",
+        "use",
+        "while",
+        "until",
+        "each",
+        "forEach",
+        "map",
+        "flatMap",
+        "find_each",
+        "find_in_batches",
+        "in_batches",
+        "each_with_index",
+        "each_with_object",
+        "each_slice",
+        "times",
+        "array_map",
+        "array_walk",
+        "enumerate",
+        "zip",
+        "items",
+        "range",
+        "len",
+        "static",
+    ];
+    let split = |s: &str| -> Vec<String> {
+        s.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty() && !w.starts_with(|c: char| c.is_ascii_digit()))
+            .map(str::to_string)
+            .collect()
+    };
+    let own = split(iterable);
+    let mut vars: Vec<String> = split(header)
+        .into_iter()
+        .filter(|w| !own.contains(w) && !KEYWORDS.contains(&w.as_str()))
+        .collect();
+    vars.dedup();
+    vars
+}
+
+/// The arguments after the first, split at top-level commas: the payload
+/// of `requests.post(url, json=data)`, without its destination.
+fn after_first_argument(args: &str) -> &str {
+    let inner = args
+        .trim()
+        .strip_prefix('(')
+        .and_then(|a| a.strip_suffix(')'))
+        .unwrap_or(args);
+    let mut depth = 0i32;
+    for (i, c) in inner.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => return &inner[i + 1..],
+            _ => {}
+        }
+    }
+    ""
+}
+
+/// Whether a loop variable occurs as a whole word in a text.
+fn mentions_any(text: &str, vars: &[String]) -> bool {
+    vars.iter().any(|v| {
+        text.match_indices(v.as_str()).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + v.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    })
 }
 
 /// Whether a loop body skips items with `continue` / `next` (the guard's
@@ -756,6 +859,25 @@ impl Batch {
                     .iter()
                     .find(|c| c.range.start >= l.range.end && self.checkpoint(c))
                     .cloned();
+                // The call in the loop that carries the item: the same-file
+                // function it goes through, or the side effect itself, whose
+                // first argument is its destination.
+                let fan_out = !l.vars.is_empty()
+                    && match (&via, &effect) {
+                        (Some(v), _) => !mentions_any(&v.args, &l.vars),
+                        (None, Some((e, _))) => {
+                            // A payload sent unchanged to each destination;
+                            // `requests.delete(url)` has none: the URL is
+                            // the item.
+                            let rest = after_first_argument(&e.args);
+                            let lower = rest.to_ascii_lowercase();
+                            let payload = ["json", "data", "body", "payload", "message", "content"]
+                                .iter()
+                                .any(|w| lower.contains(w));
+                            payload && !mentions_any(rest, &l.vars)
+                        }
+                        (None, None) => false,
+                    };
                 let handler = f.handler.clone().map(|h| (h, f.range.clone()));
                 let (unbounded, query_source) = match self.unbounded_query(f, l) {
                     Some((q, at)) => (Some(q), at),
@@ -771,6 +893,7 @@ impl Batch {
                     idempotent,
                     guarded,
                     saved_after,
+                    fan_out,
                     handler,
                     unbounded,
                     query_source,
@@ -1297,6 +1420,29 @@ mod tests {
         assert_eq!(
             got.iter().map(|g| g.2).collect::<Vec<_>>(),
             [false, false, true, true]
+        );
+    }
+
+    #[test]
+    fn one_event_to_many_webhooks_is_not_a_batch() {
+        let src = "def notify(urls, data):\n    for url in urls:\n        requests.post(url, json=data, timeout=5)\n    for o in orders:\n        requests.post(URL, json=o.to_dict())\n    for hook in hooks:\n        requests.post(hook.url, json={'event': 'x'})\n    for hook in hooks:\n        requests.post(hook.url, json=hook.payload)\n";
+        let got: Vec<bool> = facts(Lang::Python, src)
+            .iter()
+            .map(|l| l.unsafe_loop())
+            .collect();
+        assert_eq!(got, [false, true, false, true]);
+        assert_eq!(loop_vars("for url in urls:", "urls"), ["url"]);
+        assert_eq!(
+            loop_vars("orders.forEach(async (order) => ", "orders"),
+            ["order"]
+        );
+        assert_eq!(
+            loop_vars("foreach ($orders as $id => $order) ", "$orders"),
+            ["id", "order"]
+        );
+        assert_eq!(
+            loop_vars("Order.where(x: 1).find_each do |o|", "Order.where(x: 1)"),
+            ["o"]
         );
     }
 
