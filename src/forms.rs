@@ -938,36 +938,45 @@ impl Forms {
         // --- action and method
         let base_action = b.action();
         let head_action = h.action();
-        let base_usable = match base_action {
-            None => false,
-            // `{{ request.path }}` and friends name the page itself.
-            Some(AttrValue::Templated(t)) => {
-                let t = t.trim_start();
-                !t.starts_with('?')
-                    && ![
-                        "request.path",
-                        "request.get_full_path",
-                        "request.url",
-                        "request()->url",
-                        "request.fullpath",
-                    ]
-                    .iter()
-                    .any(|p| t.contains(p))
-            }
-            // `?next=…` posts to the page itself, as an empty action does:
-            // emptying it changes nothing (Django's login templates do this).
-            // So does `./` on the slash-terminated URLs of Django and most
-            // frameworks.
-            Some(v) => {
-                let a = v.literal().unwrap_or("").trim();
-                let rest = a
-                    .strip_prefix("./")
-                    .or_else(|| a.strip_prefix('.'))
-                    .unwrap_or(a);
-                let itself = a != rest && (rest.is_empty() || rest.starts_with(['?', '#']));
-                !is_dead_action(a) && !a.starts_with('?') && !itself
-            }
-        };
+        // A `javascript:` action never posted: script handled the form in
+        // base, and what handles it in head is not visible here.
+        let scripted = base_action.is_some_and(|v| {
+            v.shown()
+                .trim_start()
+                .get(..11)
+                .is_some_and(|p| p.eq_ignore_ascii_case("javascript:"))
+        });
+        let base_usable = !scripted
+            && match base_action {
+                None => false,
+                // `{{ request.path }}` and friends name the page itself.
+                Some(AttrValue::Templated(t)) => {
+                    let t = t.trim_start();
+                    !t.starts_with('?')
+                        && ![
+                            "request.path",
+                            "request.get_full_path",
+                            "request.url",
+                            "request()->url",
+                            "request.fullpath",
+                        ]
+                        .iter()
+                        .any(|p| t.contains(p))
+                }
+                // `?next=…` posts to the page itself, as an empty action does:
+                // emptying it changes nothing (Django's login templates do this).
+                // So does `./` on the slash-terminated URLs of Django and most
+                // frameworks.
+                Some(v) => {
+                    let a = v.literal().unwrap_or("").trim();
+                    let rest = a
+                        .strip_prefix("./")
+                        .or_else(|| a.strip_prefix('.'))
+                        .unwrap_or(a);
+                    let itself = a != rest && (rest.is_empty() || rest.starts_with(['?', '#']));
+                    !is_dead_action(a) && !a.starts_with('?') && !itself
+                }
+            };
         let mut action_broken = false;
         if let Some(provider) = self.hosted_action_lost(b, h) {
             // The hosted service is what is lost: say that, once.
@@ -1134,15 +1143,20 @@ impl Forms {
         let head_names = h.field_names();
         let base_names = b.field_names();
         let label = h.label();
+        // `to` and `to[]` are one parameter to PHP, Rails and most form
+        // parsers: a field that became a list still arrives under its name.
+        let key = |n: &str| n.trim_end_matches("[]").to_string();
+        let head_keys: BTreeSet<String> = head_names.iter().map(|n| key(n)).collect();
+        let base_keys: BTreeSet<String> = base_names.iter().map(|n| key(n)).collect();
         let gone: Vec<&Field> = b
             .fields
             .iter()
-            .filter(|f| !f.hidden && !head_names.contains(f.name.as_str()))
+            .filter(|f| !f.hidden && !head_keys.contains(&key(&f.name)))
             .collect();
         let mut added: Vec<&Field> = h
             .fields
             .iter()
-            .filter(|f| !f.hidden && !base_names.contains(f.name.as_str()))
+            .filter(|f| !f.hidden && !base_keys.contains(&key(&f.name)))
             .collect();
         let mut reported = BTreeSet::new();
         for field in gone {
