@@ -384,6 +384,11 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
         .dedup_by(|a, b| a.rule == b.rule && a.location == b.location && a.subject == b.subject);
+    // Rules quote repository text (a cron command, a setting) in what they
+    // print; secrets in it are masked here, once, as in the excerpts.
+    for f in &mut findings {
+        crate::redact::mask_finding(f);
+    }
     notes.sort();
     notes.dedup();
 

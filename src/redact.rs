@@ -65,6 +65,23 @@ fn is_reference(value: &str) -> bool {
         || v.starts_with("<%")
 }
 
+/// Masks secrets in everything a finding prints that rules took from the
+/// repository. The fingerprint was taken before, from the unmasked subject,
+/// so it does not change.
+pub fn mask_finding(f: &mut crate::finding::Finding) {
+    f.message = mask_secrets(&f.message);
+    f.subject = mask_secrets(&f.subject);
+    if let Some(l) = &f.label {
+        f.label = Some(mask_secrets(l));
+    }
+    for v in f.evidence.values_mut() {
+        *v = mask_secrets(v);
+    }
+    for r in &mut f.related {
+        r.message = mask_secrets(&r.message);
+    }
+}
+
 /// Masks secret values in a whole file: `key = value`, `key: value`,
 /// `"key": "value"`, `key => value` where the key looks secret, and the body
 /// of private-key blocks. Every masked character becomes as many `*` as it
@@ -280,6 +297,28 @@ fn mask_line(line: &str) -> String {
             let value_trimmed = value_region.trim_start();
             let lead = value_region.len() - value_trimmed.len();
             let value_body = value_trimmed.trim_end_matches(['\n', '\r', ' ', '\t', ',', ';']);
+            // In riskdiff's own messages a quoted value ends at its backtick.
+            let value_body = value_body.split('`').next().unwrap_or(value_body);
+            // A shell assignment before a command (`BORG_PASSPHRASE=x borg
+            // create …`, quoted or not) ends at its closing quote or its
+            // first blank; the command after it stays readable.
+            // Only mid-line: a `.env` line `KEY=two words` keeps its whole
+            // value masked.
+            let key_begin = line[..from + pos]
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(0, |i| i + 1);
+            let mid_line = line[..key_begin].ends_with([' ', '\t', '`'])
+                && !line[..key_begin].trim_matches([' ', '\t', '`']).is_empty();
+            let shell = sep_len == 1 && trimmed.starts_with('=') && lead == 0 && mid_line;
+            let value_body = match value_body.chars().next() {
+                Some(q @ ('"' | '\'')) if shell => value_body[1..]
+                    .find(q)
+                    .map_or(value_body, |end| &value_body[..end + 2]),
+                Some(_) if shell => value_body
+                    .find(char::is_whitespace)
+                    .map_or(value_body, |end| &value_body[..end]),
+                _ => value_body,
+            };
             let inner = value_body.trim_matches(['"', '\'']);
             if inner.is_empty()
                 || is_reference(inner)
@@ -322,6 +361,32 @@ mod tests {
             assert!(!out.contains(hidden), "{src} -> {out}");
             assert!(out.contains('*'));
         }
+    }
+
+    #[test]
+    fn shell_assignments_before_a_command_mask_only_the_value() {
+        let cron = "0 3 * * * root BORG_PASSPHRASE=hunter2 borg create /b::{now} /srv\n";
+        assert_eq!(
+            mask_secrets(cron),
+            "0 3 * * * root BORG_PASSPHRASE=******* borg create /b::{now} /srv\n"
+        );
+        let quoted = "run: PGPASSWORD='s3 cret' pg_dump shop\n";
+        let out = mask_secrets(quoted);
+        assert!(!out.contains("s3") && !out.contains("cret") && out.contains("pg_dump shop"));
+        // At the start of a line the value runs to its end: `.env` values.
+        assert_eq!(
+            mask_secrets("DB_PASSWORD=two words\n"),
+            "DB_PASSWORD=*********\n"
+        );
+        // As riskdiff's messages quote it.
+        assert_eq!(
+            mask_secrets("The job `BORG_PASSPHRASE=x1 borg create` (`0 3 * * *`) was removed."),
+            "The job `BORG_PASSPHRASE=** borg create` (`0 3 * * *`) was removed."
+        );
+        assert_eq!(
+            mask_secrets("`smtp_password` changed from `a b` to `c`"),
+            "`smtp_password` changed from `a b` to `c`"
+        );
     }
 
     #[test]
