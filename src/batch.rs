@@ -38,12 +38,14 @@ struct Tables {
     partner_receivers: Vec<String>,
     checkpoint_methods: Vec<String>,
     checkpoint_prefixes: Vec<String>,
+    not_checkpoint_receivers: Vec<String>,
     sql_write_words: Vec<String>,
     sql_methods: Vec<String>,
     idempotency_words: Vec<String>,
     guard_words: Vec<String>,
     loop_methods: Vec<String>,
     handler_decorators: Vec<String>,
+    mail_module_words: Vec<String>,
     query_calls: Vec<String>,
     limit_words: Vec<String>,
     test_path_words: Vec<String>,
@@ -707,8 +709,18 @@ impl Batch {
     }
 
     /// What kind of outside effect a call has, if any.
-    fn effect(&self, call: &Call, function_text: &str) -> Option<&'static str> {
+    fn effect(
+        &self,
+        call: &Call,
+        function_text: &str,
+        mail_modules: &[String],
+    ) -> Option<&'static str> {
         let method = call.method.as_str();
+        // `emails.deletion_scheduled(…)` where `emails` is an imported
+        // module of the project's own mail functions.
+        if mail_modules.contains(&call.receiver) {
+            return Some("sends mail");
+        }
         let lower_method = method.to_ascii_lowercase();
         if self.tables.effect_methods.iter().any(|m| m == method) {
             return Some(
@@ -776,6 +788,10 @@ impl Batch {
 
     fn checkpoint(&self, call: &Call) -> bool {
         let m = call.method.as_str();
+        // `self.stdout.write(…)`, `logger.write(…)`: output, not progress.
+        if self.any_word(&call.receiver, &self.tables.not_checkpoint_receivers) {
+            return false;
+        }
         if self.tables.checkpoint_methods.iter().any(|c| c == m) {
             return true;
         }
@@ -808,7 +824,12 @@ impl Batch {
             .any(|w| a.contains(w.as_str()))
     }
 
-    fn loop_facts(&self, funcs: &[Function], text: &str) -> Vec<LoopFacts> {
+    fn loop_facts(
+        &self,
+        funcs: &[Function],
+        text: &str,
+        mail_modules: &[String],
+    ) -> Vec<LoopFacts> {
         let by_name: BTreeMap<&str, &Function> =
             funcs.iter().skip(1).map(|f| (f.name.as_str(), f)).collect();
         let mut out = Vec::new();
@@ -825,7 +846,7 @@ impl Batch {
                 let mut checkpointed = false;
                 let mut idempotent = false;
                 for c in &inside {
-                    if let Some(kind) = self.effect(c, ftext) {
+                    if let Some(kind) = self.effect(c, ftext, mail_modules) {
                         idempotent |= self.idempotent(c);
                         effect.get_or_insert(((*c).clone(), kind));
                     }
@@ -836,7 +857,7 @@ impl Batch {
                     {
                         let gtext = text.get(callee.range.clone()).unwrap_or("");
                         for gc in &callee.calls {
-                            if let Some(kind) = self.effect(gc, gtext) {
+                            if let Some(kind) = self.effect(gc, gtext, mail_modules) {
                                 idempotent |= self.idempotent(gc);
                                 if effect.is_none() {
                                     effect = Some((gc.clone(), kind));
@@ -901,6 +922,80 @@ impl Batch {
             }
         }
         out
+    }
+
+    /// Names under which a file imports a module of mail functions:
+    /// `from hc.lib import emails`, `import * as mailer from './mailer'`,
+    /// `const mail = require('../lib/mail')`. Any call on one sends mail.
+    fn mail_modules(&self, syntax: Syntax, root: Node, text: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut stack = children(root);
+        while let Some(n) = stack.pop() {
+            match (syntax, n.kind()) {
+                (Syntax::Python, "import_from_statement" | "import_statement") => {
+                    // The standard library's `email` package parses mail.
+                    let stdlib = text_of(n, text)
+                        .split_whitespace()
+                        .nth(1)
+                        .is_some_and(|m| m == "email" || m.starts_with("email."));
+                    if stdlib {
+                        continue;
+                    }
+                    let mut cursor = n.walk();
+                    for name in n.children_by_field_name("name", &mut cursor) {
+                        let alias = name.child_by_field_name("alias").unwrap_or(name);
+                        names.push(text_of(alias, text).to_string());
+                    }
+                }
+                (Syntax::Js, "import_statement") => {
+                    for clause in children(n)
+                        .into_iter()
+                        .filter(|c| c.kind() == "import_clause")
+                    {
+                        for c in children(clause) {
+                            match c.kind() {
+                                "identifier" => names.push(text_of(c, text).to_string()),
+                                "namespace_import" => names.extend(
+                                    children(c)
+                                        .into_iter()
+                                        .map(|i| text_of(i, text).to_string()),
+                                ),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                (Syntax::Js, "lexical_declaration" | "variable_declaration") => {
+                    for d in children(n)
+                        .into_iter()
+                        .filter(|d| d.kind() == "variable_declarator")
+                    {
+                        let required = d
+                            .child_by_field_name("value")
+                            .is_some_and(|v| text_of(v, text).starts_with("require("));
+                        if let (true, Some(name)) = (required, d.child_by_field_name("name")) {
+                            names.push(text_of(name, text).to_string());
+                        }
+                    }
+                }
+                // Imports sit at the top, or in a module's `if` blocks.
+                (_, "if_statement" | "block" | "try_statement" | "expression_statement") => {
+                    stack.extend(children(n));
+                }
+                _ => {}
+            }
+        }
+        // The last word names what the module is: `emails`, `user_mailer`,
+        // not `email_utils`.
+        names.retain(|n| {
+            !n.contains(['{', ' ', '('])
+                && words(n)
+                    .last()
+                    .is_some_and(|w| self.tables.mail_module_words.contains(w))
+        });
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The query a loop iterates when it fetches every matching row: the
@@ -1008,7 +1103,8 @@ impl Analyzer for Batch {
                 path,
                 &self.tables,
             );
-            self.loop_facts(&funcs, &side.text)
+            let mail_modules = self.mail_modules(side.syntax, side.tree.root_node(), &side.text);
+            self.loop_facts(&funcs, &side.text, &mail_modules)
         };
         // Base loops of every changed file: a loop moved to another file
         // (or into a renamed function) as it was is not this change's doing.
@@ -1150,6 +1246,7 @@ impl Batch {
             .chain(&self.tables.publish_methods)
             .chain(&self.tables.partner_verbs)
             .chain(&self.tables.payment_words)
+            .chain(&self.tables.mail_module_words)
             .any(|w| text.contains(w.as_str()))
             || text.contains("fetch(")
             || text.contains("mail(")
@@ -1199,8 +1296,15 @@ impl Batch {
         } else {
             format!("`{}()` in `{path}`", l.function)
         };
+        let twice = match *kind {
+            "sends mail" => "the first k recipients get the mail twice",
+            "makes a payment call" => "the first k payments are made twice",
+            "publishes a message" => "the first k messages are published twice",
+            "sends an HTTP write" => "the first k requests reach the other system twice (duplicate orders, shipments or records there)",
+            _ => "the partner receives the first k items twice (duplicate shipments or orders)",
+        };
         let message = format!(
-            "The loop `{}` (line {loop_line}) in {function} {kind} for every item with `{}` (line {effect_line}){via}, but {saved}. {change}. If the run stops at item k (a timeout, a deploy, a crash), a rerun repeats items 1 to k: duplicate shipments, charges, mails or messages.",
+            "The loop `{}` (line {loop_line}) in {function} {kind} for every item with `{}` (line {effect_line}){via}, but {saved}. {change}. If the run stops at item k (a timeout, a deploy, a crash), a rerun starts from the first item again: {twice}.",
             l.header,
             short(&effect.shown),
         );
@@ -1350,7 +1454,8 @@ mod tests {
         p.set_language(&language).unwrap();
         let tree = p.parse(src, None).unwrap();
         let funcs = functions(syntax, tree.root_node(), src, path, &b.tables);
-        b.loop_facts(&funcs, src)
+        let mail_modules = b.mail_modules(syntax, tree.root_node(), src);
+        b.loop_facts(&funcs, src, &mail_modules)
     }
 
     fn summary(list: &[LoopFacts]) -> Vec<(String, bool, bool)> {
@@ -1369,7 +1474,7 @@ mod tests {
 
     #[test]
     fn python_loops_effects_and_checkpoints_one_level_deep() {
-        let src = "import requests\n\ndef send(o):\n    requests.post(URL, json=o)\n\ndef run(orders):\n    for o in orders:\n        send(o)\n    db.commit()\n    for o in orders:\n        requests.post(URL, json=o)\n        o.save()\n    for o in orders:\n        requests.get(URL)\n    for o in orders:\n        total += o.amount\n";
+        let src = "import requests\n\ndef send(o):\n    requests.post(URL, json=o)\n\ndef run(orders):\n    for o in orders:\n        send(o)\n    db.commit()\n    for o in orders:\n        requests.post(URL, json=o)\n        self.stdout.write('sent')\n        o.save()\n    for o in orders:\n        requests.get(URL)\n    for o in orders:\n        total += o.amount\n";
         let got = summary(&facts(Lang::Python, src));
         assert_eq!(
             got,
@@ -1443,6 +1548,27 @@ mod tests {
         assert_eq!(
             loop_vars("Order.where(x: 1).find_each do |o|", "Order.where(x: 1)"),
             ["o"]
+        );
+    }
+
+    #[test]
+    fn calls_on_an_imported_mail_module_send_mail() {
+        let src = "import email\nfrom email.utils import parseaddr\nfrom hc.lib import emails\nfrom app import email_utils\n\ndef run(q):\n    for p in q:\n        emails.deletion_scheduled(p.user.email, {})\n    for p in q:\n        email.message_from_string(p.raw)\n        email_utils.is_valid(p.addr)\n";
+        let got = summary(&facts(Lang::Python, src));
+        assert_eq!(
+            got,
+            [
+                ("emails.deletion_scheduled".to_string(), false, true),
+                (String::new(), false, false)
+            ]
+        );
+        let js = "import * as mailer from '../lib/mailer';\nconst mail = require('./mail');\nasync function run(users) {\n  for (const u of users) { await mailer.welcome(u); }\n  for (const u of users) { await mail.digest(u); await u.save(); }\n}\n";
+        assert_eq!(
+            summary(&facts(Lang::JavaScript, js)),
+            [
+                ("mailer.welcome".to_string(), false, true),
+                ("mail.digest".to_string(), true, false)
+            ]
         );
     }
 
