@@ -3,6 +3,7 @@
 //! forms are matched across the two revisions by identity, and each matched
 //! pair, each form left over in base and each handler gone is compared.
 
+use crate::changes::FileVersion;
 use crate::family::{Analyzer, ChangedFile, Context, FamilyDef};
 use crate::finding::{Finding, Location, Revision, Severity, Span};
 use crate::lang::Lang;
@@ -1304,11 +1305,57 @@ impl Forms {
         out.push(f);
     }
 
+    /// Another page of head that still holds the same form (same action
+    /// and fields, or the same id or name): the removal leaves a copy
+    /// users can reach. Only distinctive forms are looked for, and the
+    /// head pages are read only when a form is removed.
+    fn twin_on_other_page(
+        &self,
+        cx: &Context,
+        pages: &[FileVersion],
+        page: &str,
+        b: &FormFacts,
+    ) -> Option<String> {
+        let fields: Vec<&str> = b
+            .fields
+            .iter()
+            .filter(|f| !f.hidden)
+            .map(|f| f.name.as_str())
+            .collect();
+        if fields.len() < 2 && b.id().is_none() && b.name().is_none() {
+            return None;
+        }
+        let needle = fields.first().copied()?;
+        let mut twins: Vec<String> = pages
+            .iter()
+            .filter(|v| v.path != page)
+            .filter(|v| {
+                v.text().is_some_and(|t| {
+                    t.contains(&format!("name=\"{needle}\""))
+                        || t.contains(&format!("name='{needle}'"))
+                })
+            })
+            .filter(|v| {
+                let lang = crate::lang::detect(&v.path);
+                cx.parsed(v, lang).is_some_and(|parsed| {
+                    self.facts(&parsed)
+                        .forms
+                        .iter()
+                        .any(|h| h.method() == b.method() && same_form_elsewhere(b, h))
+                })
+            })
+            .map(|v| v.path.clone())
+            .collect();
+        twins.sort();
+        twins.into_iter().next()
+    }
+
     fn removed(
         &self,
         bp: &PageSide,
         b: &FormFacts,
         head: Option<&PageSide>,
+        twin: Option<String>,
         out: &mut Vec<Finding>,
     ) {
         let label = b.label();
@@ -1347,7 +1394,15 @@ impl Forms {
         } else {
             format!(" (fields: {})", one_line(&fields.join(", "), 80))
         };
-        let (message, finding_severity) = if b.only_buttons() {
+        let (message, finding_severity) = if let Some(twin) = &twin {
+            (
+                format!(
+                    "The {label} on `{}` is gone: {why}. In base {posted}{field_list}. The same form is still on `{twin}`, so users who find that page can still send it; check that this page no longer needs it.",
+                    bp.path
+                ),
+                Some(Severity::Low),
+            )
+        } else if b.only_buttons() {
             // A POST form that is only a button (`show_keys`, `leave
             // project`): an action in an application screen, not a
             // message anybody writes.
@@ -1495,6 +1550,8 @@ impl Analyzer for Forms {
             arrived.extend(left_h.into_iter().map(|j| (p, j)));
         }
         let mut taken = vec![false; arrived.len()];
+        // Read once, and only if a form is removed.
+        let head_pages = std::cell::OnceCell::new();
         for (p, i) in lost {
             let (Some(bp), head) = (&pages[p].0, &pages[p].1) else {
                 continue;
@@ -1523,7 +1580,9 @@ impl Analyzer for Forms {
                 None => {
                     let file = files[p];
                     if !self.moved_into_partial(cx, file, b) {
-                        self.removed(bp, b, head.as_ref(), &mut out);
+                        let pages = head_pages.get_or_init(|| head_form_pages(cx));
+                        let twin = self.twin_on_other_page(cx, pages, bp.path, b);
+                        self.removed(bp, b, head.as_ref(), twin, &mut out);
                     }
                 }
             }
@@ -1543,6 +1602,20 @@ impl Analyzer for Forms {
         self.check_plugins(cx, &mut out);
         out
     }
+}
+
+/// The markup files of head that hold a `<form`, outside excluded paths.
+fn head_form_pages(cx: &Context) -> Vec<FileVersion> {
+    let listing = cx.all_files(Revision::Head);
+    let candidates: Vec<_> = listing
+        .iter()
+        .filter(|(path, _)| crate::lang::detect(path).is_markup() && !cx.is_excluded(path))
+        .cloned()
+        .collect();
+    cx.read_listed(Revision::Head, &candidates)
+        .into_iter()
+        .filter(|v| v.text().is_some_and(|t| contains_form_tag(t)))
+        .collect()
 }
 
 /// The templates a page includes, as written: `{% include 'a/b.html' %}`,
