@@ -1359,14 +1359,14 @@ impl Mail {
             else {
                 continue;
             };
-            self.notification_removed(
+            out.extend(self.notification_removed(
+                cx,
                 &base_v.path,
                 &base_text,
                 &base_calls,
                 &head_text,
                 &head_calls,
-                out,
-            );
+            ));
             for old in &base_calls {
                 let recipients::Recipients::Addresses(addresses) = &old.recipients else {
                     continue;
@@ -1461,24 +1461,22 @@ impl Mail {
     /// form: submissions are accepted, thanked for, and reach nobody.
     fn notification_removed(
         &self,
+        cx: &Context,
         path: &str,
         base_text: &str,
         base_calls: &[recipients::MailCall],
         head_text: &str,
         head_calls: &[recipients::MailCall],
-        out: &mut Vec<Finding>,
-    ) {
+    ) -> Option<Finding> {
         if !head_calls.is_empty()
             || !FORM_INPUT
                 .iter()
                 .any(|m| base_text.contains(m) && head_text.contains(m))
             || OTHER_SENDERS.iter().any(|m| head_text.contains(m))
         {
-            return;
+            return None;
         }
-        let Some(old) = base_calls.first() else {
-            return;
-        };
+        let old = base_calls.first()?;
         let to = match &old.recipients {
             recipients::Recipients::Addresses(a) => {
                 let shown: Vec<String> = a.iter().map(|x| format!("`{x}`")).collect();
@@ -1486,25 +1484,110 @@ impl Mail {
             }
             _ => format!("`{}`", old.written),
         };
-        out.push(
-            Finding::new(
-                "mail/recipient-removed",
+        // The other end: pages of head whose forms post to this handler.
+        let forms = forms_posting_to(cx, path);
+        let posted_from = match forms.first() {
+            Some((page, text, at)) => {
+                let line = Span::from_bytes(text, at.start, at.end).line;
+                let more = match forms.len() - 1 {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                format!(" The form on `{page}` (line {line}){more} still posts to it.")
+            }
+            None => String::new(),
+        };
+        let mut f = Finding::new(
+            "mail/recipient-removed",
+            Location {
+                revision: Revision::Base,
+                path: path.to_string(),
+                span: Span::from_bytes(base_text, old.range.start, old.range.end),
+            },
+            format!("{} in `{path}`", old.callee),
+            format!(
+                "`{path}` still handles a submitted form, but the `{}` call that sent each submission to {to} was removed, and nothing else in the file sends mail. Visitors are thanked as before, and their messages reach nobody.{posted_from}",
+                old.callee
+            ),
+        )
+        .evidence("call", old.callee.clone())
+        .evidence("before", to)
+        .evidence("after", "removed");
+        for (page, text, at) in forms.iter().take(3) {
+            f = f.related(
                 Location {
-                    revision: Revision::Base,
-                    path: path.to_string(),
-                    span: Span::from_bytes(base_text, old.range.start, old.range.end),
+                    revision: Revision::Head,
+                    path: page.clone(),
+                    span: Span::from_bytes(text, at.start, at.end),
                 },
-                format!("{} in `{path}`", old.callee),
-                format!(
-                    "`{path}` still handles a submitted form, but the `{}` call that sent each submission to {to} was removed, and nothing else in the file sends mail. Visitors are thanked as before, and their messages reach nobody.",
-                    old.callee
-                ),
-            )
-            .evidence("call", old.callee.clone())
-            .evidence("before", to)
-            .evidence("after", "removed"),
-        );
+                "this form posts to the handler",
+            );
+        }
+        if let Some((page, _, _)) = forms.first() {
+            f = f.evidence("form_page", page.clone());
+        }
+        Some(f)
     }
+}
+
+/// Head pages with a form whose `action` resolves to `handler`: a path
+/// relative to the page, or rooted (matched as a suffix, since the web
+/// root may be a subdirectory). The span is the `action` value.
+fn forms_posting_to(cx: &Context, handler: &str) -> Vec<(String, String, Range<usize>)> {
+    let name = basename(handler);
+    let name = name.as_str();
+    let listing = cx.all_files(Revision::Head);
+    let items: Vec<_> = listing
+        .iter()
+        .filter(|(p, _)| crate::lang::detect(p).is_markup() && !cx.is_excluded(p))
+        .cloned()
+        .collect();
+    let mut out = Vec::new();
+    for v in cx.read_listed(Revision::Head, &items) {
+        let Some(text) = v.text() else {
+            continue;
+        };
+        if !text.contains(name) || !crate::forms::contains_form_tag(text) {
+            continue;
+        }
+        let dir = v.path.rsplit_once('/').map_or("", |(d, _)| d);
+        for (i, _) in text.match_indices("action=") {
+            let rest = &text[i + 7..];
+            let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                continue;
+            };
+            let Some(end) = rest[1..].find(quote) else {
+                continue;
+            };
+            let value = &rest[1..1 + end];
+            let target = value.split(['?', '#']).next().unwrap_or("");
+            if target.contains("://") || !target.ends_with(name) {
+                continue;
+            }
+            let resolved = if let Some(rooted) = target.strip_prefix('/') {
+                handler == rooted || handler.ends_with(&format!("/{rooted}"))
+            } else {
+                let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+                for seg in target.split('/') {
+                    match seg {
+                        "" | "." => {}
+                        ".." => {
+                            parts.pop();
+                        }
+                        s => parts.push(s),
+                    }
+                }
+                parts.join("/") == handler
+            };
+            if resolved {
+                let start = i + 8;
+                out.push((v.path.clone(), text.to_string(), start..start + value.len()));
+                break;
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 // ------------------------------------------------------------------- mx --
