@@ -711,10 +711,25 @@ fn match_forms(
     let left_h: Vec<usize> = (0..head.len()).filter(|&j| !used_h[j]).collect();
     if left_b.len() == left_h.len() {
         // Restyled beyond recognition but still there: pair in order, and
-        // let the comparison report what changed.
-        pairs.extend(left_b.iter().copied().zip(left_h.iter().copied()));
+        // let the comparison report what changed. Forms that share nothing
+        // (method, action, a field) are not one form restyled: a POST form
+        // removed and an empty `<form>{% csrf_token %}</form>` added.
+        let share = |a: &FormFacts, b: &FormFacts| {
+            a.method() == b.method()
+                || matches!((a.action(), b.action()), (Some(x), Some(y)) if x.shown().trim() == y.shown().trim())
+                || !a.field_names().is_disjoint(&b.field_names())
+        };
+        let (mut rest_b, mut rest_h) = (Vec::new(), Vec::new());
+        for (&i, &j) in left_b.iter().zip(&left_h) {
+            if share(&base[i], &head[j]) {
+                pairs.push((i, j));
+            } else {
+                rest_b.push(i);
+                rest_h.push(j);
+            }
+        }
         pairs.sort();
-        return (pairs, Vec::new(), Vec::new());
+        return (pairs, rest_b, rest_h);
     }
     // Unequal counts: align what is left in order, pairing forms that look
     // the same (method, action and fields), so a form added between two
@@ -1000,7 +1015,7 @@ impl Forms {
                         )
                     })
                 }
-                None if !h.tag.templated => Some(format!(
+                None if !h.tag.templated && !page_view_handles_post(cx, page) => Some(format!(
                     "The {label} on `{page}` lost its `action` attribute (it posted to `{old}`): the browser now sends it to the page itself, which does not handle it."
                 )),
                 None => None,
@@ -1064,7 +1079,12 @@ impl Forms {
         let base_can_submit = b.usable_controls().next().is_some();
         let head_can_submit = h.usable_controls().next().is_some();
         let new_template: Vec<&String> = h.body_template.difference(&b.body_template).collect();
-        if base_can_submit && !head_can_submit && new_template.is_empty() && hook.is_none() {
+        if base_can_submit
+            && !head_can_submit
+            && new_template.is_empty()
+            && hook.is_none()
+            && !submitted_by_script(cx, hp, h)
+        {
             let (at, what) = if let Some(c) = h.controls.iter().find(|c| c.submits && c.disabled) {
                 (
                     c.span.clone(),
@@ -1602,6 +1622,141 @@ impl Analyzer for Forms {
         self.check_plugins(cx, &mut out);
         out
     }
+}
+
+/// Whether script submits the form: an inline `<script>` of the page or
+/// a JavaScript file of head calls `.submit()` / `requestSubmit()` and
+/// names the form (`#create-key-form`, `getElementById("form")`) or one of
+/// its fields in a selector (`input[name=theme]` … `this.form.submit()`).
+/// Such a form needs no button; losing one is a design choice.
+fn submitted_by_script(cx: &Context, page: &PageSide, form: &FormFacts) -> bool {
+    let mut needles: Vec<String> = Vec::new();
+    if let Some(id) = form.id() {
+        needles.extend([format!("#{id}"), format!("\"{id}\""), format!("'{id}'")]);
+    }
+    for f in &form.fields {
+        let n = &f.name;
+        needles.extend([
+            format!("name={n}]"),
+            format!("name=\"{n}\"]"),
+            format!("name='{n}']"),
+        ]);
+    }
+    if needles.is_empty() {
+        return false;
+    }
+    let names_form = |t: &str| {
+        (t.contains(".submit(") || t.contains("requestSubmit("))
+            && needles.iter().any(|n| t.contains(n.as_str()))
+    };
+    let page_text = page.parsed.as_ref().map_or("", |p| &p.text);
+    let inline = page_text
+        .split("<script")
+        .skip(1)
+        .any(|s| names_form(s.split("</script>").next().unwrap_or("")));
+    if inline {
+        return true;
+    }
+    let listing = cx.all_files(Revision::Head);
+    let scripts: Vec<_> = listing
+        .iter()
+        .filter(|(p, _)| {
+            matches!(
+                crate::lang::detect(p),
+                Lang::JavaScript | Lang::TypeScript | Lang::Tsx
+            ) && !cx.is_excluded(p)
+        })
+        .cloned()
+        .collect();
+    cx.read_listed(Revision::Head, &scripts)
+        .iter()
+        .any(|v| v.text().is_some_and(|t| names_form(t)))
+}
+
+/// How code names a template: `integrations/add_slack.html` under a
+/// `templates/` root (Django, Flask, Symfony), `emails.contact` or
+/// `emails/contact` under Laravel's `resources/views/`.
+fn template_names(page: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some((_, rest)) = page.rsplit_once("resources/views/") {
+        let bare = rest.trim_end_matches(".blade.php").trim_end_matches(".php");
+        out.push(bare.replace('/', "."));
+        out.push(bare.to_string());
+    } else if let Some(rest) = page
+        .rsplit_once("templates/")
+        .map(|(_, r)| r)
+        .or_else(|| page.strip_prefix("templates/"))
+    {
+        out.push(rest.to_string());
+    }
+    out
+}
+
+/// Whether the view that renders a page also handles its POST: a Python
+/// or PHP function that names the template and reads a submission
+/// (`request.method == "POST"`, `validate_on_submit()`, `isSubmitted()`).
+/// A form without an `action` posts to its page's own URL, so that view
+/// receives it.
+fn page_view_handles_post(cx: &Context, page: &str) -> bool {
+    const READS_POST: &[&str] = &[
+        "\"POST\"",
+        "'POST'",
+        "request.POST",
+        "request.form",
+        "validate_on_submit",
+        "isMethod('post')",
+        "isMethod('POST')",
+        "isSubmitted()",
+        "handleRequest(",
+        "$_POST",
+        "$request->validate(",
+        "$request->input(",
+    ];
+    let names = template_names(page);
+    if names.is_empty() {
+        return false;
+    }
+    let listing = cx.all_files(Revision::Head);
+    let items: Vec<_> = listing
+        .iter()
+        .filter(|(p, _)| matches!(crate::lang::detect(p), Lang::Python | Lang::Php))
+        .filter(|(p, _)| !cx.is_excluded(p))
+        .cloned()
+        .collect();
+    cx.read_listed(Revision::Head, &items).iter().any(|v| {
+        let Some(text) = v.text() else {
+            return false;
+        };
+        names.iter().any(|name| {
+            [format!("\"{name}\""), format!("'{name}'")]
+                .iter()
+                .any(|quoted| {
+                    text.match_indices(quoted.as_str()).any(|(at, _)| {
+                        // The function around the mention: from the `def` or
+                        // `function` line before it to the next one.
+                        let start = text[..at]
+                            .rfind("def ")
+                            .into_iter()
+                            .chain(text[..at].rfind("function "))
+                            .max()
+                            .unwrap_or(0);
+                        let after = &text[at..];
+                        let end = at
+                            + [
+                                after.find("\ndef "),
+                                after.find("\n    def "),
+                                after.find("function "),
+                            ]
+                            .into_iter()
+                            .flatten()
+                            .min()
+                            .unwrap_or(after.len());
+                        let body = &text[start..end];
+                        READS_POST.iter().any(|m| body.contains(m))
+                    })
+                })
+        })
+    })
 }
 
 /// The markup files of head that hold a `<form`, outside excluded paths.
