@@ -784,7 +784,10 @@ fn same_form_elsewhere(a: &FormFacts, b: &FormFacts) -> bool {
     let union = fa.union(&fb).count();
     let fields_alike = union > 0 && fa.intersection(&fb).count() * 2 >= union;
     let same_action = matches!((a.action(), b.action()), (Some(x), Some(y)) if x.shown().trim() == y.shown().trim());
-    (same_action && fields_alike) || (a.name().is_some() && a.name() == b.name())
+    // The name of a submit button is how a server tells its forms apart
+    // (`invite_team_member`): a form that keeps it is the same form.
+    let same_button = !a.control_names().is_disjoint(&b.control_names());
+    (same_action && fields_alike) || (a.name().is_some() && a.name() == b.name()) || same_button
 }
 
 // ----------------------------------------------------------- comparing --
@@ -1376,6 +1379,7 @@ impl Forms {
         b: &FormFacts,
         head: Option<&PageSide>,
         twin: Option<String>,
+        retired: Option<String>,
         out: &mut Vec<Finding>,
     ) {
         let label = b.label();
@@ -1414,7 +1418,15 @@ impl Forms {
         } else {
             format!(" (fields: {})", one_line(&fields.join(", "), 80))
         };
-        let (message, finding_severity) = if let Some(twin) = &twin {
+        let (message, finding_severity) = if let Some(retired) = &retired {
+            (
+                format!(
+                    "The {label} on `{}` is gone: {why}. In base {posted}{field_list}. Its server side went in the same change ({retired}): a feature retired on purpose, not a form that lost its handler.",
+                    bp.path
+                ),
+                Some(Severity::Low),
+            )
+        } else if let Some(twin) = &twin {
             (
                 format!(
                     "The {label} on `{}` is gone: {why}. In base {posted}{field_list}. The same form is still on `{twin}`, so users who find that page can still send it; check that this page no longer needs it.",
@@ -1602,7 +1614,11 @@ impl Analyzer for Forms {
                     if !self.moved_into_partial(cx, file, b) {
                         let pages = head_pages.get_or_init(|| head_form_pages(cx));
                         let twin = self.twin_on_other_page(cx, pages, bp.path, b);
-                        self.removed(bp, b, head.as_ref(), twin, &mut out);
+                        // A form with a message box is an enquiry form:
+                        // losing it stays high even with its handler gone.
+                        let enquiry = b.fields.iter().any(|f| f.kind == "textarea");
+                        let retired = (!enquiry).then(|| handler_code_retired(cx, b)).flatten();
+                        self.removed(bp, b, head.as_ref(), twin, retired, &mut out);
                     }
                 }
             }
@@ -1622,6 +1638,68 @@ impl Analyzer for Forms {
         self.check_plugins(cx, &mut out);
         out
     }
+}
+
+/// The change also removed the code that read the form: a changed Python,
+/// PHP, Ruby or JS file quoted the form's submit-button name, or every one
+/// of its field names, in base and no longer does in head. Says where.
+fn handler_code_retired(cx: &Context, form: &FormFacts) -> Option<String> {
+    let buttons: Vec<&str> = form.control_names().into_iter().collect();
+    let fields: Vec<&str> = form
+        .fields
+        .iter()
+        .filter(|f| !f.hidden)
+        .map(|f| f.name.as_str())
+        .collect();
+    if buttons.is_empty() && fields.is_empty() {
+        return None;
+    }
+    // How code reads a submitted key: `request.POST["k"]`, `$_POST['k']`,
+    // `input('k')`, `"k" in request.POST`, `params[:k]`. An HTML attribute
+    // `name="k"` is not a read.
+    let quoted = |t: &str, k: &str| {
+        ['"', '\''].iter().any(|q| {
+            t.contains(&format!("[{q}{k}{q}]"))
+                || t.contains(&format!("({q}{k}{q}"))
+                || t.contains(&format!("{q}{k}{q} in "))
+        }) || t.contains(&format!("[:{k}]"))
+            || t.contains(&format!("(:{k})"))
+    };
+    for file in cx.files {
+        let Some(base) = file.base.as_ref().and_then(|v| v.text()) else {
+            continue;
+        };
+        if !matches!(
+            file.base_lang,
+            Lang::Python | Lang::Php | Lang::Ruby | Lang::JavaScript | Lang::TypeScript
+        ) {
+            continue;
+        }
+        // Tests quote field names too; what counts is the code that serves.
+        let path_lower = file.path().to_ascii_lowercase();
+        let is_test = path_lower
+            .split('/')
+            .any(|seg| matches!(seg, "test" | "tests" | "spec" | "specs" | "__tests__"))
+            || path_lower.rsplit('/').next().is_some_and(|n| {
+                n.starts_with("test_")
+                    || n.contains("_test.")
+                    || n.contains(".test.")
+                    || n.contains("_spec.")
+            });
+        if is_test {
+            continue;
+        }
+        let head = file.head.as_ref().and_then(|v| v.text()).map_or("", |t| t);
+        let gone = |k: &str| quoted(base, k) && !quoted(head, k);
+        let path = &file.base.as_ref()?.path;
+        if let Some(b) = buttons.iter().find(|b| gone(b)) {
+            return Some(format!("`{b}` is no longer read in `{path}`"));
+        }
+        if !fields.is_empty() && fields.iter().all(|f| gone(f)) {
+            return Some(format!("its fields are no longer read in `{path}`"));
+        }
+    }
+    None
 }
 
 /// Whether script submits the form: an inline `<script>` of the page or
