@@ -268,6 +268,40 @@ impl FormFacts {
             .collect()
     }
 
+    /// HTML's implicit submission: pressing Enter in a form without a
+    /// submit button still submits it when exactly one field blocks
+    /// implicit submission (a text, search, email… input). A one-field
+    /// search form needs no button.
+    fn submits_on_enter(&self) -> bool {
+        let blocking = self
+            .fields
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.kind.as_str(),
+                    "input:text"
+                        | "input:search"
+                        | "input:email"
+                        | "input:url"
+                        | "input:tel"
+                        | "input:password"
+                        | "input:number"
+                        | "input:date"
+                        | "input:datetime-local"
+                        | "input:month"
+                        | "input:week"
+                        | "input:time"
+                )
+            })
+            .count();
+        // A disabled submit button blocks implicit submission; a message
+        // box is where people press Enter for a new line, and they click
+        // the button that no longer works.
+        let has_submit_button = self.controls.iter().any(|c| c.submits);
+        let message_box = self.fields.iter().any(|f| f.kind == "textarea");
+        blocking == 1 && !has_submit_button && !message_box
+    }
+
     /// A form whose only input is its buttons (and hidden fields), with
     /// nothing in its body that a template could expand into fields.
     fn only_buttons(&self) -> bool {
@@ -1087,6 +1121,7 @@ impl Forms {
             && new_template.is_empty()
             && hook.is_none()
             && !submitted_by_script(cx, hp, h)
+            && !h.submits_on_enter()
         {
             let (at, what) = if let Some(c) = h.controls.iter().find(|c| c.submits && c.disabled) {
                 (
