@@ -101,8 +101,18 @@ pub fn list(repo: &Repository, base: &Side, head: &Side) -> Result<Vec<Change>> 
     }
     .map_err(|e| Error::git("cannot compute the changes", e))?;
 
+    // Similarity search is quadratic, so it is capped; past the cap libgit2
+    // would pair nothing, and a restructuring commit that moves 2,000
+    // templates unchanged would read as 2,000 deleted pages. Identical
+    // blobs pair by id at any size.
+    const SIMILARITY_LIMIT: usize = 2000;
     let mut find = DiffFindOptions::new();
-    find.renames(true).for_untracked(true).rename_limit(2000);
+    find.renames(true).for_untracked(true);
+    if diff.deltas().len() > SIMILARITY_LIMIT {
+        find.exact_match_only(true).rename_limit(usize::MAX);
+    } else {
+        find.rename_limit(SIMILARITY_LIMIT);
+    }
     diff.find_similar(Some(&mut find))
         .map_err(|e| Error::git("rename detection failed", e))?;
 

@@ -162,6 +162,32 @@ fn a_renamed_page_is_not_a_removed_form() {
 }
 
 #[test]
+fn a_restructuring_that_moves_thousands_of_files_still_pairs_the_pages() {
+    // Past the similarity cap, unchanged files still pair by blob id: a
+    // move of the whole project into `src/` is not 2,100 deleted pages.
+    let mut repo = TestRepo::new();
+    // A form the cross-page matcher cannot recognise (no id, name or
+    // fields), as django-helpdesk's `ticket_dependency_add.html` was.
+    repo.write(
+        "helpdesk/templates/dependency_add.html",
+        "<form method=\"post\" action=\"./\"><input type=\"submit\" value=\"Add\"></form>\n",
+    );
+    for i in 0..2100 {
+        repo.write(&format!("helpdesk/static/f{i}.txt"), format!("file {i}\n"));
+    }
+    repo.commit("site");
+    std::fs::create_dir_all(repo.path().join("src")).unwrap();
+    std::fs::rename(
+        repo.path().join("helpdesk"),
+        repo.path().join("src/helpdesk"),
+    )
+    .unwrap();
+    repo.commit("move everything under src/");
+    let report = check(&repo, explicit("HEAD~1", "HEAD", false));
+    assert!(report.findings.is_empty(), "{:?}", rules(&report));
+}
+
+#[test]
 fn a_deleted_page_is_shown_where_it_stood_in_base() {
     let mut repo = TestRepo::new();
     repo.write("kontakt.html", PAGE);
