@@ -37,6 +37,7 @@ struct Tables {
     netlify_attributes: Vec<String>,
     form_shortcodes: Vec<String>,
     form_plugins: Vec<String>,
+    message_field_words: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
@@ -1363,6 +1364,17 @@ impl Forms {
         out.push(f);
     }
 
+    /// An enquiry form: a message box named like a message (`message`,
+    /// `nachricht`, `comment`), not a settings text area (`signature`).
+    fn is_enquiry(&self, form: &FormFacts) -> bool {
+        form.fields.iter().any(|f| {
+            f.kind == "textarea"
+                && crate::config::words(&f.name)
+                    .iter()
+                    .any(|w| self.tables.message_field_words.contains(w))
+        })
+    }
+
     /// Another page of head that still holds the same form (same action
     /// and fields, or the same id or name): the removal leaves a copy
     /// users can reach. Only distinctive forms are looked for, and the
@@ -1383,7 +1395,8 @@ impl Forms {
         if fields.len() < 2 && b.id().is_none() && b.name().is_none() {
             return None;
         }
-        let needle = fields.first().copied()?;
+        // The longest field name is the least common one to look for.
+        let needle = fields.iter().copied().max_by_key(|f| f.len())?;
         let mut twins: Vec<String> = pages
             .iter()
             .filter(|v| v.path != page)
@@ -1647,11 +1660,17 @@ impl Analyzer for Forms {
                 None => {
                     let file = files[p];
                     if !self.moved_into_partial(cx, file, b) {
-                        let pages = head_pages.get_or_init(|| head_form_pages(cx));
-                        let twin = self.twin_on_other_page(cx, pages, bp.path, b);
                         // A form with a message box is an enquiry form:
-                        // losing it stays high even with its handler gone.
-                        let enquiry = b.fields.iter().any(|f| f.kind == "textarea");
+                        // losing it stays high even with its handler gone
+                        // or a copy on another page (incident 1), and the
+                        // search for either is not paid for it.
+                        let enquiry = self.is_enquiry(b);
+                        let twin = (!enquiry)
+                            .then(|| {
+                                let pages = head_pages.get_or_init(|| head_form_pages(cx));
+                                self.twin_on_other_page(cx, pages, bp.path, b)
+                            })
+                            .flatten();
                         let retired = (!enquiry).then(|| handler_code_retired(cx, b)).flatten();
                         self.removed(bp, b, head.as_ref(), twin, retired, &mut out);
                     }
