@@ -1892,7 +1892,7 @@ fn page_view_handles_post(cx: &Context, page: &str) -> bool {
 }
 
 /// The markup files of head that hold a `<form`, outside excluded paths.
-fn head_form_pages(cx: &Context) -> Vec<FileVersion> {
+pub(crate) fn head_form_pages(cx: &Context) -> Vec<FileVersion> {
     let listing = cx.all_files(Revision::Head);
     let candidates: Vec<_> = listing
         .iter()

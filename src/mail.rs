@@ -1536,18 +1536,12 @@ impl Mail {
 fn forms_posting_to(cx: &Context, handler: &str) -> Vec<(String, String, Range<usize>)> {
     let name = basename(handler);
     let name = name.as_str();
-    let listing = cx.all_files(Revision::Head);
-    let items: Vec<_> = listing
-        .iter()
-        .filter(|(p, _)| crate::lang::detect(p).is_markup() && !cx.is_excluded(p))
-        .cloned()
-        .collect();
     let mut out = Vec::new();
-    for v in cx.read_listed(Revision::Head, &items) {
+    for v in crate::forms::head_form_pages(cx) {
         let Some(text) = v.text() else {
             continue;
         };
-        if !text.contains(name) || !crate::forms::contains_form_tag(text) {
+        if !text.contains(name) {
             continue;
         }
         let dir = v.path.rsplit_once('/').map_or("", |(d, _)| d);
