@@ -1053,9 +1053,14 @@ impl Forms {
                         )
                     })
                 }
-                None if !h.tag.templated && !page_view_handles_post(cx, page) => Some(format!(
+                None if !h.tag.templated
+                    && !page_view_handles_post(cx, page)
+                    && !action_set_by_script(cx, hp, h) =>
+                {
+                    Some(format!(
                     "The {label} on `{page}` lost its `action` attribute (it posted to `{old}`): the browser now sends it to the page itself, which does not handle it."
-                )),
+                ))
+                }
                 None => None,
             };
             if let Some(message) = problem {
@@ -1762,6 +1767,32 @@ fn handler_code_retired(cx: &Context, form: &FormFacts) -> Option<String> {
 /// its fields in a selector (`input[name=theme]` … `this.form.submit()`).
 /// Such a form needs no button; losing one is a design choice.
 fn submitted_by_script(cx: &Context, page: &PageSide, form: &FormFacts) -> bool {
+    script_handles(cx, page, form, &[".submit(", "requestSubmit("])
+}
+
+/// Whether script sets the form's action (`$("#f").attr("action", url)`,
+/// `form.action = url`): a form without an `action` in its markup is then
+/// not posting to the page itself.
+fn action_set_by_script(cx: &Context, page: &PageSide, form: &FormFacts) -> bool {
+    script_handles(
+        cx,
+        page,
+        form,
+        &[
+            "attr(\"action\"",
+            "attr('action'",
+            ".action =",
+            ".action=",
+            "setAttribute(\"action\"",
+            "setAttribute('action'",
+            "formAction",
+        ],
+    )
+}
+
+/// Whether an inline script of the page or a JS file of head does one of
+/// `verbs` and names the form by id or one of its fields by a selector.
+fn script_handles(cx: &Context, page: &PageSide, form: &FormFacts, verbs: &[&str]) -> bool {
     let mut needles: Vec<String> = Vec::new();
     if let Some(id) = form.id() {
         needles.extend([format!("#{id}"), format!("\"{id}\""), format!("'{id}'")]);
@@ -1778,8 +1809,7 @@ fn submitted_by_script(cx: &Context, page: &PageSide, form: &FormFacts) -> bool 
         return false;
     }
     let names_form = |t: &str| {
-        (t.contains(".submit(") || t.contains("requestSubmit("))
-            && needles.iter().any(|n| t.contains(n.as_str()))
+        verbs.iter().any(|v| t.contains(v)) && needles.iter().any(|n| t.contains(n.as_str()))
     };
     let page_text = page.parsed.as_ref().map_or("", |p| &p.text);
     let inline = page_text
