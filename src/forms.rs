@@ -305,7 +305,7 @@ impl FormFacts {
 
     /// A form whose only input is its buttons (and hidden fields), with
     /// nothing in its body that a template could expand into fields.
-    fn only_buttons(&self) -> bool {
+    fn nothing_to_fill_in(&self) -> bool {
         let control_tag = |code: &str| {
             let c = code.trim_start_matches(['{', '%', '-', ' ']);
             [
@@ -323,9 +323,7 @@ impl FormFacts {
             .any(|k| c.starts_with(k))
                 || code.starts_with("@csrf")
         };
-        !self.controls.is_empty()
-            && self.fields.iter().all(|f| f.hidden)
-            && self.body_template.iter().all(|c| control_tag(c))
+        self.fields.iter().all(|f| f.hidden) && self.body_template.iter().all(|c| control_tag(c))
     }
 
     fn usable_controls(&self) -> impl Iterator<Item = &SubmitControl> {
@@ -769,13 +767,22 @@ fn match_forms(
     // Unequal counts: align what is left in order, pairing forms that look
     // the same (method, action and fields), so a form added between two
     // anonymous forms does not make both look removed.
-    type Look<'f> = (Method, Option<String>, BTreeSet<&'f str>, BTreeSet<&'f str>);
+    // Whether it has a submit button tells an auto-submitted empty form
+    // from the button form beside it.
+    type Look<'f> = (
+        Method,
+        Option<String>,
+        BTreeSet<&'f str>,
+        BTreeSet<&'f str>,
+        bool,
+    );
     fn look(f: &FormFacts) -> Look<'_> {
         (
             f.method(),
             f.action().map(|a| a.shown().trim().to_string()),
             f.field_names(),
             f.control_names(),
+            f.controls.iter().any(|c| c.submits),
         )
     }
     let (n, m) = (left_b.len(), left_h.len());
@@ -1487,15 +1494,22 @@ impl Forms {
                 ),
                 Some(Severity::Low),
             )
-        } else if b.only_buttons() {
+        } else if b.nothing_to_fill_in() {
             // A POST form that is only a button (`show_keys`, `leave
             // project`): an action in an application screen, not a
             // message anybody writes.
             (
-                format!(
-                    "The {label} on `{}` is gone: {why}. In base {posted}; it had no fields a visitor fills in, only its button: no enquiries are lost, but users lose what the button did.",
-                    bp.path
-                ),
+                if b.controls.is_empty() {
+                    format!(
+                        "The {label} on `{}` is gone: {why}. In base {posted}; it had no fields and no button (a form that script submits): no enquiries are lost.",
+                        bp.path
+                    )
+                } else {
+                    format!(
+                        "The {label} on `{}` is gone: {why}. In base {posted}; it had no fields a visitor fills in, only its button: no enquiries are lost, but users lose what the button did.",
+                        bp.path
+                    )
+                },
                 Some(Severity::Low),
             )
         } else if b.submits_data() {
