@@ -2079,20 +2079,30 @@ impl Forms {
             .filter(|n| !n.is_empty())
             .collect();
         let in_change: BTreeSet<&str> = cx.files.iter().map(|f| f.path()).collect();
-        let listing = cx.all_files(Revision::Head);
-        let candidates: Vec<(String, git2::Oid)> = listing
-            .iter()
-            .filter(|(path, _)| {
-                !in_change.contains(path.as_str())
-                    && crate::lang::detect(path).is_markup()
-                    && !cx.is_excluded(path)
-            })
-            .cloned()
-            .collect();
-        let versions = cx.read_listed(Revision::Head, &candidates);
-        for version in versions {
+        let names: Vec<&str> = names.into_iter().collect();
+        self.visit_unchanged_pages(cx, &in_change, &names, |page| {
+            for form in &page.forms.forms {
+                self.check_handler(cx, page, form, None, out);
+            }
+        });
+    }
+
+    /// Head pages outside `skip` that hold a form and mention one of
+    /// `needles`, parsed, one at a time: the pages a change did not touch
+    /// that a cross-file rule still has to read.
+    fn visit_unchanged_pages(
+        &self,
+        cx: &Context,
+        skip: &BTreeSet<&str>,
+        needles: &[&str],
+        mut visit: impl FnMut(&PageSide),
+    ) {
+        for version in head_form_pages(cx) {
+            if skip.contains(version.path.as_str()) {
+                continue;
+            }
             let Some(text) = version.text() else { continue };
-            if !contains_form_tag(text) || !names.iter().any(|n| text.contains(n)) {
+            if !needles.iter().any(|n| text.contains(n)) {
                 continue;
             }
             let lang = crate::lang::detect(&version.path);
@@ -2105,9 +2115,7 @@ impl Forms {
                 forms: self.facts(&parsed),
                 parsed: Some(parsed.clone()),
             };
-            for form in &page.forms.forms {
-                self.check_handler(cx, &page, form, None, out);
-            }
+            visit(&page);
         }
     }
 }

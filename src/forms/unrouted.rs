@@ -239,38 +239,14 @@ impl Forms {
             .flatten()
             .filter(|n| !n.is_empty())
             .collect();
-        let listing = cx.all_files(Revision::Head);
-        let candidates: Vec<(String, git2::Oid)> = listing
-            .iter()
-            .filter(|(p, _)| {
-                !seen.contains(p.as_str())
-                    && crate::lang::detect(p).is_markup()
-                    && !cx.is_excluded(p)
-            })
-            .cloned()
-            .collect();
-        for version in cx.read_listed(Revision::Head, &candidates) {
-            let Some(text) = version.text() else { continue };
-            if !super::contains_form_tag(text) || !needles.iter().any(|n| text.contains(n.as_str()))
-            {
-                continue;
-            }
-            let lang = crate::lang::detect(&version.path);
-            let Some(parsed) = cx.parsed(&version, lang) else {
-                continue;
-            };
-            let page = PageSide {
-                revision: Revision::Head,
-                path: &version.path,
-                forms: self.facts(&parsed),
-                parsed: Some(parsed.clone()),
-            };
+        let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+        self.visit_unchanged_pages(cx, &seen, &needles, |page| {
             for form in &page.forms.forms {
                 if let Some(l) = self.posts_to(form, &lost) {
-                    report(&page, form, l);
+                    report(page, form, l);
                 }
             }
-        }
+        });
     }
 
     fn one_line_of(&self, text: &str, r: &Route) -> String {
