@@ -110,6 +110,29 @@ pub struct Context<'a> {
     base: Mutex<SideReader>,
     head: Mutex<SideReader>,
     listings: [OnceLock<Listing>; 2],
+    /// Head's files of each [`FileGroup`], read at most once per run.
+    head_groups: [OnceLock<Arc<Vec<FileVersion>>>; 3],
+}
+
+/// The kinds of head files that cross-file lookups read beyond the change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileGroup {
+    /// HTML, templates and the HTML parts of PHP.
+    Markup,
+    /// Python and PHP, where views render templates and read POST.
+    ServerCode,
+    /// JavaScript and TypeScript, where scripts submit forms.
+    Script,
+}
+
+impl FileGroup {
+    fn holds(self, lang: Lang) -> bool {
+        match self {
+            FileGroup::Markup => lang.is_markup(),
+            FileGroup::ServerCode => matches!(lang, Lang::Python | Lang::Php),
+            FileGroup::Script => matches!(lang, Lang::JavaScript | Lang::TypeScript | Lang::Tsx),
+        }
+    }
 }
 
 impl<'a> Context<'a> {
@@ -128,6 +151,7 @@ impl<'a> Context<'a> {
             head: Mutex::new(head.open()?),
             sources: [base, head],
             listings: [OnceLock::new(), OnceLock::new()],
+            head_groups: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
         })
     }
 
@@ -162,6 +186,22 @@ impl<'a> Context<'a> {
     pub fn all_files(&self, rev: Revision) -> Arc<Vec<(String, Oid)>> {
         let slot = &self.listings[rev as usize];
         slot.get_or_init(|| Arc::new(self.reader(rev).all_files()))
+            .clone()
+    }
+
+    /// Every file of head in `group`, outside excluded paths: read once per
+    /// run however many findings look into it.
+    pub fn head_files(&self, group: FileGroup) -> Arc<Vec<FileVersion>> {
+        self.head_groups[group as usize]
+            .get_or_init(|| {
+                let listing = self.all_files(Revision::Head);
+                let items: Vec<(String, Oid)> = listing
+                    .iter()
+                    .filter(|(p, _)| group.holds(crate::lang::detect(p)) && !self.is_excluded(p))
+                    .cloned()
+                    .collect();
+                Arc::new(self.read_listed(Revision::Head, &items))
+            })
             .clone()
     }
 

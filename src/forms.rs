@@ -4,7 +4,7 @@
 //! pair, each form left over in base and each handler gone is compared.
 
 use crate::changes::FileVersion;
-use crate::family::{Analyzer, ChangedFile, Context, FamilyDef};
+use crate::family::{Analyzer, ChangedFile, Context, FamilyDef, FileGroup};
 use crate::finding::{Finding, Location, Revision, Severity, Span};
 use crate::lang::Lang;
 use crate::parse::Parsed;
@@ -1833,18 +1833,7 @@ fn script_handles(cx: &Context, page: &PageSide, form: &FormFacts, verbs: &[&str
     if inline {
         return true;
     }
-    let listing = cx.all_files(Revision::Head);
-    let scripts: Vec<_> = listing
-        .iter()
-        .filter(|(p, _)| {
-            matches!(
-                crate::lang::detect(p),
-                Lang::JavaScript | Lang::TypeScript | Lang::Tsx
-            ) && !cx.is_excluded(p)
-        })
-        .cloned()
-        .collect();
-    cx.read_listed(Revision::Head, &scripts)
+    cx.head_files(FileGroup::Script)
         .iter()
         .any(|v| v.text().is_some_and(|t| names_form(t)))
 }
@@ -1892,14 +1881,7 @@ fn page_view_handles_post(cx: &Context, page: &str) -> bool {
     if names.is_empty() {
         return false;
     }
-    let listing = cx.all_files(Revision::Head);
-    let items: Vec<_> = listing
-        .iter()
-        .filter(|(p, _)| matches!(crate::lang::detect(p), Lang::Python | Lang::Php))
-        .filter(|(p, _)| !cx.is_excluded(p))
-        .cloned()
-        .collect();
-    cx.read_listed(Revision::Head, &items).iter().any(|v| {
+    cx.head_files(FileGroup::ServerCode).iter().any(|v| {
         let Some(text) = v.text() else {
             return false;
         };
@@ -1937,15 +1919,10 @@ fn page_view_handles_post(cx: &Context, page: &str) -> bool {
 
 /// The markup files of head that hold a `<form`, outside excluded paths.
 pub(crate) fn head_form_pages(cx: &Context) -> Vec<FileVersion> {
-    let listing = cx.all_files(Revision::Head);
-    let candidates: Vec<_> = listing
+    cx.head_files(FileGroup::Markup)
         .iter()
-        .filter(|(path, _)| crate::lang::detect(path).is_markup() && !cx.is_excluded(path))
-        .cloned()
-        .collect();
-    cx.read_listed(Revision::Head, &candidates)
-        .into_iter()
         .filter(|v| v.text().is_some_and(|t| contains_form_tag(t)))
+        .cloned()
         .collect()
 }
 
