@@ -2,12 +2,12 @@
 //! here and nowhere else: 0 clean, 1 findings at or above `--fail-on`,
 //! 2 usage or runtime error.
 
-use crate::ack;
-use crate::check::{run_check, CheckOptions, ProgressSink};
 use crate::error::Error;
+use crate::findings::ack;
+use crate::findings::rules::Registry;
+use crate::pipeline::check::{run_check, CheckOptions, ProgressSink};
+use crate::pipeline::revisions::{HeadSpec, RangeSpec};
 use crate::report::{self, Format};
-use crate::revisions::{HeadSpec, RangeSpec};
-use crate::rules::Registry;
 use crate::settings::FailOn;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -283,7 +283,7 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
                 progress: None,
             };
             let report = run_check(&opts)?;
-            let git = crate::revisions::open(&repo)?;
+            let git = crate::pipeline::revisions::open(&repo)?;
             let workdir = git
                 .workdir()
                 .ok_or_else(|| {
@@ -348,7 +348,7 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
             Ok(0)
         }
         Command::InstallHook { force } => {
-            let git = crate::revisions::open(&repo)?;
+            let git = crate::pipeline::revisions::open(&repo)?;
             let hooks = git.path().join("hooks");
             let hook = hooks.join("pre-commit");
             let fail =
@@ -374,7 +374,7 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Init => {
-            let git = crate::revisions::open(&repo)?;
+            let git = crate::pipeline::revisions::open(&repo)?;
             let workdir = git
                 .workdir()
                 .ok_or_else(|| Error::new("init needs a working tree (this repository is bare)"))?;

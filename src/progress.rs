@@ -2,7 +2,7 @@
 //! a run has taken long enough that silence would look like a hang: a bar
 //! that flashes up for a 30 ms pre-commit check is noise.
 
-use crate::check::Progress;
+use crate::pipeline::check::Progress;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;

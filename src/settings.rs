@@ -3,8 +3,8 @@
 //! Every mistake is an error that shows the offending line.
 
 use crate::error::{Error, Result};
-use crate::finding::Severity;
-use crate::rules::Registry;
+use crate::findings::finding::Severity;
+use crate::findings::rules::Registry;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -154,7 +154,7 @@ struct Recorder {
     advanced: std::sync::Mutex<std::collections::BTreeMap<String, usize>>,
 }
 
-impl riskdiff::check::Progress for Recorder {
+impl riskdiff::pipeline::check::Progress for Recorder {
     fn stage(&self, name: &'static str, total: usize) {
         self.events.lock().unwrap().push(format!("{name}/{total}"));
     }
@@ -173,13 +173,13 @@ fn progress_is_reported_stage_by_stage_and_finished() {
     let recorder = std::sync::Arc::new(Recorder::default());
     let mut opts = riskdiff::CheckOptions::new(
         repo.path(),
-        riskdiff::revisions::RangeSpec::parse_positional("HEAD~1..HEAD").unwrap(),
+        riskdiff::pipeline::revisions::RangeSpec::parse_positional("HEAD~1..HEAD").unwrap(),
     );
-    opts.progress = Some(riskdiff::check::ProgressSink(recorder.clone()));
+    opts.progress = Some(riskdiff::pipeline::check::ProgressSink(recorder.clone()));
     let report = riskdiff::run_check(&opts).unwrap();
     assert_eq!(report.findings.len(), 1);
     let events = recorder.events.lock().unwrap().clone();
-    let families = riskdiff::family::FAMILIES.len();
+    let families = riskdiff::families::registry::FAMILIES.len();
     assert_eq!(
         events,
         [

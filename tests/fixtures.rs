@@ -10,7 +10,7 @@
 mod common;
 
 use common::{fixtures_root, TestRepo};
-use riskdiff::revisions::{HeadSpec, RangeSpec};
+use riskdiff::pipeline::revisions::{HeadSpec, RangeSpec};
 use riskdiff::{run_check, CheckOptions, Report};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -189,7 +189,7 @@ fn output_is_identical_across_runs_and_thread_counts() {
 
 #[test]
 fn every_rule_has_two_flagging_and_two_quiet_cases() {
-    let registry = riskdiff::rules::Registry::builtin().unwrap();
+    let registry = riskdiff::findings::rules::Registry::builtin().unwrap();
     let mut flag: BTreeMap<String, usize> = BTreeMap::new();
     let mut quiet: BTreeMap<String, usize> = BTreeMap::new();
     for fx in fixtures() {

@@ -1,11 +1,11 @@
 //! The CI formats: repository content in a message must never break or
 //! inject into any format.
 
-use riskdiff::check::{Report, Stats};
-use riskdiff::finding::{Finding, Location, Revision, Severity, Span};
+use riskdiff::findings::finding::{Finding, Location, Revision, Severity, Span};
+use riskdiff::findings::rules::RuleMeta;
+use riskdiff::pipeline::check::{Report, Stats};
+use riskdiff::pipeline::revisions::RevInfo;
 use riskdiff::report::{render, Format};
-use riskdiff::revisions::RevInfo;
-use riskdiff::rules::RuleMeta;
 use riskdiff::settings::FailOn;
 use std::collections::BTreeMap;
 
@@ -142,7 +142,7 @@ fn gitlab_is_valid_and_round_trips() {
 mod common;
 
 fn real_report() -> Report {
-    use riskdiff::revisions::{HeadSpec, RangeSpec};
+    use riskdiff::pipeline::revisions::{HeadSpec, RangeSpec};
     let case = common::fixtures_root().join("forms/incident-action-hash-button-type");
     let mut repo = common::TestRepo::new();
     repo.replace_tree_with(&case.join("before"));

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{run_bin, TestRepo};
-use riskdiff::revisions::{HeadSpec, RangeSpec};
+use riskdiff::pipeline::revisions::{HeadSpec, RangeSpec};
 use riskdiff::{run_check, CheckOptions, Report};
 
 const PAGE: &str = r#"<html><body>
@@ -197,10 +197,13 @@ fn a_deleted_page_is_shown_where_it_stood_in_base() {
     let report = check(&repo, explicit("HEAD~1", "HEAD", false));
     let f = &report.findings[0];
     assert_eq!(f.rule, "forms/removed");
-    assert_eq!(f.location.revision, riskdiff::finding::Revision::Base);
+    assert_eq!(
+        f.location.revision,
+        riskdiff::findings::finding::Revision::Base
+    );
     assert_eq!(f.location.span.line, 2);
     assert!(report.sources.contains_key(&(
-        riskdiff::finding::Revision::Base,
+        riskdiff::findings::finding::Revision::Base,
         "kontakt.html".to_string()
     )));
 }

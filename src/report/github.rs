@@ -2,8 +2,8 @@
 //! repository is escaped the way the runner unescapes it, so a message can
 //! never end a command early or start a new one.
 
-use crate::check::Report;
-use crate::finding::{Revision, Severity};
+use crate::findings::finding::{Revision, Severity};
+use crate::pipeline::check::Report;
 use std::io::Write;
 
 /// Escaping for the message part of a workflow command.

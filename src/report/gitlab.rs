@@ -4,8 +4,8 @@
 //! minor, major, critical, blocker; riskdiff maps high→critical,
 //! medium→major, low→minor.
 
-use crate::check::Report;
-use crate::finding::Severity;
+use crate::findings::finding::Severity;
+use crate::pipeline::check::Report;
 use serde::Serialize;
 use std::io::Write;
 
@@ -45,8 +45,8 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         .filter(|f| !f.acknowledged)
         .map(|f| Issue {
             description: match f.location.revision {
-                crate::finding::Revision::Head => format!("{}: {}", f.title, f.message),
-                crate::finding::Revision::Base => format!(
+                crate::findings::finding::Revision::Head => format!("{}: {}", f.title, f.message),
+                crate::findings::finding::Revision::Base => format!(
                     "{}: {} (in the base revision {})",
                     f.title, f.message, report.base.short
                 ),

@@ -2,8 +2,8 @@
 //! lines of the right revision (a removed form where it stood in base),
 //! then notes and a one-line summary.
 
-use crate::check::Report;
-use crate::finding::{Revision, Severity};
+use crate::findings::finding::{Revision, Severity};
+use crate::pipeline::check::Report;
 use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor};

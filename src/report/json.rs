@@ -1,8 +1,8 @@
 //! `--format json`: the machine contract, documented in the README.
 //! Field names never change within a schema version.
 
-use crate::check::Report;
-use crate::finding::{Finding, Location, Severity};
+use crate::findings::finding::{Finding, Location, Severity};
+use crate::pipeline::check::Report;
 use crate::settings::FailOn;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -15,10 +15,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 struct Doc<'a> {
     version: u32,
     riskdiff: &'static str,
-    base: &'a crate::revisions::RevInfo,
-    head: &'a crate::revisions::RevInfo,
+    base: &'a crate::pipeline::revisions::RevInfo,
+    head: &'a crate::pipeline::revisions::RevInfo,
     findings: Vec<JsonFinding<'a>>,
-    notes: &'a [crate::finding::Note],
+    notes: &'a [crate::findings::finding::Note],
     summary: Summary,
 }
 

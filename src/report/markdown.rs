@@ -3,8 +3,8 @@
 //! sit in fences longer than any backtick run they contain. The comment
 //! stays under GitHub's 65,536-character limit.
 
-use crate::check::Report;
-use crate::finding::Severity;
+use crate::findings::finding::Severity;
+use crate::pipeline::check::Report;
 use std::fmt::Write as _;
 use std::io::Write;
 
@@ -46,7 +46,7 @@ fn fence_for(text: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
-fn finding_section(report: &Report, f: &crate::finding::Finding) -> String {
+fn finding_section(report: &Report, f: &crate::findings::finding::Finding) -> String {
     let l = &f.location;
     let mut s = String::new();
     let _ = writeln!(

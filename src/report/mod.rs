@@ -8,7 +8,7 @@ pub mod json;
 pub mod markdown;
 pub mod sarif;
 
-use crate::check::Report;
+use crate::pipeline::check::Report;
 use std::io::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -46,7 +46,7 @@ pub fn render(
 
 /// The one-line summary every human-facing format ends with.
 pub fn summary_line(report: &Report) -> String {
-    use crate::finding::Severity;
+    use crate::findings::finding::Severity;
     use crate::settings::FailOn;
     let n = report.findings.iter().filter(|f| !f.acknowledged).count();
     let acked = report.findings.len() - n;

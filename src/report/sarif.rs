@@ -6,8 +6,8 @@
 //! has, but its message names the base revision and `properties.revision`
 //! says `base`, so nobody mistakes it for a line in head.
 
-use crate::check::Report;
-use crate::finding::{Location as FLocation, Revision, Severity};
+use crate::findings::finding::{Location as FLocation, Revision, Severity};
+use crate::pipeline::check::Report;
 use serde_sarif::sarif;
 use std::collections::BTreeMap;
 use std::io::Write;

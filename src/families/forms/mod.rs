@@ -3,11 +3,11 @@
 //! forms are matched across the two revisions by identity, and each matched
 //! pair, each form left over in base and each handler gone is compared.
 
-use crate::changes::FileVersion;
-use crate::family::{Analyzer, ChangedFile, Context, FamilyDef, FileGroup};
-use crate::finding::{Finding, Location, Revision, Severity, Span};
-use crate::lang::Lang;
-use crate::parse::Parsed;
+use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef, FileGroup};
+use crate::findings::finding::{Finding, Location, Revision, Severity, Span};
+use crate::pipeline::changes::FileVersion;
+use crate::pipeline::lang::Lang;
+use crate::pipeline::parse::Parsed;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ mod unrouted;
 
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "forms",
-    rules: include_str!("../rules/forms.toml"),
+    rules: include_str!("../../../rules/forms.toml"),
     build,
 };
 
@@ -42,7 +42,7 @@ struct Tables {
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
     Ok(Box::new(Forms {
-        tables: crate::family::read_tables("forms", tables)?,
+        tables: crate::families::context::read_tables("forms", tables)?,
     }))
 }
 
@@ -1381,7 +1381,7 @@ impl Forms {
     fn is_enquiry(&self, form: &FormFacts) -> bool {
         form.fields.iter().any(|f| {
             f.kind == "textarea"
-                && crate::config::words(&f.name)
+                && crate::readers::words::words(&f.name)
                     .iter()
                     .any(|w| self.tables.message_field_words.contains(w))
         })
@@ -1419,7 +1419,7 @@ impl Forms {
                 })
             })
             .filter(|v| {
-                let lang = crate::lang::detect(&v.path);
+                let lang = crate::pipeline::lang::detect(&v.path);
                 cx.parsed(v, lang).is_some_and(|parsed| {
                     self.facts(&parsed)
                         .forms
@@ -1589,7 +1589,7 @@ impl Analyzer for Forms {
     fn reads(&self, path: &str, lang: Lang) -> bool {
         let name = path.rsplit('/').next().unwrap_or(path);
         lang.is_markup()
-            || crate::routes::may_declare_routes(path, lang)
+            || crate::readers::routes::may_declare_routes(path, lang)
             // Content that can hold form shortcodes, and the manifests that
             // install forms plugins.
             || [".md", ".markdown", ".txt", ".xml"].iter().any(|e| name.ends_with(e))
@@ -1599,8 +1599,8 @@ impl Analyzer for Forms {
 
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
         (lang.is_markup() || is_jsx(lang)) && contains_form_tag(text)
-            || crate::routes::may_declare_routes(path, lang)
-                && crate::routes::mentions_routes(path, lang, text)
+            || crate::readers::routes::may_declare_routes(path, lang)
+                && crate::readers::routes::mentions_routes(path, lang, text)
                 && lang != Lang::Php
     }
 
@@ -1931,7 +1931,7 @@ pub(crate) fn head_form_pages(cx: &Context) -> Vec<FileVersion> {
 /// `<%= render 'shared/form' %>`, `{% render 'contact' %}`.
 fn included_templates(text: &str, lang: Lang) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for r in crate::template::template_regions(text, lang) {
+    for r in crate::pipeline::template::template_regions(text, lang) {
         let code = text.get(r).unwrap_or("");
         let inner = code.trim_matches(|c: char| "{}%<>=@-!# ".contains(c));
         let verb = inner
@@ -2003,7 +2003,7 @@ impl Forms {
             .filter(|(path, _)| new.iter().any(|i| include_names(path, i)))
             .filter_map(|(path, _)| cx.lookup(Revision::Head, path))
             .any(|v| {
-                let lang = crate::lang::detect(&v.path);
+                let lang = crate::pipeline::lang::detect(&v.path);
                 let Some(parsed) = v
                     .text()
                     .filter(|t| lang.is_markup() && contains_form_tag(t))
@@ -2082,7 +2082,7 @@ impl Forms {
             if !needles.iter().any(|n| text.contains(n)) {
                 continue;
             }
-            let lang = crate::lang::detect(&version.path);
+            let lang = crate::pipeline::lang::detect(&version.path);
             let Some(parsed) = cx.parsed(&version, lang) else {
                 continue;
             };
@@ -2102,14 +2102,16 @@ pub(super) mod tests {
     use super::*;
 
     pub(super) fn forms() -> Forms {
-        let tables = crate::rules::parse_family(FAMILY.rules).unwrap().tables;
+        let tables = crate::findings::rules::parse_family(FAMILY.rules)
+            .unwrap()
+            .tables;
         Forms {
             tables: toml::Value::Table(tables).try_into().unwrap(),
         }
     }
 
     fn facts(text: &str, lang: Lang) -> PageForms {
-        let parsed = crate::parse::parse(Arc::from(text), lang).unwrap();
+        let parsed = crate::pipeline::parse::parse(Arc::from(text), lang).unwrap();
         forms().facts(&parsed)
     }
 

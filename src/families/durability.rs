@@ -3,17 +3,18 @@
 //! replication from GRS to LRS: nothing fails, until the day a node does.
 //! Incident 3 of INCIDENTS.md is where that day ends.
 
-use crate::config::{config_side, is_ignored_path, words};
-use crate::family::{Analyzer, ChangedFile, Context, FamilyDef};
-use crate::finding::{Finding, Revision};
-use crate::keypath::{self, ConfigEntry, Scalar};
-use crate::lang::Lang;
+use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
+use crate::findings::finding::{Finding, Revision};
+use crate::pipeline::lang::Lang;
+use crate::readers::config_files::config_side;
+use crate::readers::keypath::{self, ConfigEntry, Scalar};
+use crate::readers::words::{is_ignored_path, words};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "durability",
-    rules: include_str!("../rules/durability.toml"),
+    rules: include_str!("../../rules/durability.toml"),
     build,
 };
 
@@ -29,7 +30,7 @@ struct Tables {
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
     Ok(Box::new(Durability {
-        tables: crate::family::read_tables("durability", tables)?,
+        tables: crate::families::context::read_tables("durability", tables)?,
     }))
 }
 
@@ -102,8 +103,8 @@ impl Durability {
         file: &str,
         b: &ConfigEntry,
         a: &ConfigEntry,
-        head: &crate::config::ConfigSide,
-        base: &crate::config::ConfigSide,
+        head: &crate::readers::config_files::ConfigSide,
+        base: &crate::readers::config_files::ConfigSide,
     ) -> Finding {
         let (before, after) = (b.value.shown(), a.value.shown());
         Finding::new(
@@ -177,7 +178,8 @@ mod tests {
     use super::*;
 
     fn family() -> Durability {
-        let rules: toml::Table = toml::from_str(include_str!("../rules/durability.toml")).unwrap();
+        let rules: toml::Table =
+            toml::from_str(include_str!("../../rules/durability.toml")).unwrap();
         let tables: Tables = toml::Value::Table(rules["tables"].as_table().unwrap().clone())
             .try_into()
             .unwrap();

@@ -6,20 +6,21 @@
 //!
 //! Schedules are read from crontabs (line reader), systemd timers,
 //! Kubernetes CronJobs and Velero Schedules, and scheduled CI workflows;
-//! settings by key path ([`crate::keypath`]).
+//! settings by key path ([`crate::readers::keypath`]).
 
-use crate::config::{config_side, is_ignored_path, words, ConfigSide};
-use crate::family::{Analyzer, ChangedFile, Context, FamilyDef};
-use crate::finding::{Finding, Location, Revision, Severity, Span};
-use crate::keypath::{self, ConfigEntry, Scalar};
-use crate::lang::Lang;
+use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
+use crate::findings::finding::{Finding, Location, Revision, Severity, Span};
+use crate::pipeline::lang::Lang;
+use crate::readers::config_files::{config_side, ConfigSide};
+use crate::readers::keypath::{self, ConfigEntry, Scalar};
+use crate::readers::words::{is_ignored_path, words};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "backup",
-    rules: include_str!("../rules/backup.toml"),
+    rules: include_str!("../../../rules/backup.toml"),
     build,
 };
 
@@ -40,7 +41,7 @@ struct Tables {
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
     Ok(Box::new(Backup {
-        tables: crate::family::read_tables("backup", tables)?,
+        tables: crate::families::context::read_tables("backup", tables)?,
     }))
 }
 
@@ -94,7 +95,7 @@ impl Backup {
     /// Commented-out lines are gone, which is the point.
     fn cron_jobs(&self, side: &Side) -> Vec<Job> {
         let mut out = Vec::new();
-        for (start, line) in crate::source::lines(side.text) {
+        for (start, line) in crate::pipeline::source::lines(side.text) {
             let t = line.trim();
             if t.is_empty() || t.starts_with('#') {
                 continue;
@@ -420,7 +421,7 @@ impl Backup {
     /// Lines that verify a backup (`borg check`, `restic check`), per file.
     fn verify_lines(&self, text: &str) -> Vec<(String, Range<usize>)> {
         let mut out = Vec::new();
-        for (start, line) in crate::source::lines(text) {
+        for (start, line) in crate::pipeline::source::lines(text) {
             let t = line.trim();
             if t.starts_with('#') || t.starts_with("//") {
                 continue;
@@ -975,7 +976,7 @@ impl Analyzer for Backup {
                         .into_iter()
                         .flatten()
                         .any(|v| {
-                            let lang = crate::lang::detect(&v.path);
+                            let lang = crate::pipeline::lang::detect(&v.path);
                             v.text().is_some_and(|t| self.relevant(&v.path, lang, t))
                         })
             })
@@ -995,7 +996,8 @@ mod tests {
     use super::*;
 
     fn family() -> Backup {
-        let rules: toml::Table = toml::from_str(include_str!("../rules/backup.toml")).unwrap();
+        let rules: toml::Table =
+            toml::from_str(include_str!("../../../rules/backup.toml")).unwrap();
         let tables: Tables = toml::Value::Table(rules["tables"].as_table().unwrap().clone())
             .try_into()
             .unwrap();

@@ -3,9 +3,9 @@
 //! look at it, and several threads asking for the same blob wait for one
 //! parse instead of doing two.
 
-use crate::changes::FileVersion;
-use crate::lang::Lang;
-use crate::template;
+use crate::pipeline::changes::FileVersion;
+use crate::pipeline::lang::Lang;
+use crate::pipeline::template;
 use git2::Oid;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -191,8 +191,8 @@ impl ParseCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Revision;
-    use crate::source::Content;
+    use crate::findings::finding::Revision;
+    use crate::pipeline::source::Content;
     use rayon::prelude::*;
 
     fn version(text: &str) -> FileVersion {

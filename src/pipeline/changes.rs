@@ -3,9 +3,9 @@
 //! working tree is read from disk without following symlinks.
 
 use crate::error::{Error, Result};
-use crate::finding::Revision;
-use crate::revisions::Side;
-use crate::source::{self, Content};
+use crate::findings::finding::Revision;
+use crate::pipeline::revisions::Side;
+use crate::pipeline::source::{self, Content};
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -381,7 +381,7 @@ impl SideReader {
             Err(e) => make(
                 Content::Skipped(format!(
                     "skipped: blob {} cannot be read ({})",
-                    crate::revisions::short(oid),
+                    crate::pipeline::revisions::short(oid),
                     e.message()
                 )),
                 None,

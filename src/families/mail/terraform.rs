@@ -192,8 +192,8 @@ pub(super) fn terraform_routes(root: Node, text: &str) -> TerraformRoutes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::Lang;
-    use crate::parse::grammar;
+    use crate::pipeline::lang::Lang;
+    use crate::pipeline::parse::grammar;
 
     fn routes(src: &str) -> TerraformRoutes {
         let mut parser = tree_sitter::Parser::new();

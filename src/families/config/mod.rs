@@ -2,22 +2,23 @@
 //! switched `factory_reset` on while its targets were widened to every
 //! device, and 2,000 routers lost their configuration overnight.
 //!
-//! Configuration files are compared by key path ([`crate::keypath`]), so
+//! Configuration files are compared by key path ([`crate::readers::keypath`]), so
 //! only values that changed meaning are looked at; a key matches a table
 //! by its words (`factoryReset`, `factory-reset` and `FACTORY_RESET` are
 //! the words `factory reset`), never by a substring of another word.
 
-use crate::family::{Analyzer, ChangedFile, Context, FamilyDef};
-use crate::finding::{Finding, Location, Revision, Severity, Span};
-use crate::keypath::{self, ConfigEntry, Scalar};
-use crate::lang::Lang;
-use crate::redact;
+use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
+use crate::findings::finding::{Finding, Location, Revision, Severity, Span};
+use crate::findings::redact;
+use crate::pipeline::lang::Lang;
+use crate::readers::config_files::{config_side, ConfigSide};
+use crate::readers::keypath::{self, ConfigEntry, Scalar};
+use crate::readers::words::{is_ignored_path, phrase_matches, words};
 use serde::Deserialize;
-use std::sync::Arc;
 
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "config",
-    rules: include_str!("../rules/config.toml"),
+    rules: include_str!("../../../rules/config.toml"),
     build,
 };
 
@@ -39,94 +40,12 @@ pub(crate) struct Tables {
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
     Ok(Box::new(ConfigFamily {
-        tables: crate::family::read_tables("config", tables)?,
+        tables: crate::families::context::read_tables("config", tables)?,
     }))
 }
 
 struct ConfigFamily {
     tables: Tables,
-}
-
-/// The words of a key segment: `factoryReset`, `factory-reset`,
-/// `FACTORY_RESET` and `factory reset` are all `["factory", "reset"]`.
-pub(crate) fn words(segment: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for c in segment.chars() {
-        if !c.is_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        cur.extend(c.to_lowercase());
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// Whether `key` (its words) matches a table phrase: the phrase's words in
-/// order at the start of the key, `*` standing for any one word
-/// (`preserve_*`).
-pub(crate) fn phrase_matches(key: &[String], phrase: &str) -> bool {
-    let want: Vec<String> = phrase
-        .split(['_', ' ', '-'])
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    want.len() <= key.len() && want.iter().zip(key).all(|(w, k)| w == "*" || w == k)
-}
-
-/// A file's configuration on one side.
-pub(crate) struct ConfigSide {
-    pub path: String,
-    pub text: Arc<str>,
-    pub entries: Vec<ConfigEntry>,
-    /// Entries are default argument values of functions (`function.param`).
-    pub code: bool,
-}
-
-impl ConfigSide {
-    pub fn location(&self, rev: Revision, e: &ConfigEntry) -> Location {
-        Location {
-            revision: rev,
-            path: self.path.clone(),
-            span: Span::from_bytes(&self.text, e.range.start, e.range.end),
-        }
-    }
-}
-
-/// Reads a changed file's configuration on one side, if it is one.
-pub(crate) fn config_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Option<ConfigSide> {
-    let (version, lang) = match rev {
-        Revision::Base => (file.base.as_ref()?, file.base_lang),
-        Revision::Head => (file.head.as_ref()?, file.head_lang),
-    };
-    if !keypath::is_config(lang) {
-        return None;
-    }
-    let text = version.text()?.clone();
-    let entries = match lang {
-        Lang::Env | Lang::Ini => keypath::entries(lang, &text, None)?,
-        _ => {
-            let parsed = cx.parsed(version, lang)?;
-            keypath::entries(lang, &parsed.text, Some(&parsed.tree))?
-        }
-    };
-    Some(ConfigSide {
-        path: version.path.clone(),
-        text,
-        entries,
-        code: false,
-    })
 }
 
 fn is_code(lang: Lang) -> bool {
@@ -224,18 +143,6 @@ fn enclosing_function_name(node: tree_sitter::Node, text: &str) -> Option<String
         cur = n.parent();
     }
     None
-}
-
-/// Whether a path is test, example or fixture data by its words.
-pub(crate) fn is_ignored_path(path: &str, words_table: &[String], files: &[String]) -> bool {
-    let lower = path.to_ascii_lowercase();
-    let name = lower.rsplit('/').next().unwrap_or(&lower);
-    if files.iter().any(|f| f == name) {
-        return true;
-    }
-    lower
-        .split(['/', '.', '_', '-'])
-        .any(|w| words_table.iter().any(|t| t == w))
 }
 
 /// The switch a key path names: its last segment, or the one before it
@@ -493,7 +400,7 @@ impl Analyzer for ConfigFamily {
             }
             // The same pre-filter as `wants`: no table word on either side,
             // nothing to parse.
-            let names_a_switch = |v: Option<&crate::changes::FileVersion>, lang: Lang| {
+            let names_a_switch = |v: Option<&crate::pipeline::changes::FileVersion>, lang: Lang| {
                 v.and_then(|v| v.text().map(|t| (v, t)))
                     .is_some_and(|(v, t)| self.wants(&v.path, lang, t))
             };
@@ -678,7 +585,8 @@ mod tests {
     use super::*;
 
     fn family() -> ConfigFamily {
-        let rules: toml::Table = toml::from_str(include_str!("../rules/config.toml")).unwrap();
+        let rules: toml::Table =
+            toml::from_str(include_str!("../../../rules/config.toml")).unwrap();
         let tables: Tables = toml::Value::Table(rules["tables"].as_table().unwrap().clone())
             .try_into()
             .unwrap();

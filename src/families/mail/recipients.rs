@@ -397,8 +397,8 @@ fn number(calls: Vec<RawCall>) -> Vec<MailCall> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::Lang;
-    use crate::parse::grammar;
+    use crate::pipeline::lang::Lang;
+    use crate::pipeline::parse::grammar;
 
     fn python(src: &str) -> Vec<MailCall> {
         let mut parser = tree_sitter::Parser::new();

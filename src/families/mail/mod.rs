@@ -6,10 +6,10 @@
 //! `main.cf`, aliases files, `.fetchmailrc`), from `.env` files, and from
 //! Django settings (python grammar) and Rails environments (ruby grammar).
 
-use crate::family::{Analyzer, ChangedFile, Context, FamilyDef};
-use crate::finding::{Finding, Location, Revision, Severity, Span};
-use crate::lang::Lang;
-use crate::redact;
+use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
+use crate::findings::finding::{Finding, Location, Revision, Severity, Span};
+use crate::findings::redact;
+use crate::pipeline::lang::Lang;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -21,7 +21,7 @@ mod transports;
 
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "mail",
-    rules: include_str!("../rules/mail.toml"),
+    rules: include_str!("../../../rules/mail.toml"),
     build,
 };
 
@@ -46,7 +46,7 @@ struct Tables {
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
     Ok(Box::new(Mail {
-        tables: crate::family::read_tables("mail", tables)?,
+        tables: crate::families::context::read_tables("mail", tables)?,
     }))
 }
 
@@ -71,7 +71,7 @@ pub struct LogicalLine {
 
 pub fn logical_lines(text: &str) -> Vec<LogicalLine> {
     let mut out: Vec<LogicalLine> = Vec::new();
-    for (start, line) in crate::source::lines(text) {
+    for (start, line) in crate::pipeline::source::lines(text) {
         let trimmed = line.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
@@ -725,7 +725,7 @@ struct Setting {
 
 fn env_settings(text: &str) -> Vec<Setting> {
     let mut out = Vec::new();
-    for (start, line) in crate::source::lines(text) {
+    for (start, line) in crate::pipeline::source::lines(text) {
         let t = line.trim_start();
         if t.starts_with('#') {
             continue;
@@ -1537,7 +1537,7 @@ fn forms_posting_to(cx: &Context, handler: &str) -> Vec<(String, String, Range<u
     let name = basename(handler);
     let name = name.as_str();
     let mut out = Vec::new();
-    for v in crate::forms::head_form_pages(cx) {
+    for v in crate::families::forms::head_form_pages(cx) {
         let Some(text) = v.text() else {
             continue;
         };
@@ -1835,7 +1835,7 @@ fn terraform_mx(root: Node, text: &str) -> Vec<Mx> {
 /// MX records of an octoDNS zone file (`example.com.yaml`): records by
 /// name, a record or a list of records each with `type: MX` and
 /// `value`/`values` holding `exchange`.
-fn octodns_mx(entries: &[crate::keypath::ConfigEntry], path: &str) -> Vec<Mx> {
+fn octodns_mx(entries: &[crate::readers::keypath::ConfigEntry], path: &str) -> Vec<Mx> {
     let name = basename(path);
     let zone = name
         .trim_end_matches(".yaml")
@@ -1980,7 +1980,7 @@ impl Mail {
             dnscontrol_mx(parsed.tree.root_node(), &parsed.text)
         } else if lang == Lang::Yaml && text.contains("MX") && text.contains("exchange") {
             let parsed = cx.parsed(version, lang)?;
-            let entries = crate::keypath::entries(lang, &parsed.text, Some(&parsed.tree))?;
+            let entries = crate::readers::keypath::entries(lang, &parsed.text, Some(&parsed.tree))?;
             octodns_mx(&entries, &version.path)
         } else {
             return None;
@@ -2234,8 +2234,8 @@ mod tests {
 
     #[test]
     fn production_is_decided_by_path_words() {
-        let t: Tables = toml::from_str::<toml::Table>(include_str!("../rules/mail.toml")).unwrap()
-            ["tables"]
+        let t: Tables = toml::from_str::<toml::Table>(include_str!("../../../rules/mail.toml"))
+            .unwrap()["tables"]
             .clone()
             .try_into()
             .unwrap();

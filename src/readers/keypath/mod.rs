@@ -7,7 +7,7 @@
 //! and INI-style files (`.ini`, `.conf`, `.properties`, systemd units) with
 //! a small line reader, since no grammar of ours parses them.
 
-use crate::lang::Lang;
+use crate::pipeline::lang::Lang;
 use std::ops::Range;
 use tree_sitter::{Node, Tree};
 
@@ -719,7 +719,7 @@ fn hcl_body(node: Node, text: &str, path: &str, out: &mut Vec<ConfigEntry>) {
 fn line_entries(text: &str, ini: bool) -> Vec<ConfigEntry> {
     let mut out = Vec::new();
     let mut section = String::new();
-    for (start, line) in crate::source::lines(text) {
+    for (start, line) in crate::pipeline::source::lines(text) {
         let t = line.trim();
         if t.is_empty() || t.starts_with(['#', ';']) || t.starts_with("//") {
             continue;
@@ -769,7 +769,7 @@ fn line_entries(text: &str, ini: bool) -> Vec<ConfigEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::grammar;
+    use crate::pipeline::parse::grammar;
 
     fn read(lang: Lang, text: &str) -> Vec<(String, String)> {
         let tree = grammar(lang).map(|g| {

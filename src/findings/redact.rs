@@ -68,7 +68,7 @@ fn is_reference(value: &str) -> bool {
 /// Masks secrets in everything a finding prints that rules took from the
 /// repository. The fingerprint was taken before, from the unmasked subject,
 /// so it does not change.
-pub fn mask_finding(f: &mut crate::finding::Finding) {
+pub fn mask_finding(f: &mut crate::findings::finding::Finding) {
     f.message = mask_secrets(&f.message);
     f.subject = mask_secrets(&f.subject);
     if let Some(l) = &f.label {

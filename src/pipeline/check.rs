@@ -1,14 +1,15 @@
 //! One run, in pipeline order: revisions → changes → read → parse → facts
 //! and compare (the families) → filter → a [`Report`] for the renderers.
 
-use crate::changes::{self, FileVersion, SideReader, SideSource};
 use crate::error::{Error, Result};
-use crate::family::{Analyzer, ChangedFile, Context, FAMILIES};
-use crate::finding::{fingerprint, Finding, Location, Note, Revision, Severity, Span};
-use crate::lang::{self, Lang};
-use crate::parse::ParseCache;
-use crate::revisions::{self, RangeSpec, RevInfo};
-use crate::rules::{Registry, RuleMeta};
+use crate::families::context::{Analyzer, ChangedFile, Context};
+use crate::families::registry::FAMILIES;
+use crate::findings::finding::{fingerprint, Finding, Location, Note, Revision, Severity, Span};
+use crate::findings::rules::{Registry, RuleMeta};
+use crate::pipeline::changes::{self, FileVersion, SideReader, SideSource};
+use crate::pipeline::lang::{self, Lang};
+use crate::pipeline::parse::ParseCache;
+use crate::pipeline::revisions::{self, RangeSpec, RevInfo};
 use crate::settings::{Config, FailOn, RuleSetting};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -180,7 +181,7 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
     let all_changes = changes::list(&repo, &resolved.base, &resolved.head)?;
     let repo_path = repo.path().to_path_buf();
     let acknowledged: std::collections::HashSet<String> = match repo.workdir() {
-        Some(dir) => crate::ack::load(dir)?
+        Some(dir) => crate::findings::ack::load(dir)?
             .into_iter()
             .map(|a| a.fingerprint)
             .collect(),
@@ -273,7 +274,7 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
             stats.files_read += 1;
             match version.text() {
                 None => {
-                    if let crate::source::Content::Skipped(why) = &version.content {
+                    if let crate::pipeline::source::Content::Skipped(why) = &version.content {
                         if lang != Lang::Unknown {
                             notes.push(Note {
                                 path: version.path.clone(),
@@ -352,14 +353,14 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
         let Some(text) = source_text(&cx, loc.revision, &loc.path) else {
             return true;
         };
-        let directives = crate::suppress::directives_for(&text, loc.span.line);
-        match crate::suppress::verdict(&directives, &f.rule) {
-            crate::suppress::Verdict::None => true,
-            crate::suppress::Verdict::Suppressed => {
+        let directives = crate::findings::suppress::directives_for(&text, loc.span.line);
+        match crate::findings::suppress::verdict(&directives, &f.rule) {
+            crate::findings::suppress::Verdict::None => true,
+            crate::findings::suppress::Verdict::Suppressed => {
                 stats.suppressed += 1;
                 false
             }
-            crate::suppress::Verdict::MissingReason(d) => {
+            crate::findings::suppress::Verdict::MissingReason(d) => {
                 let location = Location {
                     revision: loc.revision,
                     path: loc.path.clone(),
@@ -387,7 +388,7 @@ fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
     // Rules quote repository text (a cron command, a setting) in what they
     // print; secrets in it are masked here, once, as in the excerpts.
     for f in &mut findings {
-        crate::redact::mask_finding(f);
+        crate::findings::redact::mask_finding(f);
     }
     notes.sort();
     notes.dedup();
@@ -442,7 +443,7 @@ fn collect_sources(cx: &Context, findings: &[Finding]) -> BTreeMap<(Revision, St
             continue;
         }
         if let Some(text) = source_text(cx, loc.revision, &loc.path) {
-            out.insert(key, Arc::from(crate::redact::mask_secrets(&text)));
+            out.insert(key, Arc::from(crate::findings::redact::mask_secrets(&text)));
         }
     }
     out

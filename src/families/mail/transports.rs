@@ -29,7 +29,7 @@ fn unquote(s: &str) -> &str {
 /// a properties file holds a whole application's configuration.
 pub(super) fn spring_properties(text: &str) -> Vec<Setting> {
     let mut out = Vec::new();
-    for (start, line) in crate::source::lines(text) {
+    for (start, line) in crate::pipeline::source::lines(text) {
         let t = line.trim_start();
         if t.starts_with(['#', '!']) || !t.starts_with("spring.mail.") {
             continue;
@@ -200,8 +200,8 @@ pub(super) fn laravel_default_mailer(text: &str) -> Vec<Setting> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::Lang;
-    use crate::parse::grammar;
+    use crate::pipeline::lang::Lang;
+    use crate::pipeline::parse::grammar;
 
     fn tree(src: &str, lang: Lang) -> tree_sitter::Tree {
         let mut parser = tree_sitter::Parser::new();

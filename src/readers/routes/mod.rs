@@ -5,8 +5,8 @@
 //! Symfony `#[Route]` attributes and `config/routes*.yaml`, and Rails
 //! `config/routes.rb`.
 
-use crate::keypath::{self, Scalar};
-use crate::lang::Lang;
+use crate::pipeline::lang::Lang;
+use crate::readers::keypath::{self, Scalar};
 use std::ops::Range;
 use tree_sitter::{Node, Tree};
 
@@ -847,7 +847,7 @@ pub fn referenced_name(template: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::grammar;
+    use crate::pipeline::parse::grammar;
 
     fn routes(path: &str, lang: Lang, text: &str) -> Vec<(String, String, Option<String>)> {
         let tree = grammar(lang).filter(|_| lang != Lang::Php).map(|g| {

@@ -7,9 +7,9 @@
 //! (checkpoints), following calls into functions of the same file one
 //! level deep. Only loops the change creates or makes unsafe are reported.
 
-use crate::family::{Analyzer, ChangedFile, Context, FamilyDef};
-use crate::finding::{Finding, Location, Revision, Span};
-use crate::lang::Lang;
+use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
+use crate::findings::finding::{Finding, Location, Revision, Span};
+use crate::pipeline::lang::Lang;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -18,7 +18,7 @@ use tree_sitter::{Node, Tree};
 
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "batch",
-    rules: include_str!("../rules/batch.toml"),
+    rules: include_str!("../../../rules/batch.toml"),
     build,
 };
 
@@ -54,7 +54,7 @@ struct Tables {
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
     Ok(Box::new(Batch {
-        tables: crate::family::read_tables("batch", tables)?,
+        tables: crate::families::context::read_tables("batch", tables)?,
     }))
 }
 
@@ -74,7 +74,7 @@ fn children(node: Node) -> Vec<Node> {
 /// Lower-case words of an identifier or receiver expression:
 /// `this.carrierApi` → `this carrier api`.
 fn words(s: &str) -> Vec<String> {
-    crate::config::words(s)
+    crate::readers::words::words(s)
 }
 
 /// A call as the analysis sees it.
@@ -1428,10 +1428,10 @@ fn short(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::grammar;
+    use crate::pipeline::parse::grammar;
 
     fn family() -> Batch {
-        let rules: toml::Table = toml::from_str(include_str!("../rules/batch.toml")).unwrap();
+        let rules: toml::Table = toml::from_str(include_str!("../../../rules/batch.toml")).unwrap();
         let tables: Tables = toml::Value::Table(rules["tables"].as_table().unwrap().clone())
             .try_into()
             .unwrap();

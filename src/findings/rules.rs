@@ -3,7 +3,7 @@
 //! `riskdiff.toml` can extend the tables.
 
 use crate::error::{Error, Result};
-use crate::finding::Severity;
+use crate::findings::finding::Severity;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -82,7 +82,7 @@ pub fn is_rule_id(id: &str) -> bool {
 }
 
 /// Rules the pipeline itself reports, such as a suppression without a reason.
-pub const META_RULES: &str = include_str!("../rules/riskdiff.toml");
+pub const META_RULES: &str = include_str!("../../rules/riskdiff.toml");
 
 /// Every built-in rule, sorted by id.
 #[derive(Clone, Debug)]
@@ -93,7 +93,7 @@ pub struct Registry {
 impl Registry {
     pub fn builtin() -> Result<Registry> {
         let mut families = Vec::new();
-        for def in crate::family::FAMILIES {
+        for def in crate::families::registry::FAMILIES {
             families.push(parse_family(def.rules)?);
         }
         // Meta rules (about riskdiff's own annotations) have no analyzer

@@ -1,14 +1,14 @@
 //! `forms/endpoint-unrouted`: a form posts to a same-site path whose route
 //! the change removed, renamed, or restricted to GET. Route declarations
-//! come from [`crate::routes`]; only when a changed route file loses a
+//! come from [`crate::readers::routes`]; only when a changed route file loses a
 //! route that accepted POST are forms looked at, so a change without route
 //! files costs nothing.
 
 use super::{AttrValue, FormFacts, Forms, Method, PageSide};
-use crate::family::{ChangedFile, Context};
-use crate::finding::{Finding, Location, Revision, Span};
-use crate::lang::Lang;
-use crate::routes::{self, Route};
+use crate::families::context::{ChangedFile, Context};
+use crate::findings::finding::{Finding, Location, Revision, Span};
+use crate::pipeline::lang::Lang;
+use crate::readers::routes::{self, Route};
 use std::collections::BTreeSet;
 
 /// A route that accepted POST in base and is not served for POST in head.
@@ -36,7 +36,7 @@ fn routes_of_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Vec<Route>
 
 fn routes_of_version(
     cx: &Context,
-    version: &crate::changes::FileVersion,
+    version: &crate::pipeline::changes::FileVersion,
     lang: Lang,
 ) -> Vec<Route> {
     if !routes::may_declare_routes(&version.path, lang) {
@@ -117,7 +117,7 @@ impl Forms {
             .filter(|(p, _)| {
                 !in_change.contains(p.as_str())
                     && !cx.is_excluded(p)
-                    && routes::may_declare_routes(p, crate::lang::detect(p))
+                    && routes::may_declare_routes(p, crate::pipeline::lang::detect(p))
             })
             .cloned()
             .collect();
@@ -129,7 +129,11 @@ impl Forms {
             if !needles.iter().any(|n| t.contains(n.as_str())) {
                 continue;
             }
-            elsewhere.extend(routes_of_version(cx, &v, crate::lang::detect(&v.path)));
+            elsewhere.extend(routes_of_version(
+                cx,
+                &v,
+                crate::pipeline::lang::detect(&v.path),
+            ));
         }
         lost.retain(|l| {
             !elsewhere

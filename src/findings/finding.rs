@@ -165,7 +165,7 @@ pub struct Finding {
 
 impl Finding {
     /// A finding whose title, help and default severity come from the rule
-    /// table; [`crate::check`] fills them in and computes the fingerprint.
+    /// table; [`crate::pipeline::check`] fills them in and computes the fingerprint.
     pub fn new(
         rule: &str,
         location: Location,

@@ -4,8 +4,8 @@
 //! them loses every submission as silently as a deleted handler.
 
 use super::{is_dead_action, AttrValue, FormFacts, Forms, PageSide};
-use crate::family::Context;
-use crate::finding::{Finding, Location, Revision, Span};
+use crate::families::context::Context;
+use crate::findings::finding::{Finding, Location, Revision, Span};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The host of a literal `http(s)://` action, lower case.

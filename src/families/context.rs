@@ -2,10 +2,10 @@
 //! is given (the changed files, their parses, both sides of the
 //! repository) and what it must answer.
 
-use crate::changes::{Change, FileVersion, LineChanges, SideReader, SideSource};
-use crate::finding::{Finding, Revision};
-use crate::lang::Lang;
-use crate::parse::{ParseCache, Parsed};
+use crate::findings::finding::{Finding, Revision};
+use crate::pipeline::changes::{Change, FileVersion, LineChanges, SideReader, SideSource};
+use crate::pipeline::lang::Lang;
+use crate::pipeline::parse::{ParseCache, Parsed};
 use crate::settings::Config;
 use git2::Oid;
 use rayon::prelude::*;
@@ -44,17 +44,6 @@ pub fn read_tables<T: serde::de::DeserializeOwned>(
         .try_into()
         .map_err(|e| format!("{family} tables: {e}"))
 }
-
-/// Every rule family. Adding a family means adding its module and one line
-/// here; its rules come from its rule file.
-pub const FAMILIES: &[FamilyDef] = &[
-    crate::forms::FAMILY,
-    crate::mail::FAMILY,
-    crate::batch::FAMILY,
-    crate::config::FAMILY,
-    crate::backup::FAMILY,
-    crate::durability::FAMILY,
-];
 
 /// A changed file with both sides read.
 pub struct ChangedFile {
@@ -197,7 +186,9 @@ impl<'a> Context<'a> {
                 let listing = self.all_files(Revision::Head);
                 let items: Vec<(String, Oid)> = listing
                     .iter()
-                    .filter(|(p, _)| group.holds(crate::lang::detect(p)) && !self.is_excluded(p))
+                    .filter(|(p, _)| {
+                        group.holds(crate::pipeline::lang::detect(p)) && !self.is_excluded(p)
+                    })
                     .cloned()
                     .collect();
                 Arc::new(self.read_listed(Revision::Head, &items))

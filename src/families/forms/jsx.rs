@@ -5,8 +5,8 @@
 //! guessed.
 
 use super::{Attr, AttrValue, FormFacts, Forms, PageForms, PageSide, Tag};
-use crate::finding::Finding;
-use crate::parse::Parsed;
+use crate::findings::finding::Finding;
+use crate::pipeline::parse::Parsed;
 use tree_sitter::Node;
 
 /// React's attribute names as HTML spells them.
@@ -287,13 +287,13 @@ impl Forms {
 
 #[cfg(test)]
 mod tests {
-    use crate::lang::Lang;
+    use crate::pipeline::lang::Lang;
     use std::sync::Arc;
 
     #[test]
     fn jsx_forms_fields_and_handlers() {
         let src = "export function Contact() {\n  return (\n    <form className=\"contact\" action=\"/api/contact\" method=\"post\" onSubmit={handleSubmit}>\n      <input type=\"email\" name=\"email\" required />\n      <textarea name=\"message\" />\n      <button type=\"submit\">Send</button>\n    </form>\n  );\n}\n";
-        let parsed = crate::parse::parse(Arc::from(src), Lang::JavaScript).unwrap();
+        let parsed = crate::pipeline::parse::parse(Arc::from(src), Lang::JavaScript).unwrap();
         let page = super::super::tests::forms().facts_jsx(&parsed);
         assert_eq!(page.forms.len(), 1);
         let f = &page.forms[0];

@@ -1,0 +1,8 @@
+//! Fact readers more than one family uses: configuration files as key
+//! paths ([`keypath`], [`config_files`]), the route table of a side
+//! ([`routes`]) and the words of names and paths ([`words`]).
+
+pub mod config_files;
+pub mod keypath;
+pub mod routes;
+pub mod words;

@@ -1,0 +1,53 @@
+//! Words of keys and paths, shared by the families that match names
+//! against tables: `factoryReset`, `factory-reset` and `FACTORY_RESET` are
+//! all the words `factory reset`.
+
+/// The words of a key segment: `factoryReset`, `factory-reset`,
+/// `FACTORY_RESET` and `factory reset` are all `["factory", "reset"]`.
+pub fn words(segment: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in segment.chars() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Whether `key` (its words) matches a table phrase: the phrase's words in
+/// order at the start of the key, `*` standing for any one word
+/// (`preserve_*`).
+pub fn phrase_matches(key: &[String], phrase: &str) -> bool {
+    let want: Vec<String> = phrase
+        .split(['_', ' ', '-'])
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    want.len() <= key.len() && want.iter().zip(key).all(|(w, k)| w == "*" || w == k)
+}
+
+/// Whether a path is test, example or fixture data by its words.
+pub fn is_ignored_path(path: &str, words_table: &[String], files: &[String]) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    if files.iter().any(|f| f == name) {
+        return true;
+    }
+    lower
+        .split(['/', '.', '_', '-'])
+        .any(|w| words_table.iter().any(|t| t == w))
+}
