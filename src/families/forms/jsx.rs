@@ -4,7 +4,8 @@
 //! components too. A value in braces (`action={url}`) is computed, never
 //! guessed.
 
-use super::{Attr, AttrValue, FormFacts, Forms, PageForms, PageSide, Tag};
+use super::facts::{Attr, Tag};
+use super::{AttrValue, FormFacts, Forms, PageForms, PageSide};
 use crate::findings::finding::Finding;
 use crate::pipeline::parse::Parsed;
 use tree_sitter::Node;

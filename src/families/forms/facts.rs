@@ -1,0 +1,636 @@
+//! Form facts: what one page version says about each of its forms (tag,
+//! fields, submit controls, whether it is hidden), read from the HTML tree
+//! with template syntax blanked.
+
+use super::Forms;
+use crate::pipeline::parse::Parsed;
+use std::collections::BTreeSet;
+use tree_sitter::Node;
+
+/// An attribute value as written: literal text, or text the template
+/// computes (whose original code is kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttrValue {
+    /// `hidden`, `required`: present without a value.
+    Bare,
+    Literal(String),
+    Templated(String),
+}
+
+impl AttrValue {
+    pub(super) fn literal(&self) -> Option<&str> {
+        match self {
+            AttrValue::Literal(s) => Some(s),
+            AttrValue::Bare => Some(""),
+            AttrValue::Templated(_) => None,
+        }
+    }
+
+    pub(super) fn shown(&self) -> String {
+        match self {
+            AttrValue::Bare => String::new(),
+            AttrValue::Literal(s) | AttrValue::Templated(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Attr {
+    pub name: String,
+    pub value: AttrValue,
+    pub span: std::ops::Range<usize>,
+}
+
+/// An element's start tag, read.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Tag {
+    pub(super) name: String,
+    pub(super) attrs: Vec<Attr>,
+    /// Template code in the tag outside attribute values: attributes may be
+    /// added or removed by the template (`<form {% if x %}hidden{% endif %}>`).
+    pub(super) templated: bool,
+    pub(super) range: std::ops::Range<usize>,
+}
+
+impl Tag {
+    pub(super) fn get(&self, name: &str) -> Option<&AttrValue> {
+        self.attrs.iter().find(|a| a.name == name).map(|a| &a.value)
+    }
+
+    pub(super) fn attr(&self, name: &str) -> Option<&Attr> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+
+    pub(super) fn literal(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(AttrValue::literal)
+    }
+
+    pub(super) fn describe(&self) -> String {
+        let mut s = self.name.clone();
+        if let Some(id) = self.literal("id").filter(|v| !v.is_empty()) {
+            s.push('#');
+            s.push_str(id);
+        } else if let Some(class) = self.literal("class") {
+            for c in class.split_whitespace().take(2) {
+                s.push('.');
+                s.push_str(c);
+            }
+        }
+        s
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    /// `input:email`, `textarea`, `select`…
+    pub kind: String,
+    pub required: bool,
+    pub hidden: bool,
+    pub span: std::ops::Range<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SubmitControl {
+    pub span: std::ops::Range<usize>,
+    pub disabled: bool,
+    /// A `type="button"` control with a click handler wired.
+    pub scripted: bool,
+    /// Whether it submits the form natively (`type=submit`, `image`).
+    pub submits: bool,
+    /// Its `name`, which the server often reads to tell actions apart
+    /// (`name="show_keys"`): the identity of a form without fields.
+    pub name: Option<String>,
+}
+
+/// One form of one page version.
+#[derive(Clone, Debug)]
+pub struct FormFacts {
+    /// Position among the page's forms, from 0.
+    pub ordinal: usize,
+    pub(super) tag: Tag,
+    /// The whole element, for excerpts.
+    pub range: std::ops::Range<usize>,
+    pub fields: Vec<Field>,
+    pub controls: Vec<SubmitControl>,
+    /// Why the form is hidden, if it is: (reason, which element).
+    pub hidden: Option<String>,
+    /// Template code inside the form body, whitespace-normalised: the
+    /// template may render fields or buttons we cannot see.
+    pub body_template: BTreeSet<String>,
+}
+
+impl FormFacts {
+    pub fn id(&self) -> Option<&str> {
+        self.tag.literal("id").filter(|s| !s.is_empty())
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.tag.literal("name").filter(|s| !s.is_empty())
+    }
+
+    pub fn action(&self) -> Option<&AttrValue> {
+        self.tag.get("action")
+    }
+
+    pub(super) fn method(&self) -> Method {
+        match self.tag.get("method") {
+            None => Method::Get,
+            Some(AttrValue::Templated(_)) => Method::Unknown,
+            Some(v) => match v
+                .literal()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "post" => Method::Post,
+                "dialog" => Method::Dialog,
+                // Anything else, `get` included, is GET for a browser.
+                _ => Method::Get,
+            },
+        }
+    }
+
+    /// How findings name the form: ``form `#anfrage` ``, ``form `kontakt` ``,
+    /// ``form posting to `anfrage.php` ``, `form no. 2`.
+    pub fn label(&self) -> String {
+        if let Some(id) = self.id() {
+            format!("form `#{id}`")
+        } else if let Some(name) = self.name() {
+            format!("form `{name}`")
+        } else if let Some(action) = self
+            .action()
+            .and_then(|a| a.literal())
+            .filter(|a| !a.trim().is_empty())
+        {
+            format!("form posting to `{}`", action.trim())
+        } else if let Some(button) = self.control_names().into_iter().next() {
+            format!("form with the `{button}` button")
+        } else {
+            format!("form no. {}", self.ordinal + 1)
+        }
+    }
+
+    /// The line-independent identity used in fingerprints.
+    pub fn subject(&self) -> String {
+        if let Some(id) = self.id() {
+            format!("form#{id}")
+        } else if let Some(name) = self.name() {
+            format!("form[name={name}]")
+        } else if let Some(action) = self
+            .action()
+            .map(AttrValue::shown)
+            .filter(|a| !a.trim().is_empty())
+        {
+            format!("form[action={}]", action.trim())
+        } else {
+            format!("form@{}", self.ordinal)
+        }
+    }
+
+    /// ` (posting to `anfrage.php`)`, for messages that must name where the
+    /// form used to post.
+    pub(super) fn posting(&self) -> String {
+        match self.action().map(AttrValue::shown) {
+            Some(a) if !a.trim().is_empty() && !self.label().contains("posting to") => {
+                format!(" (posting to `{}`)", a.trim())
+            }
+            _ => String::new(),
+        }
+    }
+
+    pub(super) fn field_names(&self) -> BTreeSet<&str> {
+        self.fields.iter().map(|f| f.name.as_str()).collect()
+    }
+
+    /// Whether the form carries data someone reads (an enquiry), rather than
+    /// navigating (a GET search box).
+    pub(super) fn submits_data(&self) -> bool {
+        self.method() != Method::Get
+            || self.fields.iter().any(|f| {
+                matches!(
+                    f.kind.as_str(),
+                    "textarea" | "input:email" | "input:tel" | "input:file" | "input:password"
+                )
+            })
+    }
+
+    /// Names of its submit buttons: `show_keys`, `leave_project`.
+    pub fn control_names(&self) -> BTreeSet<&str> {
+        self.controls
+            .iter()
+            .filter_map(|c| c.name.as_deref())
+            .collect()
+    }
+
+    /// HTML's implicit submission: pressing Enter in a form without a
+    /// submit button still submits it when exactly one field blocks
+    /// implicit submission (a text, search, email… input). A one-field
+    /// search form needs no button.
+    pub(super) fn submits_on_enter(&self) -> bool {
+        let blocking = self
+            .fields
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.kind.as_str(),
+                    "input:text"
+                        | "input:search"
+                        | "input:email"
+                        | "input:url"
+                        | "input:tel"
+                        | "input:password"
+                        | "input:number"
+                        | "input:date"
+                        | "input:datetime-local"
+                        | "input:month"
+                        | "input:week"
+                        | "input:time"
+                )
+            })
+            .count();
+        // A disabled submit button blocks implicit submission; a message
+        // box is where people press Enter for a new line, and they click
+        // the button that no longer works.
+        let has_submit_button = self.controls.iter().any(|c| c.submits);
+        let message_box = self.fields.iter().any(|f| f.kind == "textarea");
+        blocking == 1 && !has_submit_button && !message_box
+    }
+
+    /// A form whose only input is its buttons (and hidden fields), with
+    /// nothing in its body that a template could expand into fields.
+    pub(super) fn nothing_to_fill_in(&self) -> bool {
+        let control_tag = |code: &str| {
+            let c = code.trim_start_matches(['{', '%', '-', ' ']);
+            [
+                "csrf",
+                "if ",
+                "elif ",
+                "else",
+                "endif",
+                "trans ",
+                "translate ",
+                "blocktrans",
+                "endblocktrans",
+            ]
+            .iter()
+            .any(|k| c.starts_with(k))
+                || code.starts_with("@csrf")
+        };
+        self.fields.iter().all(|f| f.hidden) && self.body_template.iter().all(|c| control_tag(c))
+    }
+
+    pub(super) fn usable_controls(&self) -> impl Iterator<Item = &SubmitControl> {
+        self.controls
+            .iter()
+            .filter(|c| !c.disabled && (c.submits || c.scripted))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Method {
+    Get,
+    Post,
+    Dialog,
+    Unknown,
+}
+
+/// The forms of one page version.
+#[derive(Clone, Debug, Default)]
+pub struct PageForms {
+    pub forms: Vec<FormFacts>,
+    /// HTML comments that contain a `<form`: forms commented out.
+    pub commented: Vec<String>,
+}
+
+pub(super) fn tag_of(node: Node, parsed: &Parsed) -> Option<Tag> {
+    let start = match node.kind() {
+        "element" | "script_element" | "style_element" => {
+            let first = node.child(0)?;
+            if !matches!(first.kind(), "start_tag" | "self_closing_tag") {
+                return None;
+            }
+            first
+        }
+        _ => return None,
+    };
+    let mut tag = Tag {
+        range: start.byte_range(),
+        ..Tag::default()
+    };
+    let mut value_ranges = Vec::new();
+    let mut cursor = start.walk();
+    for child in start.children(&mut cursor) {
+        match child.kind() {
+            "tag_name" => tag.name = parsed.text_of(child).to_ascii_lowercase(),
+            "attribute" => {
+                let mut name = String::new();
+                let mut value = AttrValue::Bare;
+                let mut c2 = child.walk();
+                for part in child.children(&mut c2) {
+                    match part.kind() {
+                        "attribute_name" => name = parsed.text_of(part).to_ascii_lowercase(),
+                        "attribute_value" => {
+                            value_ranges.push(part.byte_range());
+                            value = read_value(part, parsed);
+                        }
+                        "quoted_attribute_value" => {
+                            value_ranges.push(part.byte_range());
+                            let mut c3 = part.walk();
+                            value = part
+                                .children(&mut c3)
+                                .find(|n| n.kind() == "attribute_value")
+                                .map_or(AttrValue::Literal(String::new()), |v| {
+                                    read_value(v, parsed)
+                                });
+                        }
+                        _ => {}
+                    }
+                }
+                if !name.is_empty() {
+                    tag.attrs.push(Attr {
+                        name,
+                        value,
+                        span: child.byte_range(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    // Template code in the tag that is not inside an attribute value.
+    tag.templated = parsed
+        .template_regions
+        .iter()
+        .filter(|r| r.start >= tag.range.start && r.end <= tag.range.end)
+        .any(|r| {
+            !value_ranges
+                .iter()
+                .any(|v| v.start <= r.start && r.end <= v.end)
+        });
+    Some(tag)
+}
+
+pub(super) fn read_value(node: Node, parsed: &Parsed) -> AttrValue {
+    let raw = parsed.text_of(node).to_string();
+    if parsed.is_templated(node.byte_range()) {
+        AttrValue::Templated(raw)
+    } else {
+        AttrValue::Literal(decode_entities(&raw))
+    }
+}
+
+/// The few character references that appear in actions and names.
+pub(super) fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&amp;", "&")
+        .replace("&#35;", "#")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&sol;", "/")
+}
+
+impl Forms {
+    /// Extracts the forms of a parsed page.
+    pub fn facts(&self, parsed: &Parsed) -> PageForms {
+        let mut page = PageForms::default();
+        // Controls outside any form, linked with `form="id"`.
+        let mut linked: Vec<(String, Node)> = Vec::new();
+        let mut stack: Vec<(Node, Option<usize>)> = vec![(parsed.tree.root_node(), None)];
+        while let Some((node, current)) = stack.pop() {
+            let mut inner = current;
+            match node.kind() {
+                "comment" => {
+                    let text = parsed.text_of(node);
+                    if contains_form_tag(text) {
+                        page.commented.push(text.to_string());
+                    }
+                    continue;
+                }
+                "element" => {
+                    if let Some(tag) = tag_of(node, parsed) {
+                        match tag.name.as_str() {
+                            "form" => {
+                                let ordinal = page.forms.len();
+                                page.forms.push(FormFacts {
+                                    ordinal,
+                                    hidden: self.hidden_reason(node, parsed),
+                                    body_template: body_template(node, &tag, parsed),
+                                    tag,
+                                    range: node.byte_range(),
+                                    fields: Vec::new(),
+                                    controls: Vec::new(),
+                                });
+                                inner = Some(ordinal);
+                            }
+                            "input" | "button" | "select" | "textarea" => {
+                                match tag.literal("form").filter(|f| !f.is_empty()) {
+                                    Some(owner) => linked.push((owner.to_string(), node)),
+                                    None => {
+                                        if let Some(i) = current {
+                                            self.add_control(&mut page.forms[i], &tag, node);
+                                        }
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let mut cursor = node.walk();
+            let children: Vec<Node> = node.children(&mut cursor).collect();
+            for child in children.into_iter().rev() {
+                if child.child_count() > 0 || child.kind() == "comment" {
+                    stack.push((child, inner));
+                }
+            }
+        }
+        for (owner, node) in linked {
+            if let (Some(tag), Some(i)) = (
+                tag_of(node, parsed),
+                page.forms
+                    .iter()
+                    .position(|f| f.id() == Some(owner.as_str())),
+            ) {
+                self.add_control(&mut page.forms[i], &tag, node);
+            }
+        }
+        page
+    }
+
+    pub(super) fn add_control(&self, form: &mut FormFacts, tag: &Tag, node: Node) {
+        let ty = tag
+            .get("type")
+            .map(|v| match v {
+                AttrValue::Templated(_) => "?".to_string(),
+                v => v.literal().unwrap_or("").trim().to_ascii_lowercase(),
+            })
+            .unwrap_or_default();
+        let disabled = tag.get("disabled").is_some() && !tag.templated;
+        let scripted = tag
+            .attrs
+            .iter()
+            .any(|a| has_prefix(&a.name, &self.tables.click_hook_attributes));
+        // A void `<input>` ends at its start tag; tree-sitter stretches the
+        // element over the whitespace after it.
+        let span = if tag.name == "input" {
+            tag.range.clone()
+        } else {
+            node.byte_range()
+        };
+        let name = tag
+            .literal("name")
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        let control = |submits: bool| SubmitControl {
+            span: span.clone(),
+            disabled,
+            scripted: scripted && !submits,
+            submits,
+            name: name.clone(),
+        };
+        match (tag.name.as_str(), ty.as_str()) {
+            ("button", "" | "submit" | "?") => form.controls.push(control(true)),
+            ("button", "button") => form.controls.push(control(false)),
+            ("button", _) => {}
+            ("input", "submit" | "image") => form.controls.push(control(true)),
+            ("input", "button") => form.controls.push(control(false)),
+            ("input", "reset") => {}
+            _ => {
+                let Some(AttrValue::Literal(name)) = tag.get("name") else {
+                    return;
+                };
+                if name.is_empty() {
+                    return;
+                }
+                let kind = if tag.name == "input" {
+                    format!("input:{}", if ty.is_empty() { "text" } else { &ty })
+                } else {
+                    tag.name.clone()
+                };
+                form.fields.push(Field {
+                    name: name.clone(),
+                    hidden: ty == "hidden",
+                    required: tag.get("required").is_some() && !tag.templated,
+                    kind,
+                    span: node.byte_range(),
+                });
+            }
+        }
+    }
+
+    /// Why the form is hidden, looking at the form and every element around
+    /// it; `None` if nothing hides it (or only template code might).
+    pub(super) fn hidden_reason(&self, form: Node, parsed: &Parsed) -> Option<String> {
+        let mut node = Some(form);
+        while let Some(n) = node {
+            if let Some(tag) = tag_of(n, parsed) {
+                if !tag.templated {
+                    if let Some(reason) = self.hides(&tag) {
+                        let whose = if n.id() == form.id() {
+                            "the form has".to_string()
+                        } else {
+                            format!("its container `{}` has", tag.describe())
+                        };
+                        return Some(format!("{whose} {reason}"));
+                    }
+                }
+            }
+            node = n.parent();
+        }
+        None
+    }
+
+    pub(super) fn hides(&self, tag: &Tag) -> Option<String> {
+        if tag.get("hidden").is_some_and(|v| {
+            v.literal()
+                .is_some_and(|v| !v.eq_ignore_ascii_case("until-found"))
+        }) {
+            return Some("the `hidden` attribute".into());
+        }
+        if let Some(style) = tag.literal("style") {
+            let norm: String = style
+                .to_ascii_lowercase()
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            for decl in ["display:none", "visibility:hidden"] {
+                if norm
+                    .split(';')
+                    .any(|d| d.trim_end_matches("!important") == decl)
+                {
+                    return Some(format!("the inline style `{decl}`"));
+                }
+            }
+        }
+        if tag
+            .literal("aria-hidden")
+            .is_some_and(|v| v.trim() == "true")
+        {
+            return Some("`aria-hidden=\"true\"`".into());
+        }
+        if let Some(class) = tag.literal("class") {
+            let classes: Vec<&str> = class.split_whitespace().collect();
+            let reveals = classes.iter().any(|c| {
+                self.tables
+                    .reveal_class_prefixes
+                    .iter()
+                    .any(|p| c.starts_with(p.as_str()))
+            });
+            if !reveals {
+                if let Some(c) = classes
+                    .iter()
+                    .find(|c| self.tables.hidden_classes.iter().any(|h| h == *c))
+                {
+                    return Some(format!("the class `{c}`"));
+                }
+            }
+        }
+        None
+    }
+
+    pub(super) fn submit_hook<'t>(&self, tag: &'t Tag) -> Option<&'t str> {
+        tag.attrs
+            .iter()
+            .find(|a| {
+                has_prefix(&a.name, &self.tables.submit_hook_attributes)
+                    && !(a.name == "onsubmit"
+                        && a.value.literal().is_some_and(|v| {
+                            let v = v.trim().trim_end_matches(';').trim();
+                            v == "return false" || v.is_empty()
+                        }))
+            })
+            .map(|a| a.name.as_str())
+    }
+}
+
+pub(super) fn has_prefix(name: &str, prefixes: &[String]) -> bool {
+    prefixes.iter().any(|p| name.starts_with(p.as_str()))
+}
+
+pub(super) fn body_template(form: Node, tag: &Tag, parsed: &Parsed) -> BTreeSet<String> {
+    let body = tag.range.end..form.end_byte();
+    parsed
+        .template_code_in(body)
+        .into_iter()
+        .map(|code| code.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// Whether text holds `<form` in any letter case: the byte-level
+/// pre-filter, and the test for commented-out forms.
+pub fn contains_form_tag(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr_iter(b'<', b).any(|i| {
+        b.get(i + 1..i + 5)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"form"))
+            && b.get(i + 5)
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'-')
+    })
+}

@@ -1,0 +1,220 @@
+//! `forms/handler-missing`: the file a relative action reached in base is
+//! gone in head, for changed pages and for unchanged pages that post to a
+//! file this change deletes or renames.
+
+use super::facts::{AttrValue, FormFacts};
+use super::page::PageSide;
+use super::{is_dead_action, Forms, Tables};
+use crate::families::context::Context;
+use crate::findings::finding::{Finding, Location, Revision, Span};
+use std::collections::BTreeSet;
+
+/// Where a relative action may be served from, as repository paths.
+pub(super) fn handler_candidates(page: &str, action: &str, tables: &Tables) -> Vec<String> {
+    let action = action.trim();
+    let action = action.split(['?', '#']).next().unwrap_or("");
+    if action.is_empty()
+        || action.contains("://")
+        || action.starts_with("//")
+        || action.contains(':')
+        || action.contains(['{', '}', '<', '>', '$'])
+    {
+        return Vec::new();
+    }
+    let page_dir = page.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut bases: Vec<String> = Vec::new();
+    let rel = if let Some(rooted) = action.strip_prefix('/') {
+        bases.push(String::new());
+        let mut dir = String::new();
+        for part in page_dir.split('/').filter(|p| !p.is_empty()) {
+            dir.push_str(part);
+            dir.push('/');
+            bases.push(dir.clone());
+        }
+        for w in &tables.webroots {
+            bases.push(format!("{w}/"));
+        }
+        rooted
+    } else {
+        bases.push(if page_dir.is_empty() {
+            String::new()
+        } else {
+            format!("{page_dir}/")
+        });
+        action
+    };
+    let mut out = Vec::new();
+    for base in bases {
+        let Some(path) = normalize(&format!("{base}{rel}")) else {
+            continue;
+        };
+        if path.is_empty() || rel.ends_with('/') {
+            for index in &tables.index_files {
+                out.push(if path.is_empty() {
+                    index.clone()
+                } else {
+                    format!("{path}/{index}")
+                });
+            }
+        } else {
+            out.push(path);
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// Resolves `.` and `..`; `None` when the path climbs above the root.
+pub(super) fn normalize(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+impl Forms {
+    /// `forms/handler-missing` for one head form: its relative action
+    /// resolved to a file in base (the matched base form's, or its own) and
+    /// resolves to nothing in head.
+    pub(super) fn check_handler(
+        &self,
+        cx: &Context,
+        hp: &PageSide,
+        h: &FormFacts,
+        base: Option<(&PageSide, &FormFacts)>,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(AttrValue::Literal(action)) = h.action() else {
+            return;
+        };
+        if is_dead_action(action) {
+            return;
+        }
+        let head_candidates = handler_candidates(hp.path, action, &self.tables);
+        if head_candidates.is_empty()
+            || head_candidates.iter().any(|c| cx.exists(Revision::Head, c))
+        {
+            return;
+        }
+        let mut base_candidates = head_candidates.clone();
+        if let Some((bp, b)) = base {
+            if let Some(AttrValue::Literal(old)) = b.action() {
+                base_candidates.extend(handler_candidates(bp.path, old, &self.tables));
+            }
+        }
+        let Some(was) = base_candidates
+            .iter()
+            .find(|c| cx.exists(Revision::Base, c))
+        else {
+            return;
+        };
+        let label = h.label();
+        let renamed_to = cx
+            .files
+            .iter()
+            .find(|f| f.change.base.as_ref().is_some_and(|b| &b.path == was))
+            .map(|f| f.change.head.as_ref().map(|h| h.path.clone()));
+        let why = if cx.exists(Revision::Head, was) {
+            // The handler is still there; the page moved or the action
+            // changed, and the action no longer reaches it.
+            format!(
+                "which now resolves to `{}`, where nothing exists (in base it reached `{was}`)",
+                head_candidates[0]
+            )
+        } else {
+            match renamed_to {
+                Some(Some(moved)) if &moved != was => {
+                    format!("but `{was}` was renamed to `{moved}` in this change")
+                }
+                Some(_) => format!("but `{was}` was deleted in this change"),
+                None => format!("but `{was}` no longer exists"),
+            }
+        };
+        let mut f = Finding::new(
+            "forms/handler-missing",
+            hp.loc(
+                h.tag
+                    .attr("action")
+                    .map_or(h.tag.range.clone(), |a| a.span.clone()),
+            ),
+            h.subject(),
+            format!(
+                "The {label} on `{}` posts to `{}`, {why}: every submission now ends in a 404.",
+                hp.path,
+                action.trim()
+            ),
+        )
+        .evidence("page", hp.path)
+        .evidence("form", label)
+        .evidence("action", action.trim())
+        .evidence("handler", was.clone());
+        if let Some(v) = cx
+            .files
+            .iter()
+            .find(|f| f.change.base.as_ref().is_some_and(|b| &b.path == was))
+            .and_then(|f| f.base.as_ref())
+        {
+            if let Some(text) = v.text() {
+                f = f.related(
+                    Location {
+                        revision: Revision::Base,
+                        path: was.clone(),
+                        span: Span::line_of(text, 1),
+                    },
+                    "the handler as it stood in base",
+                );
+            }
+        }
+        out.push(f);
+    }
+
+    /// Pages the change does not touch can still lose the handler they post
+    /// to. Only when the change deletes or renames files, the head pages
+    /// that mention one of those file names are read and checked.
+    pub(super) fn unchanged_pages_losing_handlers(&self, cx: &Context, out: &mut Vec<Finding>) {
+        let can_receive = |path: &str| {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            match name.rsplit_once('.') {
+                Some((_, ext)) => self
+                    .tables
+                    .handler_extensions
+                    .iter()
+                    .any(|e| e.eq_ignore_ascii_case(ext)),
+                // `cgi-bin/mail` and friends.
+                None => true,
+            }
+        };
+        let gone: Vec<&str> = cx
+            .files
+            .iter()
+            .filter_map(|f| match (&f.change.base, &f.change.head) {
+                (Some(b), None) => Some(b.path.as_str()),
+                (Some(b), Some(h)) if b.path != h.path => Some(b.path.as_str()),
+                _ => None,
+            })
+            .filter(|p| can_receive(p))
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        let names: BTreeSet<&str> = gone
+            .iter()
+            .map(|p| p.rsplit('/').next().unwrap_or(p))
+            .filter(|n| !n.is_empty())
+            .collect();
+        let in_change: BTreeSet<&str> = cx.files.iter().map(|f| f.path()).collect();
+        let names: Vec<&str> = names.into_iter().collect();
+        self.visit_unchanged_pages(cx, &in_change, &names, |page| {
+            for form in &page.forms.forms {
+                self.check_handler(cx, page, form, None, out);
+            }
+        });
+    }
+}

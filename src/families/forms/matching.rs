@@ -1,0 +1,155 @@
+//! Matching forms across the two revisions: by id, name, action, fields,
+//! submit-button names and position, best evidence first.
+
+use super::facts::{FormFacts, Method};
+use std::collections::BTreeSet;
+
+/// How alike two forms are; 0 means no evidence they are the same form.
+pub(super) fn similarity(a: &FormFacts, b: &FormFacts) -> i64 {
+    let mut score = 0;
+    match (a.id(), b.id()) {
+        (Some(x), Some(y)) if x == y => score += 100,
+        _ => {}
+    }
+    match (a.name(), b.name()) {
+        (Some(x), Some(y)) if x == y => score += 50,
+        _ => {}
+    }
+    if let (Some(x), Some(y)) = (a.action(), b.action()) {
+        if x.shown().trim() == y.shown().trim() && !x.shown().trim().is_empty() {
+            score += 40;
+        }
+    }
+    let (fa, fb) = (a.field_names(), b.field_names());
+    let union = fa.union(&fb).count();
+    if let Some(share) = (40 * fa.intersection(&fb).count()).checked_div(union) {
+        score += share as i64;
+    }
+    let (ca, cb) = (a.control_names(), b.control_names());
+    if !ca.is_empty() && ca == cb {
+        score += 30;
+    }
+    if a.ordinal == b.ordinal {
+        score += 5;
+    }
+    score
+}
+
+/// Pairs forms of two versions of a page: best evidence first, then what is
+/// left in order when both sides have as many left. Returns the pairs and
+/// the unmatched indices on each side.
+pub(super) fn match_forms(
+    base: &[FormFacts],
+    head: &[FormFacts],
+) -> (Vec<(usize, usize)>, Vec<usize>, Vec<usize>) {
+    let mut scored = Vec::new();
+    for (i, a) in base.iter().enumerate() {
+        for (j, b) in head.iter().enumerate() {
+            let s = similarity(a, b);
+            if s > 5 {
+                scored.push((s, i, j));
+            }
+        }
+    }
+    scored.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    let mut used_b = vec![false; base.len()];
+    let mut used_h = vec![false; head.len()];
+    let mut pairs = Vec::new();
+    for (_, i, j) in scored {
+        if !used_b[i] && !used_h[j] {
+            used_b[i] = true;
+            used_h[j] = true;
+            pairs.push((i, j));
+        }
+    }
+    let left_b: Vec<usize> = (0..base.len()).filter(|&i| !used_b[i]).collect();
+    let left_h: Vec<usize> = (0..head.len()).filter(|&j| !used_h[j]).collect();
+    if left_b.len() == left_h.len() {
+        // Restyled beyond recognition but still there: pair in order, and
+        // let the comparison report what changed. Forms that share nothing
+        // (method, action, a field) are not one form restyled: a POST form
+        // removed and an empty `<form>{% csrf_token %}</form>` added.
+        let share = |a: &FormFacts, b: &FormFacts| {
+            a.method() == b.method()
+                || matches!((a.action(), b.action()), (Some(x), Some(y)) if x.shown().trim() == y.shown().trim())
+                || !a.field_names().is_disjoint(&b.field_names())
+        };
+        let (mut rest_b, mut rest_h) = (Vec::new(), Vec::new());
+        for (&i, &j) in left_b.iter().zip(&left_h) {
+            if share(&base[i], &head[j]) {
+                pairs.push((i, j));
+            } else {
+                rest_b.push(i);
+                rest_h.push(j);
+            }
+        }
+        pairs.sort();
+        return (pairs, rest_b, rest_h);
+    }
+    // Unequal counts: align what is left in order, pairing forms that look
+    // the same (method, action and fields), so a form added between two
+    // anonymous forms does not make both look removed.
+    // Whether it has a submit button tells an auto-submitted empty form
+    // from the button form beside it.
+    type Look<'f> = (
+        Method,
+        Option<String>,
+        BTreeSet<&'f str>,
+        BTreeSet<&'f str>,
+        bool,
+    );
+    fn look(f: &FormFacts) -> Look<'_> {
+        (
+            f.method(),
+            f.action().map(|a| a.shown().trim().to_string()),
+            f.field_names(),
+            f.control_names(),
+            f.controls.iter().any(|c| c.submits),
+        )
+    }
+    let (n, m) = (left_b.len(), left_h.len());
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if look(&base[left_b[i]]) == look(&head[left_h[j]]) {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let (mut rest_b, mut rest_h) = (Vec::new(), Vec::new());
+    while i < n && j < m {
+        if look(&base[left_b[i]]) == look(&head[left_h[j]]) {
+            pairs.push((left_b[i], left_h[j]));
+            i += 1;
+            j += 1;
+        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
+            rest_b.push(left_b[i]);
+            i += 1;
+        } else {
+            rest_h.push(left_h[j]);
+            j += 1;
+        }
+    }
+    rest_b.extend_from_slice(&left_b[i..]);
+    rest_h.extend_from_slice(&left_h[j..]);
+    pairs.sort();
+    (pairs, rest_b, rest_h)
+}
+
+/// Strong evidence that a form left one page and arrived on another.
+pub(super) fn same_form_elsewhere(a: &FormFacts, b: &FormFacts) -> bool {
+    if let (Some(x), Some(y)) = (a.id(), b.id()) {
+        return x == y;
+    }
+    let (fa, fb) = (a.field_names(), b.field_names());
+    let union = fa.union(&fb).count();
+    let fields_alike = union > 0 && fa.intersection(&fb).count() * 2 >= union;
+    let same_action = matches!((a.action(), b.action()), (Some(x), Some(y)) if x.shown().trim() == y.shown().trim());
+    // The name of a submit button is how a server tells its forms apart
+    // (`invite_team_member`): a form that keeps it is the same form.
+    let same_button = !a.control_names().is_disjoint(&b.control_names());
+    (same_action && fields_alike) || (a.name().is_some() && a.name() == b.name()) || same_button
+}

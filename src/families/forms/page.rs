@@ -1,0 +1,81 @@
+//! One page version with its forms, as the comparisons see it.
+
+use super::facts::{contains_form_tag, FormFacts, PageForms};
+use super::{is_jsx, Forms};
+use crate::families::context::{ChangedFile, Context};
+use crate::findings::finding::{Location, Revision, Span};
+use crate::pipeline::parse::Parsed;
+use std::sync::Arc;
+
+/// One page version with its forms, ready to compare.
+pub(super) struct PageSide<'a> {
+    pub(super) revision: Revision,
+    pub(super) path: &'a str,
+    pub(super) parsed: Option<Arc<Parsed>>,
+    pub(super) forms: PageForms,
+}
+
+impl PageSide<'_> {
+    pub(super) fn loc(&self, range: std::ops::Range<usize>) -> Location {
+        let text = self.parsed.as_ref().map_or("", |p| &p.text);
+        Location {
+            revision: self.revision,
+            path: self.path.to_string(),
+            span: Span::from_bytes(text, range.start, range.end),
+        }
+    }
+
+    pub(super) fn form_loc(&self, form: &FormFacts) -> Location {
+        self.loc(form.tag.range.clone())
+    }
+
+    pub(super) fn text(&self, range: std::ops::Range<usize>) -> &str {
+        self.parsed
+            .as_ref()
+            .and_then(|p| p.text.get(range))
+            .unwrap_or("")
+    }
+}
+
+impl Forms {
+    pub(super) fn page_side<'a>(
+        &self,
+        cx: &Context,
+        file: &'a ChangedFile,
+        rev: Revision,
+    ) -> Option<PageSide<'a>> {
+        let (version, lang) = match rev {
+            Revision::Base => (file.base.as_ref()?, file.base_lang),
+            Revision::Head => (file.head.as_ref()?, file.head_lang),
+        };
+        let text = version.text()?;
+        let jsx = is_jsx(lang);
+        let parsed = if (lang.is_markup() || jsx) && contains_form_tag(text) {
+            cx.parsed(version, lang)
+        } else {
+            None
+        };
+        let forms = parsed
+            .as_deref()
+            .map(|p| {
+                if jsx {
+                    self.facts_jsx(p)
+                } else {
+                    self.facts(p)
+                }
+            })
+            .unwrap_or_default();
+        Some(PageSide {
+            revision: rev,
+            path: &version.path,
+            parsed,
+            forms,
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+pub(super) struct Compared<'a> {
+    pub(super) base: &'a PageSide<'a>,
+    pub(super) head: &'a PageSide<'a>,
+}
