@@ -3,7 +3,8 @@
 //! stops mail for the addresses it matched just like a line deleted from a
 //! Postfix virtual map, so these become the same kind of routed entries.
 
-use super::{hcl_values, Entry};
+use super::line_formats::Entry;
+use super::mx::hcl_values;
 use std::collections::BTreeMap;
 use tree_sitter::Node;
 

@@ -2,7 +2,7 @@
 //! and Laravel's `config/mail.php`, read into the family's [`Setting`]s so
 //! the backend comparison treats them like `.env` and Django settings.
 
-use super::Setting;
+use super::backends::Setting;
 use tree_sitter::Node;
 
 fn children(node: Node) -> Vec<Node> {

@@ -1,0 +1,565 @@
+//! `mail/mx-changed`: MX records removed or pointed elsewhere, in BIND zone
+//! files, Terraform DNS resources, DNSControl and octoDNS.
+
+use super::{basename, Mail};
+use crate::families::context::{ChangedFile, Context};
+use crate::findings::finding::{Finding, Location, Revision, Severity, Span};
+use crate::pipeline::lang::Lang;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use tree_sitter::Node;
+
+/// One MX record: the domain it serves and the host that receives.
+#[derive(Clone, Debug)]
+pub(super) struct Mx {
+    /// Compared: absolute owner name (zone files), or zone and name
+    /// expressions (Terraform).
+    pub(super) owner: String,
+    pub(super) shown_owner: String,
+    pub(super) host: String,
+    pub(super) range: Range<usize>,
+}
+
+pub(super) fn is_zone_file(path: &str, lang: Lang) -> bool {
+    let name = basename(path);
+    lang == Lang::Unknown
+        && (name.ends_with(".zone") || name.starts_with("db.") || name.ends_with(".db"))
+}
+
+pub(super) fn zone_origin_from_name(path: &str) -> String {
+    let name = basename(path);
+    let name = name.strip_prefix("db.").unwrap_or(&name);
+    let name = name.strip_suffix(".zone").unwrap_or(name);
+    let name = name.strip_suffix(".db").unwrap_or(name);
+    name.trim_end_matches('.').to_string()
+}
+
+pub(super) fn absolute(name: &str, origin: &str) -> String {
+    let name = name.to_ascii_lowercase();
+    if name == "@" {
+        origin.to_string()
+    } else if let Some(abs) = name.strip_suffix('.') {
+        abs.to_string()
+    } else if origin.is_empty() {
+        name
+    } else {
+        format!("{name}.{origin}")
+    }
+}
+
+/// The MX records of a BIND zone file. Comments (`;`) are dropped,
+/// parenthesised records joined, a record starting with whitespace
+/// belongs to the owner before it, `$ORIGIN` is followed.
+pub(super) fn zone_mx(text: &str, path: &str) -> Vec<Mx> {
+    let mut origin = zone_origin_from_name(path).to_ascii_lowercase();
+    let mut owner = origin.clone();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut pending: Option<(bool, String, usize)> = None; // (continues owner, text, start)
+    let mut depth = 0i32;
+    for raw in text.split_inclusive('\n') {
+        let start = pos;
+        pos += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let body = line.split(';').next().unwrap_or("");
+        depth += body.matches('(').count() as i32 - body.matches(')').count() as i32;
+        let entry =
+            pending.get_or_insert_with(|| (line.starts_with([' ', '\t']), String::new(), start));
+        entry.1.push(' ');
+        entry.1.push_str(&body.replace(['(', ')'], " "));
+        if depth > 0 {
+            continue;
+        }
+        depth = 0;
+        let Some((continues, record, rstart)) = pending.take() else {
+            continue;
+        };
+        let tokens: Vec<&str> = record.split_whitespace().collect();
+        let Some(first) = tokens.first() else {
+            continue;
+        };
+        if first.eq_ignore_ascii_case("$ORIGIN") {
+            if let Some(o) = tokens.get(1) {
+                origin = absolute(o, &origin);
+            }
+            continue;
+        }
+        if first.starts_with('$') {
+            continue;
+        }
+        let fields = if continues {
+            &tokens[..]
+        } else {
+            owner = absolute(first, &origin);
+            &tokens[1..]
+        };
+        let mut i = 0;
+        while i < fields.len()
+            && (fields[i].starts_with(|c: char| c.is_ascii_digit())
+                || ["IN", "CH", "HS"]
+                    .iter()
+                    .any(|c| fields[i].eq_ignore_ascii_case(c)))
+        {
+            i += 1;
+        }
+        if fields.get(i).is_some_and(|t| t.eq_ignore_ascii_case("MX")) {
+            if let Some(host) = fields.get(i + 2) {
+                out.push(Mx {
+                    owner: owner.clone(),
+                    shown_owner: owner.clone(),
+                    host: absolute(host, &origin),
+                    range: rstart..start + line.len(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The string literals of an HCL expression, unquoted, or its text.
+pub(super) fn hcl_values(node: Node, text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "string_lit" {
+            let t = text.get(n.byte_range()).unwrap_or("");
+            out.push(t.trim_matches('"').to_string());
+            continue;
+        }
+        let mut cursor = n.walk();
+        let children: Vec<Node> = n.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    if out.is_empty() {
+        out.push(text.get(node.byte_range()).unwrap_or("").trim().to_string());
+    }
+    out
+}
+
+/// MX records of Terraform DNS resources.
+pub(super) fn terraform_mx(root: Node, text: &str) -> Vec<Mx> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.kind() != "block" {
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+            continue;
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.children(&mut cursor).collect();
+        let is_resource = children.first().is_some_and(|c| {
+            c.kind() == "identifier" && text.get(c.byte_range()) == Some("resource")
+        });
+        let rtype = children
+            .iter()
+            .find(|c| c.kind() == "string_lit")
+            .and_then(|c| text.get(c.byte_range()))
+            .unwrap_or("")
+            .trim_matches('"');
+        let Some(body) = children.iter().find(|c| c.kind() == "body") else {
+            continue;
+        };
+        if !is_resource {
+            stack.push(*body);
+            continue;
+        }
+        let mut attrs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        // Azure writes each MX host as a nested `record { exchange = … }`.
+        let mut exchanges: Vec<String> = Vec::new();
+        let mut bc = body.walk();
+        for attr in body.children(&mut bc) {
+            if attr.kind() == "block" {
+                let mut inner_cursor = attr.walk();
+                let inner: Vec<Node> = attr.children(&mut inner_cursor).collect();
+                let is_record = inner
+                    .first()
+                    .is_some_and(|c| text.get(c.byte_range()) == Some("record"));
+                if let (true, Some(rbody)) = (is_record, inner.iter().find(|c| c.kind() == "body"))
+                {
+                    let mut rc = rbody.walk();
+                    for a in rbody.children(&mut rc) {
+                        if let (Some(k), Some(v)) = (a.named_child(0), a.named_child(1)) {
+                            if text.get(k.byte_range()) == Some("exchange") {
+                                exchanges.extend(hcl_values(v, text));
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            if attr.kind() != "attribute" {
+                continue;
+            }
+            let (Some(key), Some(expr)) = (attr.named_child(0), attr.named_child(1)) else {
+                continue;
+            };
+            attrs.insert(
+                text.get(key.byte_range()).unwrap_or("").to_string(),
+                hcl_values(expr, text),
+            );
+        }
+        let first = |k: &str| attrs.get(k).and_then(|v| v.first()).cloned();
+        let mx_type = rtype == "azurerm_dns_mx_record"
+            || first("type").is_some_and(|t| t.eq_ignore_ascii_case("MX"));
+        if !mx_type {
+            continue;
+        }
+        let name = first("name").unwrap_or_default();
+        let zone = first("zone_id")
+            .or_else(|| first("zone"))
+            .or_else(|| first("managed_zone"))
+            .or_else(|| first("zone_name"))
+            .unwrap_or_default();
+        let last_word = |r: &String| {
+            r.split_whitespace()
+                .last()
+                .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        };
+        let hosts: Vec<String> = match rtype {
+            "aws_route53_record" => attrs
+                .get("records")
+                .map(|rs| {
+                    rs.iter()
+                        .filter_map(|r| r.split_whitespace().last())
+                        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            "google_dns_record_set" => attrs
+                .get("rrdatas")
+                .map(|rs| rs.iter().filter_map(last_word).collect())
+                .unwrap_or_default(),
+            "azurerm_dns_mx_record" => exchanges.iter().filter_map(last_word).collect(),
+            "cloudflare_record" | "cloudflare_dns_record" => first("content")
+                .or_else(|| first("value"))
+                .map(|h| vec![h.trim_end_matches('.').to_ascii_lowercase()])
+                .unwrap_or_default(),
+            _ => continue,
+        };
+        // The `resource "…" "…" {` line: the block itself is too long to show.
+        let start = node.start_byte();
+        let header = start
+            ..text[start..]
+                .find('\n')
+                .map_or(node.end_byte(), |i| start + i);
+        for host in hosts {
+            out.push(Mx {
+                owner: format!("{zone}\0{}", name.to_ascii_lowercase()),
+                shown_owner: name.clone(),
+                host,
+                range: header.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// MX records of an octoDNS zone file (`example.com.yaml`): records by
+/// name, a record or a list of records each with `type: MX` and
+/// `value`/`values` holding `exchange`.
+pub(super) fn octodns_mx(entries: &[crate::readers::keypath::ConfigEntry], path: &str) -> Vec<Mx> {
+    let name = basename(path);
+    let zone = name
+        .trim_end_matches(".yaml")
+        .trim_end_matches(".yml")
+        .trim_end_matches('.')
+        .to_string();
+    let mut out = Vec::new();
+    for t in entries.iter().filter(|e| {
+        (e.path == "type" || e.path.ends_with(".type"))
+            && e.value.shown().eq_ignore_ascii_case("MX")
+    }) {
+        let prefix = t.path.strip_suffix("type").unwrap_or("");
+        // `''` (the apex) holding a list reads as `0.type`.
+        let first = prefix.split('.').next().unwrap_or("");
+        let record = if first.chars().all(|c| c.is_ascii_digit()) {
+            ""
+        } else {
+            first
+        };
+        for e in entries.iter().filter(|e| {
+            e.path.starts_with(prefix)
+                && e.path.ends_with("exchange")
+                && e.path.len() > prefix.len()
+        }) {
+            let host = e.value.shown().trim_end_matches('.').to_ascii_lowercase();
+            out.push(Mx {
+                owner: format!("{zone}\0{}", record.to_ascii_lowercase()),
+                shown_owner: if record.is_empty() {
+                    zone.clone()
+                } else {
+                    format!("{record}.{zone}")
+                },
+                host,
+                range: e.range.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// `MX` in any case: Azure names its resource `azurerm_dns_mx_record`.
+pub(super) fn mentions_mx(text: &str) -> bool {
+    text.contains("MX") || text.contains("_mx_")
+}
+
+/// DNSControl's configuration, a JavaScript file.
+pub(super) fn is_dnscontrol(path: &str) -> bool {
+    basename(path) == "dnsconfig.js"
+}
+
+/// `MX(name, priority, host)` records inside `D("domain", …)` calls of a
+/// DNSControl `dnsconfig.js`.
+pub(super) fn dnscontrol_mx(root: Node, text: &str) -> Vec<Mx> {
+    fn string_arg(node: Node, text: &str) -> Option<String> {
+        matches!(node.kind(), "string" | "template_string").then(|| {
+            text.get(node.byte_range())
+                .unwrap_or("")
+                .trim_matches(['"', '\'', '`'])
+                .to_string()
+        })
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![(root, String::new())];
+    while let Some((node, domain)) = stack.pop() {
+        let mut domain = domain;
+        if node.kind() == "call_expression" {
+            let callee = node
+                .child_by_field_name("function")
+                .and_then(|f| text.get(f.byte_range()))
+                .unwrap_or("");
+            let args: Vec<Node> = node
+                .child_by_field_name("arguments")
+                .map(|a| {
+                    let mut c = a.walk();
+                    a.named_children(&mut c).collect()
+                })
+                .unwrap_or_default();
+            match callee {
+                "D" => {
+                    if let Some(d) = args.first().and_then(|a| string_arg(*a, text)) {
+                        domain = d.to_ascii_lowercase();
+                    }
+                }
+                "MX" => {
+                    if let (Some(name), Some(host)) = (
+                        args.first().and_then(|a| string_arg(*a, text)),
+                        args.get(2).and_then(|a| string_arg(*a, text)),
+                    ) {
+                        let start = node.start_byte();
+                        out.push(Mx {
+                            owner: format!("{domain}\0{}", name.to_ascii_lowercase()),
+                            shown_owner: if name == "@" {
+                                domain.clone()
+                            } else {
+                                format!("{name}.{domain}")
+                            },
+                            host: host.trim_end_matches('.').to_ascii_lowercase(),
+                            range: start..node.end_byte(),
+                        });
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        let mut cursor = node.walk();
+        let kids: Vec<Node> = node.children(&mut cursor).collect();
+        for k in kids.into_iter().rev() {
+            stack.push((k, domain.clone()));
+        }
+    }
+    out
+}
+
+pub(super) fn rec(list: &[MxSide], (s, r): (usize, usize)) -> &Mx {
+    &list[s].records[r]
+}
+
+pub(super) struct MxSide {
+    pub(super) path: String,
+    pub(super) text: String,
+    pub(super) records: Vec<Mx>,
+}
+
+impl Mail {
+    pub(super) fn mx_side(
+        &self,
+        cx: &Context,
+        file: &ChangedFile,
+        rev: Revision,
+    ) -> Option<MxSide> {
+        let (version, lang) = match rev {
+            Revision::Base => (file.base.as_ref()?, file.base_lang),
+            Revision::Head => (file.head.as_ref()?, file.head_lang),
+        };
+        let text = version.text()?;
+        let records = if lang == Lang::Hcl {
+            if !mentions_mx(text) {
+                return None;
+            }
+            let parsed = cx.parsed(version, lang)?;
+            terraform_mx(parsed.tree.root_node(), &parsed.text)
+        } else if is_zone_file(&version.path, lang) {
+            zone_mx(text, &version.path)
+        } else if is_dnscontrol(&version.path) {
+            let parsed = cx.parsed(version, lang)?;
+            dnscontrol_mx(parsed.tree.root_node(), &parsed.text)
+        } else if lang == Lang::Yaml && text.contains("MX") && text.contains("exchange") {
+            let parsed = cx.parsed(version, lang)?;
+            let entries = crate::readers::keypath::entries(lang, &parsed.text, Some(&parsed.tree))?;
+            octodns_mx(&entries, &version.path)
+        } else {
+            return None;
+        };
+        Some(MxSide {
+            path: version.path.clone(),
+            text: text.to_string(),
+            records,
+        })
+    }
+
+    pub(super) fn check_mx(&self, cx: &Context, out: &mut Vec<Finding>) {
+        let mut sides: [Vec<MxSide>; 2] = [Vec::new(), Vec::new()];
+        for file in cx.files.iter().filter(|f| !cx.is_excluded(f.path())) {
+            for (k, rev) in [Revision::Base, Revision::Head].into_iter().enumerate() {
+                if let Some(side) = self.mx_side(cx, file, rev) {
+                    sides[k].push(side);
+                }
+            }
+        }
+        // owner → [(side index, record index)]
+        let index = |list: &Vec<MxSide>| {
+            let mut m: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
+            for (s, side) in list.iter().enumerate() {
+                for (r, rec) in side.records.iter().enumerate() {
+                    m.entry(rec.owner.clone()).or_default().push((s, r));
+                }
+            }
+            m
+        };
+        let (base_ix, head_ix) = (index(&sides[0]), index(&sides[1]));
+        for (owner, base_recs) in &base_ix {
+            let base_hosts: BTreeSet<&str> = base_recs
+                .iter()
+                .map(|&i| rec(&sides[0], i).host.as_str())
+                .collect();
+            let head_recs = head_ix.get(owner).map_or(&[][..], |v| &v[..]);
+            let head_hosts: BTreeSet<&str> = head_recs
+                .iter()
+                .map(|&i| rec(&sides[1], i).host.as_str())
+                .collect();
+            let removed: Vec<&str> = base_hosts.difference(&head_hosts).copied().collect();
+            if removed.is_empty() {
+                continue;
+            }
+            let added: Vec<&str> = head_hosts.difference(&base_hosts).copied().collect();
+            let Some(&(bs, br)) = base_recs
+                .iter()
+                .find(|&&i| rec(&sides[0], i).host == removed[0])
+            else {
+                continue;
+            };
+            let base_side = &sides[0][bs];
+            let base_rec = &base_side.records[br];
+            let domain = if base_rec.shown_owner == "@" || base_rec.shown_owner.is_empty() {
+                "the zone apex (`@`)".to_string()
+            } else {
+                format!("`{}`", base_rec.shown_owner)
+            };
+            let before: Vec<&str> = base_hosts.iter().copied().collect();
+            let after: Vec<&str> = head_hosts.iter().copied().collect();
+            let (severity, message) =
+                mx_message(&domain, &before, &after, &removed, added.is_empty());
+            let base_loc = Location {
+                revision: Revision::Base,
+                path: base_side.path.clone(),
+                span: Span::from_bytes(&base_side.text, base_rec.range.start, base_rec.range.end),
+            };
+            let mut f = match head_recs.first() {
+                Some(&(hs, hr)) => {
+                    let hside = &sides[1][hs];
+                    let hrec = &hside.records[hr];
+                    Finding::new(
+                        "mail/mx-changed",
+                        Location {
+                            revision: Revision::Head,
+                            path: hside.path.clone(),
+                            span: Span::from_bytes(&hside.text, hrec.range.start, hrec.range.end),
+                        },
+                        format!("MX {domain}"),
+                        message,
+                    )
+                    .related(
+                        base_loc,
+                        format!("in base mail for {domain} went to `{}`", removed[0]),
+                    )
+                }
+                None => Finding::new(
+                    "mail/mx-changed",
+                    base_loc,
+                    format!("MX {}", base_rec.shown_owner),
+                    message,
+                ),
+            };
+            f = f
+                .evidence("domain", base_rec.shown_owner.clone())
+                .evidence("before", before.join(", "))
+                .evidence("after", after.join(", "))
+                .evidence("removed", removed.join(", "))
+                .severity(severity);
+            out.push(f);
+        }
+    }
+}
+
+/// What a reduction of MX hosts does: all gone (high), a fallback removed
+/// (high), or mail moved to other hosts (medium).
+fn mx_message(
+    domain: &str,
+    before: &[&str],
+    after: &[&str],
+    removed: &[&str],
+    nothing_added: bool,
+) -> (Severity, String) {
+    let list = |hosts: &[&str]| {
+        hosts
+            .iter()
+            .map(|h| format!("`{h}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if after.is_empty() {
+        (
+            Severity::High,
+            format!(
+                "The MX record of {domain} is gone (it pointed to {}). Senders now fall \
+                 back to the domain's address record or give up: mail for every mailbox \
+                 there bounces or goes astray.",
+                list(&before)
+            ),
+        )
+    } else if nothing_added {
+        (
+            Severity::High,
+            format!(
+                "The MX host {} was removed from {domain}; only {} still receives its \
+                 mail. Whenever that host is down, mail for the domain now queues at the \
+                 senders and eventually bounces instead of going to the fallback.",
+                list(&removed),
+                list(&after)
+            ),
+        )
+    } else {
+        (
+            Severity::Medium,
+            format!(
+                "Mail for {domain} now goes to {} instead of {}. Unless every mailbox and \
+                 alias was set up on the new host first, mail for the missing ones bounces.",
+                list(&after),
+                list(&before)
+            ),
+        )
+    }
+}
