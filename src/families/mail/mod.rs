@@ -7,10 +7,10 @@
 //! Django settings (python grammar) and Rails environments (ruby grammar).
 
 use crate::families::context::{Analyzer, Context, FamilyDef};
-use crate::families::mail::backends::mentions_mail;
-use crate::families::mail::mx::{is_dnscontrol, is_zone_file, mentions_mx};
 use crate::findings::finding::Finding;
 use crate::pipeline::lang::Lang;
+use backends::mentions_mail;
+use mx::{is_dnscontrol, is_zone_file, mentions_mx};
 use serde::Deserialize;
 
 mod backends;

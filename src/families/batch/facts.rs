@@ -1,0 +1,498 @@
+//! Loop facts: each loop of a function with the outside effects it performs
+//! per item, where (if anywhere) it saves progress, and whether it runs
+//! inside a web request over an unlimited query.
+
+use super::syntax::{after_first_argument, children, mentions_any, text_of, Syntax};
+use super::{words, Batch};
+use crate::families::context::{ChangedFile, Context};
+use crate::findings::finding::{Revision, Span};
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
+use tree_sitter::{Node, Tree};
+
+/// A call as the analysis sees it.
+#[derive(Clone, Debug)]
+pub(super) struct Call {
+    /// The callee, `->`/`::` read as `.`: `requests.post`. Compared.
+    pub(super) callee: String,
+    /// The callee as written, for messages: `$this->client->post`.
+    pub(super) shown: String,
+    /// The last name of the callee: `post`.
+    pub(super) method: String,
+    /// Everything before the method: `requests`, `$this->client`.
+    pub(super) receiver: String,
+    /// The arguments as written, for SQL, HTTP methods and idempotency keys.
+    pub(super) args: String,
+    pub(super) range: Range<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Loop {
+    /// Its first line, trimmed: `for order in orders:`.
+    pub(super) header: String,
+    pub(super) range: Range<usize>,
+    pub(super) body: Range<usize>,
+    /// A `continue`/`next` guard on a persisted "already done" state.
+    pub(super) guarded: bool,
+    /// What it iterates over, as written: `Order.objects.filter(...)`,
+    /// `$orders`; empty for `while` loops.
+    pub(super) iterable: String,
+    /// The names each item is bound to: `order` in `for order in orders`.
+    pub(super) vars: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Function {
+    pub(super) name: String,
+    pub(super) range: Range<usize>,
+    pub(super) calls: Vec<Call>,
+    pub(super) loops: Vec<Loop>,
+    /// How the function is reached from a web request, when it is a
+    /// request handler: `@app.post("/ship")`, `action store() of
+    /// OrderController`.
+    pub(super) handler: Option<String>,
+    /// `name = value` assignments in its body, in source order, to see
+    /// what a loop's variable holds.
+    pub(super) assignments: Vec<(String, String, Range<usize>)>,
+}
+
+/// What a loop does per item.
+#[derive(Clone, Debug)]
+pub(super) struct LoopFacts {
+    pub(super) function: String,
+    pub(super) header: String,
+    pub(super) range: Range<usize>,
+    pub(super) effect: Option<(Call, &'static str)>,
+    /// The call that reaches the effect, when it is a same-file function.
+    pub(super) via: Option<Call>,
+    pub(super) checkpointed: bool,
+    pub(super) idempotent: bool,
+    pub(super) guarded: bool,
+    /// The first checkpoint after the loop in the same function.
+    pub(super) saved_after: Option<Call>,
+    /// One message to many destinations (`for url in webhook_urls:
+    /// post(url, json=event)`), or a retry loop: the item is not in what
+    /// is sent, so there is no per-item progress to lose.
+    pub(super) fan_out: bool,
+    /// The request handler the loop runs in, with where it is declared.
+    pub(super) handler: Option<(String, Range<usize>)>,
+    /// The query without a limit that the loop iterates, if it does, and
+    /// the assignment it comes from when the loop iterates a variable.
+    pub(super) unbounded: Option<String>,
+    pub(super) query_source: Option<Range<usize>>,
+}
+
+impl LoopFacts {
+    pub(super) fn unsafe_loop(&self) -> bool {
+        self.effect.is_some()
+            && !self.checkpointed
+            && !self.idempotent
+            && !self.guarded
+            && !self.fan_out
+    }
+
+    /// Outside work per row of an unlimited query, inside a web request.
+    pub(super) fn in_request(&self) -> bool {
+        self.effect.is_some() && self.handler.is_some() && self.unbounded.is_some()
+    }
+
+    /// What identifies the loop across revisions: where it is and what it
+    /// sends, not its line.
+    pub(super) fn identity(&self) -> (String, String) {
+        (
+            self.function.clone(),
+            self.effect
+                .as_ref()
+                .map_or_else(String::new, |(c, _)| c.callee.clone()),
+        )
+    }
+}
+
+/// A side of a file, parsed with the grammar of its code.
+pub(super) struct CodeSide {
+    pub(super) text: Arc<str>,
+    pub(super) tree: Tree,
+    pub(super) syntax: Syntax,
+}
+
+pub(super) fn code_side(
+    cx: &Context,
+    file: &ChangedFile,
+    rev: Revision,
+) -> Option<(String, CodeSide)> {
+    let (version, lang) = match rev {
+        Revision::Base => (file.base.as_ref()?, file.base_lang),
+        Revision::Head => (file.head.as_ref()?, file.head_lang),
+    };
+    let syntax = Syntax::of(lang)?;
+    let text = version.text()?.clone();
+    let tree = if syntax == Syntax::Php {
+        // The cache parses PHP as the HTML around its code.
+        let mut parser = tree_sitter::Parser::new();
+        let language: tree_sitter::Language = tree_sitter_php::LANGUAGE_PHP.into();
+        parser.set_language(&language).ok()?;
+        parser.parse(&*text, None)?
+    } else {
+        cx.parsed(version, lang)?.tree.clone()
+    };
+    Some((version.path.clone(), CodeSide { text, tree, syntax }))
+}
+
+pub(super) fn line_of(text: &str, byte: usize) -> usize {
+    Span::from_bytes(text, byte, byte).line
+}
+
+impl Batch {
+    pub(super) fn any_word(&self, s: &str, table: &[String]) -> bool {
+        let w = words(s);
+        w.iter().any(|x| table.contains(x))
+    }
+
+    /// What kind of outside effect a call has, if any.
+    pub(super) fn effect(
+        &self,
+        call: &Call,
+        function_text: &str,
+        mail_modules: &[String],
+    ) -> Option<&'static str> {
+        let method = call.method.as_str();
+        // `emails.deletion_scheduled(…)` where `emails` is an imported
+        // module of the project's own mail functions.
+        if mail_modules.contains(&call.receiver) {
+            return Some("sends mail");
+        }
+        let lower_method = method.to_ascii_lowercase();
+        if self.tables.effect_methods.iter().any(|m| m == method) {
+            return Some(
+                if lower_method.contains("mail") || lower_method.starts_with("deliver") {
+                    "sends mail"
+                } else {
+                    "calls a partner system"
+                },
+            );
+        }
+        if method == "fetch" && call.receiver.is_empty() {
+            let a = call.args.to_ascii_uppercase();
+            let writes = [
+                "'POST'",
+                "\"POST\"",
+                "'PUT'",
+                "\"PUT\"",
+                "'PATCH'",
+                "\"PATCH\"",
+                "'DELETE'",
+                "\"DELETE\"",
+                "`POST`",
+            ]
+            .iter()
+            .any(|m| a.contains(m));
+            return writes.then_some("sends an HTTP write");
+        }
+        if method == "mail" && call.receiver.is_empty() {
+            return Some("sends mail");
+        }
+        if method == "curl_exec"
+            && (function_text.contains("CURLOPT_POST")
+                || function_text.contains("CURLOPT_CUSTOMREQUEST"))
+        {
+            return Some("sends an HTTP write");
+        }
+        let http_client = if lower_method == "delete" {
+            self.any_word(&call.receiver, &self.tables.http_delete_clients)
+        } else {
+            self.any_word(&call.receiver, &self.tables.http_clients)
+        };
+        if self.tables.http_verbs.contains(&lower_method)
+            && http_client
+            && !self.any_word(&call.receiver, &self.tables.not_http_receivers)
+        {
+            return Some("sends an HTTP write");
+        }
+        if self.tables.payment_methods.contains(&lower_method)
+            && self.any_word(&call.callee, &self.tables.payment_words)
+        {
+            return Some("makes a payment call");
+        }
+        if self.tables.publish_methods.iter().any(|v| v == method)
+            && self.any_word(&call.receiver, &self.tables.publish_receivers)
+        {
+            return Some("publishes a message");
+        }
+        if self.tables.partner_verbs.contains(&lower_method)
+            && self.any_word(&call.receiver, &self.tables.partner_receivers)
+        {
+            return Some("calls a partner system");
+        }
+        None
+    }
+
+    pub(super) fn checkpoint(&self, call: &Call) -> bool {
+        let m = call.method.as_str();
+        // `self.stdout.write(…)`, `logger.write(…)`: output, not progress.
+        if self.any_word(&call.receiver, &self.tables.not_checkpoint_receivers) {
+            return false;
+        }
+        if self.tables.checkpoint_methods.iter().any(|c| c == m) {
+            return true;
+        }
+        let lower = m.to_ascii_lowercase();
+        if self.tables.checkpoint_prefixes.iter().any(|p| {
+            lower.starts_with(p.as_str())
+                && m[p.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c == '_' || c.is_uppercase())
+        }) {
+            return true;
+        }
+        if self.tables.sql_methods.iter().any(|s| s == m) {
+            let a = call.args.to_ascii_uppercase();
+            return self
+                .tables
+                .sql_write_words
+                .iter()
+                .any(|w| a.contains(w.as_str()));
+        }
+        false
+    }
+
+    pub(super) fn idempotent(&self, call: &Call) -> bool {
+        let a = call.args.to_ascii_lowercase();
+        self.tables
+            .idempotency_words
+            .iter()
+            .any(|w| a.contains(w.as_str()))
+    }
+
+    pub(super) fn loop_facts(
+        &self,
+        funcs: &[Function],
+        text: &str,
+        mail_modules: &[String],
+    ) -> Vec<LoopFacts> {
+        let by_name: BTreeMap<&str, &Function> =
+            funcs.iter().skip(1).map(|f| (f.name.as_str(), f)).collect();
+        let mut out = Vec::new();
+        for f in funcs {
+            let ftext = text.get(f.range.clone()).unwrap_or("");
+            for l in &f.loops {
+                let inside: Vec<&Call> = f
+                    .calls
+                    .iter()
+                    .filter(|c| l.body.start <= c.range.start && c.range.end <= l.body.end)
+                    .collect();
+                let mut effect: Option<(Call, &'static str)> = None;
+                let mut via: Option<Call> = None;
+                let mut checkpointed = false;
+                let mut idempotent = false;
+                for c in &inside {
+                    if let Some(kind) = self.effect(c, ftext, mail_modules) {
+                        idempotent |= self.idempotent(c);
+                        effect.get_or_insert(((*c).clone(), kind));
+                    }
+                    checkpointed |= self.checkpoint(c);
+                    // One level into functions of the same file.
+                    if let Some(callee) =
+                        by_name.get(c.method.as_str()).filter(|g| g.name != f.name)
+                    {
+                        let gtext = text.get(callee.range.clone()).unwrap_or("");
+                        for gc in &callee.calls {
+                            if let Some(kind) = self.effect(gc, gtext, mail_modules) {
+                                idempotent |= self.idempotent(gc);
+                                if effect.is_none() {
+                                    effect = Some((gc.clone(), kind));
+                                    via = Some((*c).clone());
+                                }
+                            }
+                            checkpointed |= self.checkpoint(gc);
+                        }
+                    }
+                }
+                let guard_text = text.get(l.body.clone()).unwrap_or("").to_ascii_lowercase();
+                let guarded = l.guarded
+                    && self
+                        .tables
+                        .guard_words
+                        .iter()
+                        .any(|w| guard_text.contains(w.as_str()));
+                let saved_after = f
+                    .calls
+                    .iter()
+                    .find(|c| c.range.start >= l.range.end && self.checkpoint(c))
+                    .cloned();
+                // The call in the loop that carries the item: the same-file
+                // function it goes through, or the side effect itself, whose
+                // first argument is its destination.
+                let fan_out = !l.vars.is_empty()
+                    && match (&via, &effect) {
+                        (Some(v), _) => !mentions_any(&v.args, &l.vars),
+                        (None, Some((e, _))) => {
+                            // A payload sent unchanged to each destination;
+                            // `requests.delete(url)` has none: the URL is
+                            // the item.
+                            let rest = after_first_argument(&e.args);
+                            let lower = rest.to_ascii_lowercase();
+                            let payload = ["json", "data", "body", "payload", "message", "content"]
+                                .iter()
+                                .any(|w| lower.contains(w));
+                            payload && !mentions_any(rest, &l.vars)
+                        }
+                        (None, None) => false,
+                    };
+                let handler = f.handler.clone().map(|h| (h, f.range.clone()));
+                let (unbounded, query_source) = match self.unbounded_query(f, l) {
+                    Some((q, at)) => (Some(q), at),
+                    None => (None, None),
+                };
+                out.push(LoopFacts {
+                    function: f.name.clone(),
+                    header: l.header.clone(),
+                    range: l.range.clone(),
+                    effect,
+                    via,
+                    checkpointed,
+                    idempotent,
+                    guarded,
+                    saved_after,
+                    fan_out,
+                    handler,
+                    unbounded,
+                    query_source,
+                });
+            }
+        }
+        out
+    }
+
+    /// Names under which a file imports a module of mail functions:
+    /// `from hc.lib import emails`, `import * as mailer from './mailer'`,
+    /// `const mail = require('../lib/mail')`. Any call on one sends mail.
+    pub(super) fn mail_modules(&self, syntax: Syntax, root: Node, text: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut stack = children(root);
+        while let Some(n) = stack.pop() {
+            match (syntax, n.kind()) {
+                (Syntax::Python, "import_from_statement" | "import_statement") => {
+                    // The standard library's `email` package parses mail.
+                    let stdlib = text_of(n, text)
+                        .split_whitespace()
+                        .nth(1)
+                        .is_some_and(|m| m == "email" || m.starts_with("email."));
+                    if stdlib {
+                        continue;
+                    }
+                    let mut cursor = n.walk();
+                    for name in n.children_by_field_name("name", &mut cursor) {
+                        let alias = name.child_by_field_name("alias").unwrap_or(name);
+                        names.push(text_of(alias, text).to_string());
+                    }
+                }
+                (Syntax::Js, "import_statement") => {
+                    for clause in children(n)
+                        .into_iter()
+                        .filter(|c| c.kind() == "import_clause")
+                    {
+                        for c in children(clause) {
+                            match c.kind() {
+                                "identifier" => names.push(text_of(c, text).to_string()),
+                                "namespace_import" => names.extend(
+                                    children(c)
+                                        .into_iter()
+                                        .map(|i| text_of(i, text).to_string()),
+                                ),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                (Syntax::Js, "lexical_declaration" | "variable_declaration") => {
+                    for d in children(n)
+                        .into_iter()
+                        .filter(|d| d.kind() == "variable_declarator")
+                    {
+                        let required = d
+                            .child_by_field_name("value")
+                            .is_some_and(|v| text_of(v, text).starts_with("require("));
+                        if let (true, Some(name)) = (required, d.child_by_field_name("name")) {
+                            names.push(text_of(name, text).to_string());
+                        }
+                    }
+                }
+                // Imports sit at the top, or in a module's `if` blocks.
+                (_, "if_statement" | "block" | "try_statement" | "expression_statement") => {
+                    stack.extend(children(n));
+                }
+                _ => {}
+            }
+        }
+        // The last word names what the module is: `emails`, `user_mailer`,
+        // not `email_utils`.
+        names.retain(|n| {
+            !n.contains(['{', ' ', '('])
+                && words(n)
+                    .last()
+                    .is_some_and(|w| self.tables.mail_module_words.contains(w))
+        });
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// The query a loop iterates when it fetches every matching row: the
+    /// loop's own expression, or what its variable was last assigned
+    /// before the loop. Anything that limits or pages it makes it bounded.
+    pub(super) fn unbounded_query(
+        &self,
+        f: &Function,
+        l: &Loop,
+    ) -> Option<(String, Option<Range<usize>>)> {
+        let own = l.iterable.trim();
+        let plain = !own.is_empty()
+            && own
+                .trim_start_matches('$')
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+        let source = plain
+            .then(|| {
+                f.assignments
+                    .iter()
+                    .rev()
+                    .find(|(name, _, at)| name == own && at.start < l.range.start)
+            })
+            .flatten();
+        let expr = source.map_or(own, |(_, value, _)| value.as_str());
+        let is_query = self.tables.query_calls.iter().any(|m| {
+            expr.match_indices(m.as_str()).any(|(i, _)| {
+                // `.all` must end there: `Order.all.each`, not `.allowed`
+                // or `Promise.all(…)`.
+                !m.ends_with(|c: char| c.is_alphanumeric())
+                    || !expr[i + m.len()..]
+                        .starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '(')
+            })
+        });
+        let lower = expr.to_ascii_lowercase();
+        let limited = self
+            .tables
+            .limit_words
+            .iter()
+            .any(|w| lower.contains(w.as_str()));
+        (is_query && !limited).then(|| (expr.to_string(), source.map(|s| s.2.clone())))
+    }
+
+    pub(super) fn is_test_path(&self, path: &str) -> bool {
+        if !self.tables.exclude_tests {
+            return false;
+        }
+        let lower = path.to_ascii_lowercase();
+        let name = lower.rsplit('/').next().unwrap_or(&lower);
+        name.starts_with("test_")
+            || name.contains("_test.")
+            || name.contains(".test.")
+            || name.contains(".spec.")
+            || name.contains("_spec.")
+            || lower
+                .split('/')
+                .any(|seg| self.tables.test_path_words.iter().any(|w| w == seg))
+    }
+}

@@ -1,0 +1,554 @@
+//! What the batch family reads from each language's grammar: functions,
+//! loops and their bodies, calls, iterables, assignments and request
+//! handlers, in Python, JavaScript/TypeScript, PHP and Ruby.
+
+use super::facts::{Call, Function, Loop};
+use super::messages::short;
+use super::Tables;
+use crate::pipeline::lang::Lang;
+use std::ops::Range;
+use tree_sitter::Node;
+
+pub(super) fn text_of<'t>(node: Node, text: &'t str) -> &'t str {
+    text.get(node.byte_range()).unwrap_or("")
+}
+
+pub(super) fn children(node: Node) -> Vec<Node> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).collect()
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Syntax {
+    Python,
+    Js,
+    Php,
+    Ruby,
+}
+
+impl Syntax {
+    pub(super) fn of(lang: Lang) -> Option<Syntax> {
+        Some(match lang {
+            Lang::Python => Syntax::Python,
+            Lang::JavaScript | Lang::TypeScript | Lang::Tsx => Syntax::Js,
+            Lang::Php => Syntax::Php,
+            Lang::Ruby => Syntax::Ruby,
+            _ => return None,
+        })
+    }
+
+    pub(super) fn function_name(self, node: Node, text: &str) -> Option<String> {
+        let named = |n: Node| {
+            n.child_by_field_name("name")
+                .map(|x| text_of(x, text).to_string())
+        };
+        match (self, node.kind()) {
+            (Syntax::Python, "function_definition")
+            | (
+                Syntax::Js,
+                "function_declaration" | "method_definition" | "generator_function_declaration",
+            )
+            | (Syntax::Php, "function_definition" | "method_declaration")
+            | (Syntax::Ruby, "method" | "singleton_method") => named(node),
+            (Syntax::Js, "arrow_function" | "function_expression" | "function") => {
+                let holder = node.parent()?;
+                match holder.kind() {
+                    "variable_declarator" => named(holder),
+                    "pair" => holder
+                        .child_by_field_name("key")
+                        .map(|k| text_of(k, text).to_string()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The loop a node is, with its body.
+    pub(super) fn loop_body<'t>(
+        self,
+        node: Node<'t>,
+        text: &str,
+        loop_methods: &[String],
+    ) -> Option<Node<'t>> {
+        match (self, node.kind()) {
+            (Syntax::Python, "for_statement" | "while_statement")
+            | (
+                Syntax::Js,
+                "for_statement" | "for_in_statement" | "while_statement" | "do_statement",
+            )
+            | (
+                Syntax::Php,
+                "foreach_statement" | "for_statement" | "while_statement" | "do_statement",
+            )
+            | (Syntax::Ruby, "while" | "until" | "for") => {
+                node.child_by_field_name("body").or(Some(node))
+            }
+            (Syntax::Js, "call_expression") => {
+                let f = node.child_by_field_name("function")?;
+                let prop = f.child_by_field_name("property")?;
+                if !loop_methods.iter().any(|m| m == text_of(prop, text)) {
+                    return None;
+                }
+                let args = node.child_by_field_name("arguments")?;
+                children(args)
+                    .into_iter()
+                    .find(|a| {
+                        matches!(
+                            a.kind(),
+                            "arrow_function" | "function_expression" | "function"
+                        )
+                    })
+                    .and_then(|f| f.child_by_field_name("body"))
+            }
+            (Syntax::Php, "function_call_expression") => {
+                let name = text_of(node.child_by_field_name("function")?, text);
+                if !matches!(name, "array_map" | "array_walk") {
+                    return None;
+                }
+                let args = node.child_by_field_name("arguments")?;
+                children(args).into_iter().find_map(|a| {
+                    let inner = a.named_child(0)?;
+                    matches!(inner.kind(), "anonymous_function" | "arrow_function")
+                        .then(|| inner.child_by_field_name("body"))
+                        .flatten()
+                })
+            }
+            (Syntax::Ruby, "call") => {
+                let m = text_of(node.child_by_field_name("method")?, text);
+                if !loop_methods.iter().any(|x| x == m) {
+                    return None;
+                }
+                node.child_by_field_name("block")
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn call(self, node: Node, text: &str) -> Option<Call> {
+        let (callee_node, method, receiver, args) = match (self, node.kind()) {
+            (Syntax::Python, "call") | (Syntax::Js, "call_expression") => {
+                let f = node.child_by_field_name("function")?;
+                let (method, receiver) = match f.kind() {
+                    "attribute" => (
+                        f.child_by_field_name("attribute").map(|a| text_of(a, text)),
+                        f.child_by_field_name("object").map(|o| text_of(o, text)),
+                    ),
+                    "member_expression" => (
+                        f.child_by_field_name("property").map(|a| text_of(a, text)),
+                        f.child_by_field_name("object").map(|o| text_of(o, text)),
+                    ),
+                    "identifier" => (Some(text_of(f, text)), Some("")),
+                    _ => (None, None),
+                };
+                (f, method?, receiver?, node.child_by_field_name("arguments"))
+            }
+            (Syntax::Php, "function_call_expression") => {
+                let f = node.child_by_field_name("function")?;
+                (
+                    f,
+                    text_of(f, text),
+                    "",
+                    node.child_by_field_name("arguments"),
+                )
+            }
+            (
+                Syntax::Php,
+                "member_call_expression"
+                | "nullsafe_member_call_expression"
+                | "scoped_call_expression",
+            ) => {
+                let name = node.child_by_field_name("name")?;
+                let recv = node
+                    .child_by_field_name("object")
+                    .or_else(|| node.child_by_field_name("scope"))
+                    .map_or("", |o| text_of(o, text));
+                (
+                    node,
+                    text_of(name, text),
+                    recv,
+                    node.child_by_field_name("arguments"),
+                )
+            }
+            (Syntax::Ruby, "call") => {
+                let m = node.child_by_field_name("method")?;
+                let recv = node
+                    .child_by_field_name("receiver")
+                    .map_or("", |r| text_of(r, text));
+                (
+                    node,
+                    text_of(m, text),
+                    recv,
+                    node.child_by_field_name("arguments"),
+                )
+            }
+            _ => return None,
+        };
+        let receiver = receiver.replace("->", ".").replace("::", ".");
+        let callee = if self == Syntax::Php || self == Syntax::Ruby {
+            if receiver.is_empty() {
+                method.to_string()
+            } else {
+                format!("{receiver}.{method}")
+            }
+        } else {
+            text_of(callee_node, text).to_string()
+        };
+        let callee: String = callee.split_whitespace().collect::<Vec<_>>().join("");
+        let shown_end = args.map_or(node.end_byte(), |a| a.start_byte());
+        let shown: String = text
+            .get(node.start_byte()..shown_end)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("");
+        Some(Call {
+            callee,
+            shown,
+            method: method.to_string(),
+            receiver,
+            args: args.map_or_else(String::new, |a| text_of(a, text).to_string()),
+            range: node.byte_range(),
+        })
+    }
+
+    /// What a loop node iterates over, as written.
+    pub(super) fn iterable(self, node: Node, text: &str) -> String {
+        let expr = match (self, node.kind()) {
+            (Syntax::Python | Syntax::Js, "for_statement" | "for_in_statement") => {
+                node.child_by_field_name("right")
+            }
+            (Syntax::Php, "foreach_statement") => node.named_child(0),
+            (Syntax::Ruby, "for") => node
+                .child_by_field_name("value")
+                .and_then(|v| v.named_child(0)),
+            (Syntax::Js, "call_expression") => node
+                .child_by_field_name("function")
+                .and_then(|f| f.child_by_field_name("object")),
+            (Syntax::Ruby, "call") => node.child_by_field_name("receiver"),
+            (Syntax::Php, "function_call_expression") => node
+                .child_by_field_name("arguments")
+                .and_then(|a| a.named_child(1)),
+            _ => None,
+        };
+        expr.map_or_else(String::new, |e| {
+            text_of(e, text)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
+
+    /// `name = value` as the grammar writes an assignment.
+    pub(super) fn assignment(self, node: Node, text: &str) -> Option<(String, String)> {
+        let (left, right) = match (self, node.kind()) {
+            (Syntax::Python | Syntax::Ruby, "assignment")
+            | (Syntax::Js | Syntax::Php, "assignment_expression") => (
+                node.child_by_field_name("left")?,
+                node.child_by_field_name("right")?,
+            ),
+            (Syntax::Js, "variable_declarator") => (
+                node.child_by_field_name("name")?,
+                node.child_by_field_name("value")?,
+            ),
+            _ => return None,
+        };
+        Some((
+            text_of(left, text).to_string(),
+            text_of(right, text)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        ))
+    }
+
+    /// How a function node is reached from a web request, if it is a
+    /// request handler the grammar alone can tell: a route decorator, a
+    /// Django view's `request` parameter, a callback given to an Express
+    /// style router, a Next.js route export, a controller action.
+    pub(super) fn handler(
+        self,
+        node: Node,
+        text: &str,
+        path: &str,
+        decorators: &[String],
+    ) -> Option<String> {
+        let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        match (self, node.kind()) {
+            (Syntax::Python, "function_definition") => {
+                let parent = node.parent().filter(|p| p.kind() == "decorated_definition");
+                for d in parent.map(children).unwrap_or_default() {
+                    if d.kind() != "decorator" {
+                        continue;
+                    }
+                    let t = text_of(d, text);
+                    let callee = t.trim_start_matches('@').split('(').next().unwrap_or("");
+                    let last = callee.rsplit('.').next().unwrap_or("").trim();
+                    if decorators.iter().any(|x| x == last) {
+                        return Some(format!("`{}`", short(&one_line(t))));
+                    }
+                }
+                let params = node.child_by_field_name("parameters").map(children)?;
+                let names: Vec<&str> = params
+                    .iter()
+                    .map(|p| {
+                        text_of(*p, text)
+                            .split([':', '='])
+                            .next()
+                            .unwrap_or("")
+                            .trim()
+                    })
+                    .take(2)
+                    .collect();
+                let takes_request = names.first() == Some(&"request")
+                    || (matches!(names.first(), Some(&"self") | Some(&"cls"))
+                        && names.get(1) == Some(&"request"));
+                takes_request.then(|| "a view that takes the `request`".to_string())
+            }
+            (Syntax::Js, "arrow_function" | "function_expression" | "function") => {
+                let args = node.parent().filter(|p| p.kind() == "arguments")?;
+                let call = args.parent().filter(|c| c.kind() == "call_expression")?;
+                let f = call.child_by_field_name("function")?;
+                let verb = text_of(f.child_by_field_name("property")?, text);
+                if !matches!(verb, "get" | "post" | "put" | "patch" | "delete" | "all") {
+                    return None;
+                }
+                let first = children(args).into_iter().next()?;
+                let routed = (matches!(first.kind(), "string" | "template_string")
+                    && text_of(first, text)
+                        .trim_matches(|c| c == '\'' || c == '"' || c == '`')
+                        .starts_with('/'))
+                    || f.child_by_field_name("object").is_some_and(|o| {
+                        o.kind() == "call_expression" && text_of(o, text).contains(".route(")
+                    });
+                routed.then(|| {
+                    let head = text.get(call.start_byte()..first.end_byte()).unwrap_or("");
+                    format!("`{})`", short(&one_line(head)))
+                })
+            }
+            (Syntax::Js, "function_declaration") => {
+                let name = text_of(node.child_by_field_name("name")?, text);
+                let exported = node
+                    .parent()
+                    .is_some_and(|p| p.kind() == "export_statement");
+                let file = path.rsplit('/').next().unwrap_or(path);
+                let app_route = (path.starts_with("app/") || path.contains("/app/"))
+                    && file.starts_with("route.")
+                    && matches!(name, "POST" | "PUT" | "PATCH" | "DELETE" | "GET");
+                let pages_api = (path.starts_with("pages/api/") || path.contains("/pages/api/"))
+                    && node
+                        .parent()
+                        .is_some_and(|p| text_of(p, text).starts_with("export default"));
+                (exported && (app_route || pages_api))
+                    .then(|| format!("the Next.js route handler `{name}` of `{path}`"))
+            }
+            (Syntax::Php, "method_declaration") => {
+                let private = children(node)
+                    .iter()
+                    .any(|c| c.kind() == "visibility_modifier" && text_of(*c, text) != "public");
+                let name = text_of(node.child_by_field_name("name")?, text);
+                if private || name.starts_with("__") {
+                    return None;
+                }
+                let class = std::iter::successors(node.parent(), |n| n.parent())
+                    .find(|n| n.kind() == "class_declaration")?;
+                let cname = text_of(class.child_by_field_name("name")?, text);
+                cname
+                    .ends_with("Controller")
+                    .then(|| format!("the controller action `{cname}::{name}()`"))
+            }
+            (Syntax::Ruby, "method") => {
+                let name = text_of(node.child_by_field_name("name")?, text);
+                let class = std::iter::successors(node.parent(), |n| n.parent())
+                    .find(|n| n.kind() == "class")?;
+                let cname = text_of(class.child_by_field_name("name")?, text);
+                cname
+                    .ends_with("Controller")
+                    .then(|| format!("the controller action `{cname}#{name}`"))
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn skips_item(self, node: Node) -> bool {
+        matches!(
+            (self, node.kind()),
+            (
+                Syntax::Python | Syntax::Js | Syntax::Php,
+                "continue_statement"
+            ) | (Syntax::Ruby, "next")
+        )
+    }
+}
+
+/// Every function of a file with its calls and loops. Code outside any
+/// function (a script's top level) counts as a function named `<module>`.
+pub(super) fn functions(
+    syntax: Syntax,
+    root: Node,
+    text: &str,
+    path: &str,
+    tables: &Tables,
+) -> Vec<Function> {
+    let function = |name: String, range: Range<usize>, handler: Option<String>| Function {
+        name,
+        range,
+        calls: Vec::new(),
+        loops: Vec::new(),
+        handler,
+        assignments: Vec::new(),
+    };
+    let mut out = vec![function("<module>".to_string(), root.byte_range(), None)];
+    // (node, index of the innermost function it belongs to)
+    let mut stack = vec![(root, 0usize)];
+    while let Some((node, owner)) = stack.pop() {
+        let mut owner = owner;
+        let name = syntax.function_name(node, text);
+        let handler = syntax.handler(node, text, path, &tables.handler_decorators);
+        // An unnamed callback is known by its route: `router.post('/sync')`.
+        let unnamed = || handler.as_ref().map(|h| h.trim_matches('`').to_string());
+        if let Some(name) = name.or_else(unnamed) {
+            out.push(function(name, node.byte_range(), handler));
+            owner = out.len() - 1;
+        }
+        if let Some(body) = syntax.loop_body(node, text, &tables.loop_methods) {
+            let header = text_of(node, text)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            let guarded = has_guard(syntax, body);
+            let iterable = syntax.iterable(node, text);
+            let vars = loop_vars(
+                text.get(node.start_byte()..body.start_byte()).unwrap_or(""),
+                &iterable,
+            );
+            out[owner].loops.push(Loop {
+                header: header.chars().take(80).collect(),
+                range: node.byte_range(),
+                body: body.byte_range(),
+                guarded,
+                iterable,
+                vars,
+            });
+        }
+        if let Some(call) = syntax.call(node, text) {
+            out[owner].calls.push(call);
+        }
+        if let Some((name, value)) = syntax.assignment(node, text) {
+            out[owner]
+                .assignments
+                .push((name, value, node.byte_range()));
+        }
+        let mut kids = children(node);
+        kids.reverse();
+        stack.extend(kids.into_iter().map(|k| (k, owner)));
+    }
+    for f in &mut out {
+        f.calls.sort_by_key(|c| c.range.start);
+        f.loops.sort_by_key(|l| l.range.start);
+        f.assignments.sort_by_key(|a| a.2.start);
+    }
+    out
+}
+
+/// The names a loop binds per item, read from its header: the words that
+/// are neither the iterable's nor keywords.
+pub(super) fn loop_vars(header: &str, iterable: &str) -> Vec<String> {
+    const KEYWORDS: &[&str] = &[
+        "for",
+        "in",
+        "of",
+        "const",
+        "let",
+        "var",
+        "as",
+        "foreach",
+        "do",
+        "async",
+        "await",
+        "function",
+        "fn",
+        "use",
+        "while",
+        "until",
+        "each",
+        "forEach",
+        "map",
+        "flatMap",
+        "find_each",
+        "find_in_batches",
+        "in_batches",
+        "each_with_index",
+        "each_with_object",
+        "each_slice",
+        "times",
+        "array_map",
+        "array_walk",
+        "enumerate",
+        "zip",
+        "items",
+        "range",
+        "len",
+        "static",
+    ];
+    let split = |s: &str| -> Vec<String> {
+        s.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty() && !w.starts_with(|c: char| c.is_ascii_digit()))
+            .map(str::to_string)
+            .collect()
+    };
+    let own = split(iterable);
+    let mut vars: Vec<String> = split(header)
+        .into_iter()
+        .filter(|w| !own.contains(w) && !KEYWORDS.contains(&w.as_str()))
+        .collect();
+    vars.dedup();
+    vars
+}
+
+/// The arguments after the first, split at top-level commas: the payload
+/// of `requests.post(url, json=data)`, without its destination.
+pub(super) fn after_first_argument(args: &str) -> &str {
+    let inner = args
+        .trim()
+        .strip_prefix('(')
+        .and_then(|a| a.strip_suffix(')'))
+        .unwrap_or(args);
+    let mut depth = 0i32;
+    for (i, c) in inner.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => return &inner[i + 1..],
+            _ => {}
+        }
+    }
+    ""
+}
+
+/// Whether a loop variable occurs as a whole word in a text.
+pub(super) fn mentions_any(text: &str, vars: &[String]) -> bool {
+    vars.iter().any(|v| {
+        text.match_indices(v.as_str()).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + v.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    })
+}
+
+/// Whether a loop body skips items with `continue` / `next` (the guard's
+/// condition is judged by the caller from its text).
+pub(super) fn has_guard(syntax: Syntax, body: Node) -> bool {
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        if syntax.skips_item(n) {
+            return true;
+        }
+        stack.extend(children(n));
+    }
+    false
+}

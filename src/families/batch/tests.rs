@@ -1,0 +1,239 @@
+//! Unit tests of the batch family's loop facts.
+
+use super::facts::LoopFacts;
+use super::syntax::{functions, loop_vars, Syntax};
+use crate::pipeline::parse::grammar;
+
+use super::*;
+
+fn family() -> Batch {
+    let rules: toml::Table = toml::from_str(include_str!("../../../rules/batch.toml")).unwrap();
+    let tables: Tables = toml::Value::Table(rules["tables"].as_table().unwrap().clone())
+        .try_into()
+        .unwrap();
+    Batch { tables }
+}
+
+fn facts(lang: Lang, src: &str) -> Vec<LoopFacts> {
+    facts_at(lang, src, "app/jobs/run.src")
+}
+
+fn facts_at(lang: Lang, src: &str, path: &str) -> Vec<LoopFacts> {
+    let b = family();
+    let syntax = Syntax::of(lang).unwrap();
+    let language: tree_sitter::Language = if syntax == Syntax::Php {
+        tree_sitter_php::LANGUAGE_PHP.into()
+    } else {
+        grammar(lang).unwrap()
+    };
+    let mut p = tree_sitter::Parser::new();
+    p.set_language(&language).unwrap();
+    let tree = p.parse(src, None).unwrap();
+    let funcs = functions(syntax, tree.root_node(), src, path, &b.tables);
+    let mail_modules = b.mail_modules(syntax, tree.root_node(), src);
+    b.loop_facts(&funcs, src, &mail_modules)
+}
+
+fn summary(list: &[LoopFacts]) -> Vec<(String, bool, bool)> {
+    list.iter()
+        .map(|l| {
+            (
+                l.effect
+                    .as_ref()
+                    .map_or_else(String::new, |(c, _)| c.callee.clone()),
+                l.checkpointed,
+                l.unsafe_loop(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn python_loops_effects_and_checkpoints_one_level_deep() {
+    let src = "import requests\n\ndef send(o):\n    requests.post(URL, json=o)\n\ndef run(orders):\n    for o in orders:\n        send(o)\n    db.commit()\n    for o in orders:\n        requests.post(URL, json=o)\n        self.stdout.write('sent')\n        o.save()\n    for o in orders:\n        requests.get(URL)\n    for o in orders:\n        total += o.amount\n";
+    let got = summary(&facts(Lang::Python, src));
+    assert_eq!(
+        got,
+        [
+            ("requests.post".to_string(), false, true),
+            ("requests.post".to_string(), true, false),
+            (String::new(), false, false),
+            (String::new(), false, false),
+        ]
+    );
+    let l = &facts(Lang::Python, src)[0];
+    assert_eq!(l.via.as_ref().unwrap().method, "send");
+    assert_eq!(l.saved_after.as_ref().unwrap().callee, "db.commit");
+}
+
+#[test]
+fn js_php_ruby_shapes() {
+    let js = "async function run(orders) {\n  for (const o of orders) { await axios.post(u, o); }\n  orders.forEach(async (o) => { await fetch(u, { method: 'POST' }); await markSent(o.id); });\n  await stripe.charges.create({ amount: 1 }, { idempotencyKey: o.id });\n}\n";
+    assert_eq!(
+        summary(&facts(Lang::JavaScript, js)),
+        [
+            ("axios.post".to_string(), false, true),
+            ("fetch".to_string(), true, false)
+        ]
+    );
+    let php = "<?php\nfunction ship($orders, $client) {\n  foreach ($orders as $o) {\n    $client->post('/shipments', ['json' => $o]);\n  }\n  foreach ($orders as $o) {\n    wp_remote_post($url, []);\n    $o->save();\n  }\n}\n";
+    assert_eq!(
+        summary(&facts(Lang::Php, php)),
+        [
+            ("$client.post".to_string(), false, true),
+            ("wp_remote_post".to_string(), true, false)
+        ]
+    );
+    let rb = "def ship_all(orders)\n  orders.find_each do |o|\n    Carrier.create_shipment(o)\n  end\n  orders.each { |o| HTTParty.post(url, body: o.to_json); o.update!(shipped: true) }\nend\n";
+    assert_eq!(
+        summary(&facts(Lang::Ruby, rb)),
+        [
+            ("Carrier.create_shipment".to_string(), false, true),
+            ("HTTParty.post".to_string(), true, false)
+        ]
+    );
+}
+
+#[test]
+fn database_deletes_are_not_http() {
+    let src = "def clear(models):\n    for m in models:\n        db.session.delete(m)\n    for k in keys:\n        app.session_store.delete(k)\n    for h in hooks:\n        session.post(h.url, json=h.payload)\n    for u in urls:\n        requests.delete(u)\n";
+    let got = summary(&facts(Lang::Python, src));
+    assert_eq!(
+        got.iter().map(|g| g.2).collect::<Vec<_>>(),
+        [false, false, true, true]
+    );
+}
+
+#[test]
+fn one_event_to_many_webhooks_is_not_a_batch() {
+    let src = "def notify(urls, data):\n    for url in urls:\n        requests.post(url, json=data, timeout=5)\n    for o in orders:\n        requests.post(URL, json=o.to_dict())\n    for hook in hooks:\n        requests.post(hook.url, json={'event': 'x'})\n    for hook in hooks:\n        requests.post(hook.url, json=hook.payload)\n";
+    let got: Vec<bool> = facts(Lang::Python, src)
+        .iter()
+        .map(|l| l.unsafe_loop())
+        .collect();
+    assert_eq!(got, [false, true, false, true]);
+    assert_eq!(loop_vars("for url in urls:", "urls"), ["url"]);
+    assert_eq!(
+        loop_vars("orders.forEach(async (order) => ", "orders"),
+        ["order"]
+    );
+    assert_eq!(
+        loop_vars("foreach ($orders as $id => $order) ", "$orders"),
+        ["id", "order"]
+    );
+    assert_eq!(
+        loop_vars("Order.where(x: 1).find_each do |o|", "Order.where(x: 1)"),
+        ["o"]
+    );
+}
+
+#[test]
+fn calls_on_an_imported_mail_module_send_mail() {
+    let src = "import email\nfrom email.utils import parseaddr\nfrom hc.lib import emails\nfrom app import email_utils\n\ndef run(q):\n    for p in q:\n        emails.deletion_scheduled(p.user.email, {})\n    for p in q:\n        email.message_from_string(p.raw)\n        email_utils.is_valid(p.addr)\n";
+    let got = summary(&facts(Lang::Python, src));
+    assert_eq!(
+        got,
+        [
+            ("emails.deletion_scheduled".to_string(), false, true),
+            (String::new(), false, false)
+        ]
+    );
+    let js = "import * as mailer from '../lib/mailer';\nconst mail = require('./mail');\nasync function run(users) {\n  for (const u of users) { await mailer.welcome(u); }\n  for (const u of users) { await mail.digest(u); await u.save(); }\n}\n";
+    assert_eq!(
+        summary(&facts(Lang::JavaScript, js)),
+        [
+            ("mailer.welcome".to_string(), false, true),
+            ("mail.digest".to_string(), true, false)
+        ]
+    );
+}
+
+#[test]
+fn guards_and_idempotency_keys_make_a_loop_safe() {
+    let src = "def run(orders):\n    for o in orders:\n        if o.shipped:\n            continue\n        carrier_api.create_shipment(o)\n    for o in orders:\n        stripe.PaymentIntent.create(amount=1, idempotency_key=f'o-{o.id}')\n";
+    let f = facts(Lang::Python, src);
+    assert!(f[0].guarded && !f[0].unsafe_loop());
+    assert!(f[1].idempotent && !f[1].unsafe_loop());
+}
+
+fn requests(lang: Lang, src: &str, path: &str) -> Vec<(String, Option<String>)> {
+    facts_at(lang, src, path)
+        .into_iter()
+        .filter(|l| l.effect.is_some())
+        .map(|l| (l.handler.map(|h| h.0).unwrap_or_default(), l.unbounded))
+        .collect()
+}
+
+#[test]
+fn request_handlers_and_unlimited_queries() {
+    let py = "@app.post('/ship')\ndef ship_all():\n    for o in Order.query.filter_by(shipped=False).all():\n        carrier.create_shipment(o)\n\ndef view(request):\n    orders = Order.objects.filter(new=True)[:50]\n    for o in orders:\n        requests.post(U, json=o)\n\ndef job():\n    for o in Order.objects.all():\n        requests.post(U, json=o)\n";
+    assert_eq!(
+        requests(Lang::Python, py, "shop/views.py"),
+        [
+            (
+                "`@app.post('/ship')`".to_string(),
+                Some("Order.query.filter_by(shipped=False).all()".to_string())
+            ),
+            ("a view that takes the `request`".to_string(), None),
+            (String::new(), Some("Order.objects.all()".to_string())),
+        ]
+    );
+    let js = "router.post('/ship', async (req, res) => {\n  const orders = await Order.findAll({ where: { shipped: false } });\n  for (const o of orders) { await axios.post(U, o); }\n});\nasync function run() { for (const r of await Promise.all(xs)) { await axios.post(U, r); } }\n";
+    assert_eq!(
+        requests(Lang::JavaScript, js, "src/server.js"),
+        [
+            (
+                "`router.post('/ship')`".to_string(),
+                Some("await Order.findAll({ where: { shipped: false } })".to_string())
+            ),
+            (String::new(), None),
+        ]
+    );
+    let next = "export async function POST(req) {\n  const orders = await prisma.order.findMany({ take: 50 });\n  for (const o of orders) { await fetch(U, { method: 'POST' }); }\n}\n";
+    assert_eq!(
+        requests(Lang::JavaScript, next, "app/api/ship/route.js"),
+        [(
+            "the Next.js route handler `POST` of `app/api/ship/route.js`".to_string(),
+            None
+        )]
+    );
+    let php = "<?php\nclass OrderController extends Controller {\n  public function shipAll() {\n    foreach (Order::where('shipped', false)->get() as $o) {\n      Http::post($url, $o->toArray());\n    }\n  }\n  private function helper() {\n    foreach (Order::all() as $o) { Http::post($url, []); }\n  }\n}\n";
+    assert_eq!(
+        requests(Lang::Php, php, "app/Http/Controllers/OrderController.php"),
+        [
+            (
+                "the controller action `OrderController::shipAll()`".to_string(),
+                Some("Order::where('shipped', false)->get()".to_string())
+            ),
+            (String::new(), Some("Order::all()".to_string())),
+        ]
+    );
+    let rb = "class OrdersController < ApplicationController\n  def ship_all\n    Order.where(shipped: false).find_each do |o|\n      Carrier.create_shipment(o)\n    end\n    Order.limit(10).each { |o| Carrier.create_shipment(o) }\n  end\nend\n";
+    assert_eq!(
+        requests(Lang::Ruby, rb, "app/controllers/orders_controller.rb"),
+        [
+            (
+                "the controller action `OrdersController#ship_all`".to_string(),
+                Some("Order.where(shipped: false)".to_string())
+            ),
+            (
+                "the controller action `OrdersController#ship_all`".to_string(),
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn test_paths() {
+    let b = family();
+    for p in [
+        "tests/test_ship.py",
+        "spec/ship_spec.rb",
+        "src/ship.test.ts",
+        "app/__tests__/x.js",
+    ] {
+        assert!(b.is_test_path(p), "{p}");
+    }
+    assert!(!b.is_test_path("app/shipping/sender.py"));
+}
