@@ -1,0 +1,379 @@
+//! `backup/job-removed`: backup jobs (cron lines, systemd timers, Kubernetes
+//! CronJobs, Velero Schedules, scheduled CI workflows) removed, commented
+//! out or suspended.
+
+use super::{basename, Backup};
+use crate::families::context::{ChangedFile, Context};
+use crate::findings::finding::{Finding, Location, Revision, Span};
+use crate::pipeline::lang::Lang;
+use crate::readers::config_files::{config_side, ConfigSide};
+use crate::readers::keypath;
+use crate::readers::keypath::ConfigEntry;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// A scheduled job as it stands in one revision.
+#[derive(Clone, Debug)]
+pub(super) struct Job {
+    /// Compared across revisions: the command of a cron line, the name of a
+    /// timer, CronJob or workflow.
+    pub(super) key: String,
+    /// For messages.
+    pub(super) shown: String,
+    pub(super) schedule: String,
+    pub(super) path: String,
+    pub(super) range: Range<usize>,
+    /// Switched off while still written (`suspend: true`).
+    pub(super) suspended: bool,
+}
+
+pub(super) struct Side<'a> {
+    pub(super) path: &'a str,
+    pub(super) text: &'a str,
+}
+
+impl Backup {
+    pub(super) fn mentions_tool(&self, text: &str) -> bool {
+        let lower = text.to_ascii_lowercase();
+        lower
+            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            .any(|w| self.tables.tools.iter().any(|t| t == w))
+    }
+
+    pub(super) fn is_crontab(path: &str) -> bool {
+        let name = basename(path).to_ascii_lowercase();
+        name.contains("crontab")
+            || name.ends_with(".cron")
+            || path.contains("cron.d/")
+            || path.contains("/cron/")
+            || path.starts_with("cron/")
+    }
+
+    /// Backup lines of a crontab: five schedule fields (or `@daily`), an
+    /// optional user (`/etc/cron.d`), then a command naming a backup tool.
+    /// Commented-out lines are gone, which is the point.
+    pub(super) fn cron_jobs(&self, side: &Side) -> Vec<Job> {
+        let mut out = Vec::new();
+        for (start, line) in crate::pipeline::source::lines(side.text) {
+            let t = line.trim();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            let fields: Vec<&str> = t.split_whitespace().collect();
+            let (schedule, rest) = if fields[0].starts_with('@') {
+                (fields[0].to_string(), &fields[1..])
+            } else if fields.len() > 5
+                && fields[..5].iter().all(|f| {
+                    f.chars().all(|c| {
+                        c.is_ascii_digit()
+                            || "*/,-".contains(c)
+                            || c.is_ascii_alphabetic() && f.len() == 3
+                    })
+                })
+            {
+                (fields[..5].join(" "), &fields[5..])
+            } else {
+                continue;
+            };
+            // `/etc/cron.d` lines name a user before the command.
+            let rest = if side.path.contains("cron.d/") && rest.len() > 1 {
+                &rest[1..]
+            } else {
+                rest
+            };
+            let command = rest.join(" ");
+            if command.is_empty() || !self.mentions_tool(&command) {
+                continue;
+            }
+            out.push(Job {
+                key: command.clone(),
+                shown: format!("cron job `{command}`"),
+                schedule,
+                path: side.path.to_string(),
+                range: start..start + line.len(),
+                suspended: false,
+            });
+        }
+        out
+    }
+
+    /// A systemd timer is a backup job when its name or the service it
+    /// starts names a backup tool.
+    pub(super) fn timer_job(&self, cx: &Context, file: &ChangedFile, rev: Revision) -> Option<Job> {
+        let version = match rev {
+            Revision::Base => file.base.as_ref()?,
+            Revision::Head => file.head.as_ref()?,
+        };
+        if !version.path.ends_with(".timer") {
+            return None;
+        }
+        let text = version.text()?;
+        let entries = keypath::entries(Lang::Ini, text, None)?;
+        let unit = entries
+            .iter()
+            .find(|e| e.path == "Timer.Unit")
+            .map(|e| e.value.shown())
+            .unwrap_or_else(|| basename(&version.path).replace(".timer", ".service"));
+        let dir = version.path.rsplit_once('/').map_or("", |(d, _)| d);
+        let service_path = if dir.is_empty() {
+            unit.clone()
+        } else {
+            format!("{dir}/{unit}")
+        };
+        let service = cx.lookup(rev, &service_path).or_else(|| {
+            // A service deleted with its timer is still in base.
+            cx.lookup(Revision::Base, &service_path)
+        });
+        let exec = service
+            .as_ref()
+            .and_then(|s| s.text().map(|t| t.to_string()))
+            .unwrap_or_default();
+        let name = basename(&version.path).to_string();
+        if !self.mentions_tool(&name) && !self.mentions_tool(&exec) {
+            return None;
+        }
+        let schedule = entries
+            .iter()
+            .filter(|e| e.path.starts_with("Timer.On"))
+            .map(|e| {
+                format!(
+                    "{}={}",
+                    e.path.trim_start_matches("Timer."),
+                    e.value.shown()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let line = text.find("[Timer]").unwrap_or(0);
+        let line_end = text[line..].find('\n').map_or(text.len(), |i| line + i);
+        Some(Job {
+            key: format!("timer {name}"),
+            shown: format!("systemd timer `{name}`"),
+            schedule,
+            path: version.path.clone(),
+            range: line..line_end,
+            suspended: false,
+        })
+    }
+
+    /// Kubernetes CronJobs and Velero Schedules that back up, by document.
+    pub(super) fn manifest_jobs(&self, side: &ConfigSide) -> Vec<Job> {
+        let mut docs: BTreeMap<&str, Vec<&ConfigEntry>> = BTreeMap::new();
+        for e in &side.entries {
+            let doc = e.path.split('.').next().unwrap_or("");
+            docs.entry(doc).or_default().push(e);
+        }
+        let single_kind = side
+            .entries
+            .iter()
+            .find(|e| e.path == "kind")
+            .map(|e| e.value.shown());
+        let mut out = Vec::new();
+        for (doc, entries) in docs {
+            // One-document files have no `Kind/name` prefix.
+            let (kind, name) = match doc.split_once('/') {
+                Some((k, n)) => (k.to_string(), n.to_string()),
+                None => match &single_kind {
+                    Some(k) => (
+                        k.clone(),
+                        side.entries
+                            .iter()
+                            .find(|e| e.path == "metadata.name")
+                            .map_or_else(|| "unnamed".to_string(), |e| e.value.shown()),
+                    ),
+                    None => continue,
+                },
+            };
+            if !matches!(kind.as_str(), "CronJob" | "Schedule") {
+                continue;
+            }
+            if doc.contains('/') && single_kind.is_some() {
+                continue;
+            }
+            let backs_up = kind == "Schedule"
+                || self.mentions_tool(&name)
+                || entries.iter().any(|e| self.mentions_tool(&e.value.shown()));
+            if !backs_up {
+                continue;
+            }
+            let find = |suffix: &str| entries.iter().find(|e| e.path.ends_with(suffix));
+            let schedule = find("spec.schedule")
+                .map(|e| e.value.shown())
+                .unwrap_or_default();
+            let suspended = find("spec.suspend")
+                .or_else(|| find("spec.paused"))
+                .is_some_and(|e| e.value.is_on());
+            // A suspended job is shown at the line that suspended it.
+            let switch = find("spec.suspend")
+                .or_else(|| find("spec.paused"))
+                .copied();
+            let anchor = switch
+                .filter(|_| suspended)
+                .or_else(|| find("spec.schedule").copied())
+                .or_else(|| entries.first().copied());
+            out.push(Job {
+                key: format!("{kind}/{name}"),
+                shown: format!("{kind} `{name}`"),
+                schedule,
+                path: side.path.clone(),
+                range: anchor.map_or(0..0, |e| e.range.clone()),
+                suspended,
+            });
+        }
+        out
+    }
+
+    /// A CI workflow that runs on a schedule and backs up (GitHub Actions
+    /// `on.schedule`, GitLab jobs restricted to schedules).
+    pub(super) fn workflow_jobs(&self, side: &ConfigSide) -> Vec<Job> {
+        let is_github = side.path.contains(".github/workflows/");
+        let is_gitlab = basename(&side.path).starts_with(".gitlab-ci");
+        if !is_github && !is_gitlab {
+            return Vec::new();
+        }
+        let scheduled = side
+            .entries
+            .iter()
+            .find(|e| e.path.starts_with("on.schedule") || e.value.shown().contains("schedule"));
+        let Some(anchor) = scheduled else {
+            return Vec::new();
+        };
+        let backs_up = side
+            .entries
+            .iter()
+            .any(|e| self.mentions_tool(&e.value.shown()) || self.mentions_tool(&e.path));
+        if !backs_up {
+            return Vec::new();
+        }
+        let name = side
+            .entries
+            .iter()
+            .find(|e| e.path == "name")
+            .map_or_else(|| basename(&side.path).to_string(), |e| e.value.shown());
+        vec![Job {
+            key: format!("workflow {}", basename(&side.path)),
+            shown: format!("scheduled workflow `{name}`"),
+            schedule: side
+                .entries
+                .iter()
+                .find(|e| e.path.starts_with("on.schedule"))
+                .map_or_else(String::new, |e| e.value.shown()),
+            path: side.path.clone(),
+            range: anchor.range.clone(),
+            suspended: false,
+        }]
+    }
+
+    pub(super) fn jobs(&self, cx: &Context, file: &ChangedFile, rev: Revision) -> Vec<Job> {
+        let version = match rev {
+            Revision::Base => file.base.as_ref(),
+            Revision::Head => file.head.as_ref(),
+        };
+        let Some(version) = version else {
+            return Vec::new();
+        };
+        if Self::is_crontab(&version.path) {
+            return version
+                .text()
+                .map(|t| {
+                    self.cron_jobs(&Side {
+                        path: &version.path,
+                        text: t,
+                    })
+                })
+                .unwrap_or_default();
+        }
+        if let Some(job) = self.timer_job(cx, file, rev) {
+            return vec![job];
+        }
+        match config_side(cx, file, rev) {
+            Some(side)
+                if matches!(
+                    if rev == Revision::Base {
+                        file.base_lang
+                    } else {
+                        file.head_lang
+                    },
+                    Lang::Yaml
+                ) =>
+            {
+                let mut jobs = self.manifest_jobs(&side);
+                jobs.extend(self.workflow_jobs(&side));
+                jobs
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub(super) fn check_jobs(&self, cx: &Context, files: &[&ChangedFile], out: &mut Vec<Finding>) {
+        let mut head_jobs: BTreeMap<String, Job> = BTreeMap::new();
+        for f in files {
+            for j in self.jobs(cx, f, Revision::Head) {
+                head_jobs.insert(j.key.clone(), j);
+            }
+        }
+        for f in files {
+            let Some(bv) = f.base.as_ref() else {
+                continue;
+            };
+            let base_text = bv.text().map(|t| t.to_string()).unwrap_or_default();
+            for job in self.jobs(cx, f, Revision::Base) {
+                let now = head_jobs.get(&job.key);
+                if now.is_some_and(|n| !n.suspended) || job.suspended {
+                    continue;
+                }
+                let how = match (now, f.head.is_some()) {
+                    (Some(_), _) => "is now suspended".to_string(),
+                    (None, false) if bv.path == job.path => "was deleted".to_string(),
+                    (None, false) => format!("went away with `{}`", bv.path),
+                    (None, true) if job.key.starts_with("workflow ") => {
+                        "no longer runs on a schedule".to_string()
+                    }
+                    (None, true) => "was removed or commented out".to_string(),
+                };
+                let schedule = if job.schedule.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (`{}`)", job.schedule)
+                };
+                let message = format!(
+                    "The backup {}{schedule} in `{}` {how}. Nothing else in this change schedules it, so no new backup is made from now on, and nobody is told: a restore after the next failure will find only what is older than this change.",
+                    job.shown,
+                    job.path
+                );
+                let base_loc = Location {
+                    revision: Revision::Base,
+                    path: job.path.clone(),
+                    span: Span::from_bytes(&base_text, job.range.start, job.range.end),
+                };
+                let mut finding = match now {
+                    Some(n) => {
+                        let head_text = f
+                            .head
+                            .as_ref()
+                            .and_then(|h| h.text())
+                            .map(|t| t.to_string())
+                            .unwrap_or_default();
+                        Finding::new(
+                            "backup/job-removed",
+                            Location {
+                                revision: Revision::Head,
+                                path: n.path.clone(),
+                                span: Span::from_bytes(&head_text, n.range.start, n.range.end),
+                            },
+                            job.key.clone(),
+                            message,
+                        )
+                        .related(base_loc, "in base it ran on this schedule")
+                    }
+                    None => Finding::new("backup/job-removed", base_loc, job.key.clone(), message),
+                };
+                finding = finding.evidence("job", job.shown.clone());
+                if !job.schedule.is_empty() {
+                    finding = finding.evidence("schedule", job.schedule.clone());
+                }
+                out.push(finding);
+            }
+        }
+    }
+}
