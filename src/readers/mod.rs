@@ -5,4 +5,5 @@
 pub mod config_files;
 pub mod keypath;
 pub mod routes;
+pub mod syntax;
 pub mod words;

@@ -2,10 +2,11 @@
 //! per item, where (if anywhere) it saves progress, and whether it runs
 //! inside a web request over an unlimited query.
 
-use super::syntax::{after_first_argument, children, mentions_any, text_of, Syntax};
+use super::syntax::{after_first_argument, mentions_any, Syntax};
 use super::{words, Batch};
 use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Revision, Span};
+use crate::readers::syntax::{named_children, text_of};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -370,7 +371,7 @@ impl Batch {
     /// `const mail = require('../lib/mail')`. Any call on one sends mail.
     pub(super) fn mail_modules(&self, syntax: Syntax, root: Node, text: &str) -> Vec<String> {
         let mut names = Vec::new();
-        let mut stack = children(root);
+        let mut stack = named_children(root);
         while let Some(n) = stack.pop() {
             match (syntax, n.kind()) {
                 (Syntax::Python, "import_from_statement" | "import_statement") => {
@@ -389,15 +390,15 @@ impl Batch {
                     }
                 }
                 (Syntax::Js, "import_statement") => {
-                    for clause in children(n)
+                    for clause in named_children(n)
                         .into_iter()
                         .filter(|c| c.kind() == "import_clause")
                     {
-                        for c in children(clause) {
+                        for c in named_children(clause) {
                             match c.kind() {
                                 "identifier" => names.push(text_of(c, text).to_string()),
                                 "namespace_import" => names.extend(
-                                    children(c)
+                                    named_children(c)
                                         .into_iter()
                                         .map(|i| text_of(i, text).to_string()),
                                 ),
@@ -407,7 +408,7 @@ impl Batch {
                     }
                 }
                 (Syntax::Js, "lexical_declaration" | "variable_declaration") => {
-                    for d in children(n)
+                    for d in named_children(n)
                         .into_iter()
                         .filter(|d| d.kind() == "variable_declarator")
                     {
@@ -421,7 +422,7 @@ impl Batch {
                 }
                 // Imports sit at the top, or in a module's `if` blocks.
                 (_, "if_statement" | "block" | "try_statement" | "expression_statement") => {
-                    stack.extend(children(n));
+                    stack.extend(named_children(n));
                 }
                 _ => {}
             }

@@ -6,17 +6,9 @@ use super::facts::{Call, Function, Loop};
 use super::messages::short;
 use super::Tables;
 use crate::pipeline::lang::Lang;
+use crate::readers::syntax::{named_children, text_of};
 use std::ops::Range;
 use tree_sitter::Node;
-
-pub(super) fn text_of<'t>(node: Node, text: &'t str) -> &'t str {
-    text.get(node.byte_range()).unwrap_or("")
-}
-
-pub(super) fn children(node: Node) -> Vec<Node> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor).collect()
-}
 
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Syntax {
@@ -91,7 +83,7 @@ impl Syntax {
                     return None;
                 }
                 let args = node.child_by_field_name("arguments")?;
-                children(args)
+                named_children(args)
                     .into_iter()
                     .find(|a| {
                         matches!(
@@ -107,7 +99,7 @@ impl Syntax {
                     return None;
                 }
                 let args = node.child_by_field_name("arguments")?;
-                children(args).into_iter().find_map(|a| {
+                named_children(args).into_iter().find_map(|a| {
                     let inner = a.named_child(0)?;
                     matches!(inner.kind(), "anonymous_function" | "arrow_function")
                         .then(|| inner.child_by_field_name("body"))
@@ -277,7 +269,7 @@ impl Syntax {
         match (self, node.kind()) {
             (Syntax::Python, "function_definition") => {
                 let parent = node.parent().filter(|p| p.kind() == "decorated_definition");
-                for d in parent.map(children).unwrap_or_default() {
+                for d in parent.map(named_children).unwrap_or_default() {
                     if d.kind() != "decorator" {
                         continue;
                     }
@@ -288,7 +280,7 @@ impl Syntax {
                         return Some(format!("`{}`", short(&one_line(t))));
                     }
                 }
-                let params = node.child_by_field_name("parameters").map(children)?;
+                let params = node.child_by_field_name("parameters").map(named_children)?;
                 let names: Vec<&str> = params
                     .iter()
                     .map(|p| {
@@ -313,7 +305,7 @@ impl Syntax {
                 if !matches!(verb, "get" | "post" | "put" | "patch" | "delete" | "all") {
                     return None;
                 }
-                let first = children(args).into_iter().next()?;
+                let first = named_children(args).into_iter().next()?;
                 let routed = (matches!(first.kind(), "string" | "template_string")
                     && text_of(first, text)
                         .trim_matches(|c| c == '\'' || c == '"' || c == '`')
@@ -343,7 +335,7 @@ impl Syntax {
                     .then(|| format!("the Next.js route handler `{name}` of `{path}`"))
             }
             (Syntax::Php, "method_declaration") => {
-                let private = children(node)
+                let private = named_children(node)
                     .iter()
                     .any(|c| c.kind() == "visibility_modifier" && text_of(*c, text) != "public");
                 let name = text_of(node.child_by_field_name("name")?, text);
@@ -441,7 +433,7 @@ pub(super) fn functions(
                 .assignments
                 .push((name, value, node.byte_range()));
         }
-        let mut kids = children(node);
+        let mut kids = named_children(node);
         kids.reverse();
         stack.extend(kids.into_iter().map(|k| (k, owner)));
     }
@@ -548,7 +540,7 @@ pub(super) fn has_guard(syntax: Syntax, body: Node) -> bool {
         if syntax.skips_item(n) {
             return true;
         }
-        stack.extend(children(n));
+        stack.extend(named_children(n));
     }
     false
 }

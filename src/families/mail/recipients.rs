@@ -7,6 +7,7 @@
 //! level). A recipient read from settings or a database is unknown and
 //! never guessed at.
 
+use crate::readers::syntax::{children, text_of};
 use std::ops::Range;
 use tree_sitter::Node;
 
@@ -33,15 +34,6 @@ pub(super) struct MailCall {
     /// What decided the recipients: the literal argument, or the
     /// assignment that gave the variable its value.
     pub decided_at: Range<usize>,
-}
-
-fn children(node: Node) -> Vec<Node> {
-    let mut cursor = node.walk();
-    node.children(&mut cursor).collect()
-}
-
-fn text_of<'t>(node: Node, text: &'t str) -> &'t str {
-    text.get(node.byte_range()).unwrap_or("")
 }
 
 /// A literal string's value, or `None` for anything computed.

@@ -5,6 +5,7 @@
 
 use super::line_formats::Entry;
 use super::mx::hcl_values;
+use crate::readers::syntax::{children, text_of};
 use std::collections::BTreeMap;
 use tree_sitter::Node;
 
@@ -31,15 +32,6 @@ struct Resource<'t> {
     attrs: BTreeMap<String, Vec<String>>,
     enabled_attr: Option<(bool, std::ops::Range<usize>)>,
     header: std::ops::Range<usize>,
-}
-
-fn children(node: Node) -> Vec<Node> {
-    let mut cursor = node.walk();
-    node.children(&mut cursor).collect()
-}
-
-fn text_of<'t>(node: Node, text: &'t str) -> &'t str {
-    text.get(node.byte_range()).unwrap_or("")
 }
 
 /// Attributes of a body, nested blocks prefixed with their type

@@ -3,16 +3,8 @@
 //! the backend comparison treats them like `.env` and Django settings.
 
 use super::backends::Setting;
+use crate::readers::syntax::{children, text_of};
 use tree_sitter::Node;
-
-fn children(node: Node) -> Vec<Node> {
-    let mut cursor = node.walk();
-    node.children(&mut cursor).collect()
-}
-
-fn text_of<'t>(node: Node, text: &'t str) -> &'t str {
-    text.get(node.byte_range()).unwrap_or("")
-}
 
 fn unquote(s: &str) -> &str {
     let s = s.trim();

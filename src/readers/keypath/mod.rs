@@ -8,6 +8,7 @@
 //! a small line reader, since no grammar of ours parses them.
 
 use crate::pipeline::lang::Lang;
+use crate::readers::syntax::{first_line, named_children, text_of};
 use std::ops::Range;
 use tree_sitter::{Node, Tree};
 
@@ -121,15 +122,6 @@ fn join(prefix: &str, key: &str) -> String {
     } else {
         format!("{prefix}.{key}")
     }
-}
-
-fn text_of<'t>(node: Node, text: &'t str) -> &'t str {
-    text.get(node.byte_range()).unwrap_or("")
-}
-
-fn named_children(node: Node) -> Vec<Node> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor).collect()
 }
 
 fn unquote(s: &str) -> String {
@@ -377,18 +369,6 @@ fn yaml_value(node: Node, text: &str, path: &str, range: Range<usize>, out: &mut
             }
         }
     }
-}
-
-/// A node's range cut at its first line: a mapping pair whose value is a
-/// nested block is shown by its key line.
-fn first_line(node: Node, text: &str) -> Range<usize> {
-    let start = node.start_byte();
-    let end = node.end_byte();
-    let line_end = text
-        .get(start..end)
-        .and_then(|s| s.find('\n'))
-        .map_or(end, |i| start + i);
-    start..line_end
 }
 
 // ------------------------------------------------------------------ json --

@@ -7,6 +7,7 @@
 
 use crate::pipeline::lang::Lang;
 use crate::readers::keypath::{self, Scalar};
+use crate::readers::syntax::{first_line, named_children, text_of};
 use std::ops::Range;
 use tree_sitter::{Node, Tree};
 
@@ -74,15 +75,6 @@ pub fn normalize(path: &str) -> String {
         })
         .collect();
     format!("/{}", segs.join("/"))
-}
-
-fn text_of<'t>(node: Node, text: &'t str) -> &'t str {
-    text.get(node.byte_range()).unwrap_or("")
-}
-
-fn named(node: Node) -> Vec<Node> {
-    let mut c = node.walk();
-    node.named_children(&mut c).collect()
 }
 
 fn unquote(s: &str) -> String {
@@ -274,7 +266,7 @@ fn router_receiver(obj: &str) -> bool {
 fn js_routes(root: Node, text: &str, out: &mut Vec<Route>) {
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
-        stack.extend(named(node));
+        stack.extend(named_children(node));
         if node.kind() != "call_expression" {
             continue;
         }
@@ -294,7 +286,7 @@ fn js_routes(root: Node, text: &str, out: &mut Vec<Route>) {
             continue;
         };
         let verb = text_of(prop, text);
-        let args = named(args);
+        let args = named_children(args);
         // `router.route('/p').post(…)`
         if HTTP_VERBS.contains(&verb) && obj.kind() == "call_expression" {
             let inner_f = obj.child_by_field_name("function");
@@ -345,7 +337,10 @@ fn js_routes(root: Node, text: &str, out: &mut Vec<Route>) {
                 continue;
             };
             let (mut method, mut url) = (Vec::new(), None);
-            for pair in named(*obj_arg).into_iter().filter(|p| p.kind() == "pair") {
+            for pair in named_children(*obj_arg)
+                .into_iter()
+                .filter(|p| p.kind() == "pair")
+            {
                 let (Some(k), Some(v)) = (
                     pair.child_by_field_name("key"),
                     pair.child_by_field_name("value"),
@@ -394,29 +389,22 @@ fn js_route(verb: &str, path: &str, node: Node, text: &str) -> Route {
     }
 }
 
-/// A node's range cut at the end of its first line.
-fn first_line(node: Node, text: &str) -> Range<usize> {
-    let start = node.start_byte();
-    let end = text
-        .get(start..node.end_byte())
-        .and_then(|t| t.find('\n'))
-        .map_or(node.end_byte(), |i| start + i);
-    start..end
-}
-
 // ---------------------------------------------------------------- python --
 
 fn python_routes(root: Node, text: &str, urls_py: bool, out: &mut Vec<Route>) {
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
-        stack.extend(named(node));
+        stack.extend(named_children(node));
         match node.kind() {
             "decorated_definition" => {
                 let func = node.child_by_field_name("definition");
                 let func_name = func
                     .and_then(|f| f.child_by_field_name("name"))
                     .map(|n| text_of(n, text).to_string());
-                for dec in named(node).into_iter().filter(|d| d.kind() == "decorator") {
+                for dec in named_children(node)
+                    .into_iter()
+                    .filter(|d| d.kind() == "decorator")
+                {
                     let Some(call) = dec.named_child(0).filter(|c| c.kind() == "call") else {
                         continue;
                     };
@@ -434,7 +422,7 @@ fn python_routes(root: Node, text: &str, urls_py: bool, out: &mut Vec<Route>) {
                         .map_or("", |o| text_of(o, text));
                     let args: Vec<Node> = call
                         .child_by_field_name("arguments")
-                        .map(named)
+                        .map(named_children)
                         .unwrap_or_default();
                     let Some(p) = args.first().filter(|a| a.kind() == "string") else {
                         continue;
@@ -451,7 +439,7 @@ fn python_routes(root: Node, text: &str, urls_py: bool, out: &mut Vec<Route>) {
                     };
                     let methods: Vec<String> = match verb {
                         "route" | "api_route" => match kw("methods") {
-                            Some(m) => named(m)
+                            Some(m) => named_children(m)
                                 .iter()
                                 .map(|s| unquote(text_of(*s, text)).to_ascii_uppercase())
                                 .collect(),
@@ -492,7 +480,7 @@ fn python_routes(root: Node, text: &str, urls_py: bool, out: &mut Vec<Route>) {
                 }
                 let args: Vec<Node> = node
                     .child_by_field_name("arguments")
-                    .map(named)
+                    .map(named_children)
                     .unwrap_or_default();
                 let Some(p) = args.first().filter(|a| a.kind() == "string") else {
                     continue;
@@ -532,7 +520,7 @@ fn python_routes(root: Node, text: &str, urls_py: bool, out: &mut Vec<Route>) {
 fn php_routes(root: Node, text: &str, out: &mut Vec<Route>) {
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
-        stack.extend(named(node));
+        stack.extend(named_children(node));
         match node.kind() {
             "scoped_call_expression" => {
                 let scope = node
@@ -547,7 +535,7 @@ fn php_routes(root: Node, text: &str, out: &mut Vec<Route>) {
                     .to_ascii_lowercase();
                 let args: Vec<Node> = node
                     .child_by_field_name("arguments")
-                    .map(named)
+                    .map(named_children)
                     .unwrap_or_default();
                 let arg = |i: usize| args.get(i).and_then(|a| a.named_child(0));
                 let (methods, path_arg) = match verb.as_str() {
@@ -558,7 +546,7 @@ fn php_routes(root: Node, text: &str, out: &mut Vec<Route>) {
                     "match" => (
                         arg(0)
                             .map(|m| {
-                                named(m)
+                                named_children(m)
                                     .iter()
                                     .map(|e| unquote(text_of(*e, text)).to_ascii_uppercase())
                                     .collect()
@@ -666,7 +654,7 @@ fn symbol_or_string(node: Node, text: &str) -> Option<String> {
 }
 
 fn rails_routes(node: Node, text: &str, prefix: &str, out: &mut Vec<Route>) {
-    for child in named(node) {
+    for child in named_children(node) {
         if child.kind() != "call" || child.child_by_field_name("receiver").is_some() {
             rails_routes(child, text, prefix, out);
             continue;
@@ -676,7 +664,7 @@ fn rails_routes(node: Node, text: &str, prefix: &str, out: &mut Vec<Route>) {
             .map_or("", |m| text_of(m, text));
         let args: Vec<Node> = child
             .child_by_field_name("arguments")
-            .map(named)
+            .map(named_children)
             .unwrap_or_default();
         let first = args.first().and_then(|a| symbol_or_string(*a, text));
         let pairs: Vec<(String, String)> = args
