@@ -3,7 +3,7 @@
 //! replication from GRS to LRS: nothing fails, until the day a node does.
 //! Incident 3 of INCIDENTS.md is where that day ends.
 
-use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
+use super::context::{Analyzer, ChangedFile, Context, FamilyDef};
 use crate::findings::finding::{Finding, Revision};
 use crate::pipeline::lang::Lang;
 use crate::readers::config_files::config_side;

@@ -2,8 +2,8 @@
 //! `rules/<family>.toml`, compiled into the binary; a repository's
 //! `riskdiff.toml` can extend the tables.
 
+use super::finding::Severity;
 use crate::error::{Error, Result};
-use crate::findings::finding::Severity;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

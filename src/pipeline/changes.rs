@@ -2,10 +2,10 @@
 //! one file version from a side: blobs come from the object database, the
 //! working tree is read from disk without following symlinks.
 
+use super::revisions::Side;
+use super::source::{self, Content};
 use crate::error::{Error, Result};
 use crate::findings::finding::Revision;
-use crate::pipeline::revisions::Side;
-use crate::pipeline::source::{self, Content};
 use git2::{Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -1,15 +1,15 @@
 //! One run, in pipeline order: revisions → changes → read → parse → facts
 //! and compare (the families) → filter → a [`Report`] for the renderers.
 
+use super::changes::{self, FileVersion, SideReader, SideSource};
+use super::lang::{self, Lang};
+use super::parse::ParseCache;
+use super::revisions::{self, RangeSpec, RevInfo};
 use crate::error::{Error, Result};
 use crate::families::context::{Analyzer, ChangedFile, Context};
 use crate::families::registry::FAMILIES;
 use crate::findings::finding::{fingerprint, Finding, Location, Note, Revision, Severity, Span};
 use crate::findings::rules::{Registry, RuleMeta};
-use crate::pipeline::changes::{self, FileVersion, SideReader, SideSource};
-use crate::pipeline::lang::{self, Lang};
-use crate::pipeline::parse::ParseCache;
-use crate::pipeline::revisions::{self, RangeSpec, RevInfo};
 use crate::settings::{Config, FailOn, RuleSetting};
 use rayon::prelude::*;
 use std::collections::BTreeMap;

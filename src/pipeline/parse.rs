@@ -3,9 +3,9 @@
 //! look at it, and several threads asking for the same blob wait for one
 //! parse instead of doing two.
 
-use crate::pipeline::changes::FileVersion;
-use crate::pipeline::lang::Lang;
-use crate::pipeline::template;
+use super::changes::FileVersion;
+use super::lang::Lang;
+use super::template;
 use git2::Oid;
 use std::collections::HashMap;
 use std::ops::Range;

@@ -9,7 +9,7 @@
 //! attribute value such as `action="{{ url_for('contact') }}"` is computed
 //! by the template, and read its original text.
 
-use crate::pipeline::lang::Lang;
+use super::lang::Lang;
 use std::ops::Range;
 
 /// A template tag that never closes within this many bytes is left alone:

@@ -2,10 +2,10 @@
 //! its parse: what the config, backup, durability and batch families
 //! compare.
 
+use super::keypath::{self, ConfigEntry};
 use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Location, Revision, Span};
 use crate::pipeline::lang::Lang;
-use crate::readers::keypath::{self, ConfigEntry};
 use std::sync::Arc;
 
 /// A file's configuration on one side.

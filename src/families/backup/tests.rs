@@ -1,4 +1,5 @@
 //! Unit tests of the backup family's readers.
+
 use super::jobs::Side;
 use super::retention::duration_value;
 use crate::readers::keypath::Scalar;

@@ -6,6 +6,7 @@
 //! the outside world (side effects) and those that persist per-item state
 //! (checkpoints), following calls into functions of the same file one
 //! level deep. Only loops the change creates or makes unsafe are reported.
+
 use crate::families::context::{Analyzer, Context, FamilyDef};
 use crate::findings::finding::{Finding, Revision};
 use crate::pipeline::changes::LineChanges;

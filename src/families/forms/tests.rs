@@ -1,4 +1,5 @@
 //! Unit tests of the forms family's fact extraction and matching.
+
 use super::handler::handler_candidates;
 use super::lookups::{include_names, included_templates};
 use std::sync::Arc;

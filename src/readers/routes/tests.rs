@@ -1,0 +1,125 @@
+//! Unit tests of the route readers, per framework.
+
+use super::*;
+use crate::pipeline::parse::grammar;
+
+fn routes(path: &str, lang: Lang, text: &str) -> Vec<(String, String, Option<String>)> {
+    let tree = grammar(lang).filter(|_| lang != Lang::Php).map(|g| {
+        let mut p = tree_sitter::Parser::new();
+        p.set_language(&g).unwrap();
+        p.parse(text, None).unwrap()
+    });
+    routes_of(path, lang, text, tree.as_ref())
+        .into_iter()
+        .map(|r| (r.methods.join("|"), r.path, r.name))
+        .collect()
+}
+
+#[test]
+fn express_fastify_and_client_calls() {
+    let js = "app.post('/contact', handler);\nrouter.route('/orders/:id').put((req, res) => {});\nfastify.route({ method: 'POST', url: '/hook', handler });\naxios.post('/api/contact', data);\napp.get('/', (q, s) => {});\n";
+    assert_eq!(
+        routes("server.js", Lang::JavaScript, js),
+        [
+            ("POST".into(), "/contact".into(), None),
+            ("PUT".into(), "/orders/*".into(), None),
+            ("POST".into(), "/hook".into(), None),
+            ("GET".into(), "/".into(), None),
+        ]
+    );
+}
+
+#[test]
+fn flask_fastapi_and_django() {
+    let py = "@app.route('/contact', methods=['GET', 'POST'])\ndef contact():\n    pass\n\n@app.route('/about')\ndef about():\n    pass\n\n@router.post('/api/lead')\nasync def lead():\n    pass\n";
+    let got = routes("app.py", Lang::Python, py);
+    assert_eq!(
+        got[0],
+        ("GET|POST".into(), "/contact".into(), Some("contact".into()))
+    );
+    assert_eq!(got[1].0, "GET");
+    assert_eq!(
+        got[2],
+        ("POST".into(), "/api/lead".into(), Some("lead".into()))
+    );
+    let urls = "urlpatterns = [\n    path('kontakt/', views.contact, name='contact'),\n    path('shop/', include('shop.urls')),\n    re_path(r'^orders/(?P<pk>\\d+)/$', views.order),\n]\n";
+    assert_eq!(
+        routes("site/urls.py", Lang::Python, urls),
+        [
+            ("".into(), "/kontakt".into(), Some("contact".into())),
+            ("".into(), "/orders/*".into(), None)
+        ]
+    );
+}
+
+#[test]
+fn laravel_symfony_rails_nextjs() {
+    let php = "<?php\nRoute::post('/kontakt', [ContactController::class, 'send'])->name('contact.send');\nRoute::match(['get', 'post'], '/newsletter', NewsletterController::class);\nRoute::resource('photos', PhotoController::class);\n";
+    let got = routes("routes/web.php", Lang::Php, php);
+    assert_eq!(
+        got[0],
+        (
+            "POST".into(),
+            "/kontakt".into(),
+            Some("contact.send".into())
+        )
+    );
+    assert_eq!(got[1], ("GET|POST".into(), "/newsletter".into(), None));
+    assert_eq!(got[2].1, "/photos");
+    let sym = "<?php\nclass C {\n  #[Route('/contact', name: 'contact', methods: ['POST'])]\n  public function send() {}\n}\n";
+    assert_eq!(
+        routes("src/Controller/C.php", Lang::Php, sym),
+        [("POST".into(), "/contact".into(), Some("contact".into()))]
+    );
+    let rb = "Rails.application.routes.draw do\n  post '/contact', to: 'contact#create'\n  resources :messages, only: [:create, :index]\n  namespace :admin do\n    match 'import', to: 'import#run', via: [:post]\n  end\nend\n";
+    assert_eq!(
+        routes("config/routes.rb", Lang::Ruby, rb),
+        [
+            ("POST".into(), "/contact".into(), None),
+            ("POST".into(), "/messages".into(), Some("messages".into())),
+            ("POST".into(), "/admin/import".into(), None),
+        ]
+    );
+    let next = "export async function POST(req) { return Response.json({}) }\n";
+    assert_eq!(
+        routes("app/(site)/api/contact/route.ts", Lang::TypeScript, next),
+        [("POST".into(), "/api/contact".into(), None)]
+    );
+    assert_eq!(
+        routes(
+            "pages/api/contact.js",
+            Lang::JavaScript,
+            "export default function h(){}"
+        ),
+        [("".into(), "/api/contact".into(), None)]
+    );
+}
+
+#[test]
+fn serving_and_names() {
+    let r = Route {
+        methods: vec![],
+        path: "/kontakt".into(),
+        name: None,
+        framework: "Django",
+        relative: true,
+        range: 0..0,
+    };
+    assert!(r.serves("/de/kontakt/") && r.serves("/kontakt?x=1") && !r.serves("/kontakt/neu"));
+    assert_eq!(
+        referenced_name("{{ url_for('main.contact') }}").as_deref(),
+        Some("main.contact")
+    );
+    assert_eq!(
+        referenced_name("{% url 'contact' %}").as_deref(),
+        Some("contact")
+    );
+    assert_eq!(
+        referenced_name("{{ route('contact.send') }}").as_deref(),
+        Some("contact.send")
+    );
+    assert_eq!(
+        referenced_name("<%= messages_path %>").as_deref(),
+        Some("messages")
+    );
+}
