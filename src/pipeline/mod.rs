@@ -1,12 +1,16 @@
 //! The pipeline stages, in the order a run goes through them:
-//! [`revisions`] (what to compare) → [`changes`] (which files, which lines;
-//! [`source`] decodes what is read) → [`lang`] and [`parse`] (with
-//! [`template`] blanking) → the families → filter and report ([`check`]).
+//! [`revisions`] (what to compare) → [`changes`] (which files, which lines)
+//! → `read` (both sides of the files a family reads, decoded by
+//! [`source`], with their [`lang`]) → [`parse`] (with [`template`]
+//! blanking) → the families → `filter` → the [`check::Report`]. [`check`]
+//! drives one run through them.
 
 pub mod changes;
 pub mod check;
+mod filter;
 pub mod lang;
 pub mod parse;
+mod read;
 pub mod revisions;
 pub mod source;
 pub mod template;

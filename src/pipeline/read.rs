@@ -1,0 +1,129 @@
+//! Stage 2½: from the list of changed files to the file versions a family
+//! may read. Excluded paths are dropped, files of no family's language are
+//! never read, both sides are read in parallel from the object database,
+//! and a cheap byte-level pre-filter picks what is worth parsing.
+
+use super::changes::{Change, FileRef, FileVersion, SideReader, SideSource};
+use super::check::{Stats, Tracker};
+use super::lang::{self, Lang};
+use super::source::Content;
+use crate::families::context::{Analyzer, ChangedFile};
+use crate::findings::finding::Note;
+use crate::settings::Config;
+use rayon::prelude::*;
+
+/// The changes whose paths `exclude` does not cover on both sides.
+pub(super) fn without_excluded(
+    all: Vec<Change>,
+    config: &Config,
+    stats: &mut Stats,
+) -> Vec<Change> {
+    all.into_iter()
+        .filter(|c| {
+            let excluded = c.base.as_ref().is_none_or(|b| config.is_excluded(&b.path))
+                && c.head.as_ref().is_none_or(|h| config.is_excluded(&h.path));
+            if excluded {
+                stats.files_excluded += 1;
+            }
+            !excluded
+        })
+        .collect()
+}
+
+/// Reads both sides of every change some family could care about: by
+/// language, or files with no telling name that a sniff may place.
+pub(super) fn read_changed(
+    changes: Vec<Change>,
+    analyzers: &[Box<dyn Analyzer>],
+    [base_source, head_source]: [&SideSource; 2],
+    progress: &Tracker,
+) -> Vec<ChangedFile> {
+    let interesting = |lang: Lang, path: &str| {
+        analyzers.iter().any(|a| a.reads(path, lang))
+            || (lang == Lang::Unknown && !path.rsplit('/').next().unwrap_or(path).contains('.'))
+    };
+    let read_side = |reader: &Option<SideReader>, file: &Option<FileRef>| {
+        let file = file.as_ref()?;
+        let mut lang = lang::detect(&file.path);
+        if !interesting(lang, &file.path) {
+            return None;
+        }
+        let version = reader.as_ref()?.read(file);
+        if lang == Lang::Unknown {
+            lang = version.text().map_or(Lang::Unknown, |t| lang::sniff(t));
+        }
+        Some((version, lang))
+    };
+    // A side that was not read keeps the language its name implies.
+    let named_lang = |file: &Option<FileRef>| {
+        file.as_ref()
+            .map_or(Lang::Unknown, |f| lang::detect(&f.path))
+    };
+    progress.stage("reading", changes.len());
+    changes
+        .into_par_iter()
+        .map_init(
+            || (base_source.open().ok(), head_source.open().ok()),
+            |(base_reader, head_reader), change| {
+                progress.advance();
+                let base = read_side(base_reader, &change.base);
+                let head = read_side(head_reader, &change.head);
+                let base_lang = base
+                    .as_ref()
+                    .map_or_else(|| named_lang(&change.base), |b| b.1);
+                let head_lang = head
+                    .as_ref()
+                    .map_or_else(|| named_lang(&change.head), |h| h.1);
+                ChangedFile::new(
+                    change,
+                    base.map(|b| b.0),
+                    head.map(|h| h.0),
+                    base_lang,
+                    head_lang,
+                )
+            },
+        )
+        .collect()
+}
+
+/// The file versions some family wants parsed (by its byte pre-filter),
+/// and a note for each that was skipped or decoded with a caveat.
+pub(super) fn to_parse<'f>(
+    files: &'f [ChangedFile],
+    analyzers: &[Box<dyn Analyzer>],
+    stats: &mut Stats,
+) -> (Vec<(&'f FileVersion, Lang)>, Vec<Note>) {
+    let mut notes = Vec::new();
+    let mut wanted = Vec::new();
+    let note = |version: &FileVersion, message: &str| Note {
+        path: version.path.clone(),
+        revision: version.revision,
+        message: message.to_string(),
+    };
+    for file in files {
+        for (version, lang) in [(&file.base, file.base_lang), (&file.head, file.head_lang)] {
+            let Some(version) = version else { continue };
+            stats.files_read += 1;
+            match version.text() {
+                None => {
+                    if let Content::Skipped(why) = &version.content {
+                        if lang != Lang::Unknown {
+                            notes.push(note(version, why));
+                        }
+                    }
+                }
+                Some(text) => {
+                    if let Some(caveat) = &version.note {
+                        notes.push(note(version, caveat));
+                    }
+                    if analyzers.iter().any(|a| a.wants(&version.path, lang, text)) {
+                        wanted.push((version, lang));
+                    }
+                }
+            }
+        }
+    }
+    notes.sort();
+    notes.dedup();
+    (wanted, notes)
+}
