@@ -1,0 +1,148 @@
+//! The command line: one file per command. Exit codes are decided
+//! here and nowhere else: 0 clean, 1 findings at or above `--fail-on`,
+//! 2 usage or runtime error.
+
+mod ack;
+mod check;
+mod rules;
+mod setup;
+
+use crate::error::Error;
+use crate::pipeline::revisions::{HeadSpec, RangeSpec};
+use crate::settings::FailOn;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "riskdiff",
+    version,
+    about = "Compares two git revisions and reports the changes that break things silently once shipped.",
+    after_help = "Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or runtime error."
+)]
+pub struct Cli {
+    /// Run in this repository instead of the current directory.
+    #[arg(short = 'C', long = "repo", global = true, value_name = "PATH")]
+    repo: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Compare two revisions and report risky changes.
+    Check(check::CheckArgs),
+    /// List every rule with its default severity.
+    Rules {
+        #[arg(long, value_enum, default_value_t = rules::RulesFormat::Human)]
+        format: rules::RulesFormat,
+    },
+    /// Explain a rule: what it finds, why it matters, how to fix it.
+    Explain {
+        /// A rule id such as `forms/removed`.
+        rule: String,
+    },
+    /// Record a reviewed finding in .riskdiff/acknowledged.toml so it no
+    /// longer fails the check; or, with --prune, drop stale records.
+    Ack(ack::AckArgs),
+    /// Write .git/hooks/pre-commit running `riskdiff check --staged`.
+    InstallHook {
+        /// Overwrite a hook riskdiff did not write.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write a commented starter riskdiff.toml at the repository root.
+    Init,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct RangeArgs {
+    /// What to compare: `A..B` (A with B), `A...B` (merge-base of A and B
+    /// with B), or `A` (A with the working tree). Default: the merge-base
+    /// with the default branch vs the working tree.
+    #[arg(value_name = "RANGE", conflicts_with_all = ["base", "staged"])]
+    range: Option<String>,
+
+    /// Compare from the merge-base of REV and the head (a pull-request check).
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
+    base: Option<String>,
+
+    /// The head revision (default: HEAD with --base).
+    #[arg(long, value_name = "REV", conflicts_with_all = ["staged", "range"])]
+    head: Option<String>,
+
+    /// Compare HEAD with the index: what the next commit will hold (pre-commit).
+    #[arg(long)]
+    staged: bool,
+}
+
+impl RangeArgs {
+    pub(super) fn spec(&self) -> Result<RangeSpec, Error> {
+        Ok(if self.staged {
+            RangeSpec::Staged
+        } else if let Some(r) = &self.range {
+            RangeSpec::parse_positional(r)?
+        } else if self.base.is_some() || self.head.is_some() {
+            RangeSpec::Explicit {
+                base: self.base.clone(),
+                head: HeadSpec::Rev(self.head.clone().unwrap_or_else(|| "HEAD".into())),
+                merge_base: true,
+            }
+        } else {
+            RangeSpec::Default
+        })
+    }
+}
+
+pub(super) fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    s.parse()
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn run<I, T>(args: I, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let text = e.render().to_string();
+            let _ = if code == 0 {
+                write!(stdout, "{text}")
+            } else {
+                write!(stderr, "{text}")
+            };
+            return code;
+        }
+    };
+    match dispatch(cli, stdout) {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(stderr, "error: {e}");
+            2
+        }
+    }
+}
+
+fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
+    let repo = cli.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    match cli.command {
+        Command::Check(args) => check::check(repo, args, stdout),
+        Command::Ack(args) => ack::ack(repo, args, stdout),
+        Command::InstallHook { force } => setup::install_hook(&repo, force, stdout),
+        Command::Init => setup::init(&repo, stdout),
+        Command::Rules { format } => rules::rules(format, stdout),
+        Command::Explain { rule } => rules::explain(&rule, stdout),
+    }
+}
