@@ -7,14 +7,17 @@
 //! by its words (`factoryReset`, `factory-reset` and `FACTORY_RESET` are
 //! the words `factory reset`), never by a substring of another word.
 
-use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
+use crate::families::context::{Analyzer, Context, FamilyDef};
 use crate::findings::finding::{Finding, Location, Revision, Severity, Span};
 use crate::findings::redact;
 use crate::pipeline::lang::Lang;
 use crate::readers::config_files::{config_side, ConfigSide};
 use crate::readers::keypath::{self, ConfigEntry, Scalar};
 use crate::readers::words::{is_ignored_path, phrase_matches, words};
+use code_defaults::{code_side, is_code};
 use serde::Deserialize;
+
+mod code_defaults;
 
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "config",
@@ -46,103 +49,6 @@ fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
 
 struct ConfigFamily {
     tables: Tables,
-}
-
-fn is_code(lang: Lang) -> bool {
-    matches!(
-        lang,
-        Lang::Python | Lang::JavaScript | Lang::TypeScript | Lang::Tsx
-    )
-}
-
-/// Default argument values of a code file's functions as entries
-/// `function.param`: `def update(factory_reset=False)` and
-/// `function sync({ dryRun = true } = {})` are switches too.
-fn code_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Option<ConfigSide> {
-    let (version, lang) = match rev {
-        Revision::Base => (file.base.as_ref()?, file.base_lang),
-        Revision::Head => (file.head.as_ref()?, file.head_lang),
-    };
-    if !is_code(lang) {
-        return None;
-    }
-    let parsed = cx.parsed(version, lang)?;
-    let text = &parsed.text;
-    let mut entries = Vec::new();
-    let mut stack = vec![parsed.tree.root_node()];
-    while let Some(node) = stack.pop() {
-        let mut cursor = node.walk();
-        stack.extend(node.named_children(&mut cursor));
-        let (param, value) = match node.kind() {
-            "default_parameter" | "typed_default_parameter" => (
-                node.child_by_field_name("name"),
-                node.child_by_field_name("value"),
-            ),
-            "assignment_pattern" | "object_assignment_pattern" => (
-                node.child_by_field_name("left"),
-                node.child_by_field_name("right"),
-            ),
-            _ => continue,
-        };
-        let (Some(param), Some(value)) = (param, value) else {
-            continue;
-        };
-        let value = match value.kind() {
-            "true" => Scalar::Bool(true),
-            "false" => Scalar::Bool(false),
-            _ => continue,
-        };
-        let Some(function) = enclosing_function_name(node, text) else {
-            continue;
-        };
-        let name = text.get(param.byte_range()).unwrap_or("").to_string();
-        entries.push(ConfigEntry {
-            path: format!("{function}.{name}"),
-            value,
-            range: node.byte_range(),
-        });
-    }
-    entries.sort_by_key(|e| e.range.start);
-    Some(ConfigSide {
-        path: version.path.clone(),
-        text: parsed.text.clone(),
-        entries,
-        code: true,
-    })
-}
-
-/// The name of the function whose parameter list holds `node`.
-fn enclosing_function_name(node: tree_sitter::Node, text: &str) -> Option<String> {
-    let mut cur = node.parent();
-    while let Some(n) = cur {
-        match n.kind() {
-            "function_definition"
-            | "function_declaration"
-            | "method_definition"
-            | "generator_function_declaration" => {
-                return n
-                    .child_by_field_name("name")
-                    .and_then(|x| text.get(x.byte_range()))
-                    .map(str::to_string);
-            }
-            "arrow_function" | "function_expression" | "function" => {
-                let holder = n.parent()?;
-                let name = match holder.kind() {
-                    "variable_declarator" => holder.child_by_field_name("name"),
-                    "pair" => holder.child_by_field_name("key"),
-                    "assignment_expression" => holder.child_by_field_name("left"),
-                    _ => None,
-                }?;
-                return text.get(name.byte_range()).map(str::to_string);
-            }
-            // A default inside a call or an object literal is not a parameter.
-            "call_expression" | "call" | "object" | "dictionary" | "class_body" | "block"
-            | "statement_block" => return None,
-            _ => {}
-        }
-        cur = n.parent();
-    }
-    None
 }
 
 /// The switch a key path names: its last segment, or the one before it
@@ -581,82 +487,4 @@ impl ConfigFamily {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn family() -> ConfigFamily {
-        let rules: toml::Table =
-            toml::from_str(include_str!("../../../rules/config.toml")).unwrap();
-        let tables: Tables = toml::Value::Table(rules["tables"].as_table().unwrap().clone())
-            .try_into()
-            .unwrap();
-        ConfigFamily { tables }
-    }
-
-    #[test]
-    fn words_split_every_spelling() {
-        for s in [
-            "factoryReset",
-            "factory-reset",
-            "FACTORY_RESET",
-            "factory reset",
-        ] {
-            assert_eq!(words(s), ["factory", "reset"], "{s}");
-        }
-        assert_eq!(words("dryRun"), ["dry", "run"]);
-        assert_eq!(words("min.insync"), ["min", "insync"]);
-    }
-
-    #[test]
-    fn destructive_keys_by_words_not_substrings() {
-        let f = family();
-        for k in [
-            "maintenance.factory_reset",
-            "wipe",
-            "rollout.reinitialize",
-            "job.wipe.enabled",
-            "forceOverwrite",
-            "db.drop_tables",
-        ] {
-            assert!(f.is_destructive(k), "{k}");
-        }
-        for k in [
-            "reset_password_url",
-            "forced_colors",
-            "ui.format_on_save",
-            "nginx.drop_privileges",
-            "app.force_ssl",
-            "resetter_count",
-            "purgecss",
-            "docker_image.force",
-            "force_source",
-        ] {
-            assert!(!f.is_destructive(k), "{k}");
-        }
-    }
-
-    #[test]
-    fn safeguards() {
-        let f = family();
-        for k in [
-            "deploy.dry_run",
-            "dryRun",
-            "require_approval",
-            "preserve_user_data",
-            "keep_user_settings",
-            "canary.enabled",
-        ] {
-            assert!(f.is_safeguard(k), "{k}");
-        }
-        assert!(!f.is_safeguard("confirmation_email_subject"));
-        for k in [
-            "skip_confirmation",
-            "deploy.no_dry_run",
-            "disableSafeMode",
-            "bypass_approval",
-        ] {
-            assert!(f.is_negated_safeguard(k), "{k}");
-        }
-        assert!(!f.is_negated_safeguard("skip_tests"));
-    }
-}
+mod tests;
