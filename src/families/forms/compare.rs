@@ -3,11 +3,23 @@
 
 use super::facts::{AttrValue, Field, FormFacts, Method};
 use super::lookups::{action_set_by_script, page_view_handles_post, submitted_by_script};
-use super::page::Compared;
+use super::page::{Compared, PageSide};
 use super::{is_dead_action, one_line, Forms};
 use crate::families::context::Context;
 use crate::findings::finding::{Finding, Severity};
 use std::collections::BTreeSet;
+
+/// One form matched across the revisions, and how findings name it.
+struct Pair<'a> {
+    bp: &'a PageSide<'a>,
+    hp: &'a PageSide<'a>,
+    b: &'a FormFacts,
+    h: &'a FormFacts,
+    label: String,
+    page: &'a str,
+    subject: String,
+    hook: Option<&'a str>,
+}
 
 impl Forms {
     /// Everything that can go wrong with a form that is still there: where
@@ -22,13 +34,23 @@ impl Forms {
         out: &mut Vec<Finding>,
     ) {
         let (bp, hp) = (pages.base, pages.head);
-        if !self.check_action(cx, pages, b, h, out) {
-            self.check_method(pages, b, h, out);
+        let pair = Pair {
+            bp,
+            hp,
+            b,
+            h,
+            label: h.label(),
+            page: hp.path,
+            subject: h.subject(),
+            hook: self.submit_hook(&h.tag),
+        };
+        if !self.check_action(cx, &pair, out) {
+            self.check_method(&pair, out);
         }
         self.check_netlify(bp, hp, b, h, out);
         self.check_submit_handler(bp, hp, b, h, out);
-        self.check_submit(cx, pages, b, h, out);
-        self.check_hidden(pages, b, h, out);
+        self.check_submit(cx, &pair, out);
+        self.check_hidden(&pair, out);
 
         // Fields matter to the handler that reads them: a form that now
         // posts elsewhere (another provider) is expected to rename them.
@@ -41,19 +63,17 @@ impl Forms {
     }
 
     /// `forms/action-broken` for the action: emptied, `#`, removed. Says whether it fired.
-    fn check_action(
-        &self,
-        cx: &Context,
-        pages: Compared,
-        b: &FormFacts,
-        h: &FormFacts,
-        out: &mut Vec<Finding>,
-    ) -> bool {
-        let (bp, hp) = (pages.base, pages.head);
-        let label = h.label();
-        let page = hp.path;
-        let subject = h.subject();
-        let hook = self.submit_hook(&h.tag);
+    fn check_action(&self, cx: &Context, p: &Pair, out: &mut Vec<Finding>) -> bool {
+        let Pair {
+            bp,
+            hp,
+            b,
+            h,
+            page,
+            hook,
+            ..
+        } = *p;
+        let (label, subject) = (&p.label, &p.subject);
         let base_action = b.action();
         let head_action = h.action();
         // A `javascript:` action never posted: script handled the form in
@@ -152,12 +172,17 @@ impl Forms {
     }
 
     /// `forms/action-broken` (medium) for POST falling back to GET.
-    fn check_method(&self, pages: Compared, b: &FormFacts, h: &FormFacts, out: &mut Vec<Finding>) {
-        let (bp, hp) = (pages.base, pages.head);
-        let label = h.label();
-        let page = hp.path;
-        let subject = h.subject();
-        let hook = self.submit_hook(&h.tag);
+    fn check_method(&self, p: &Pair, out: &mut Vec<Finding>) {
+        let Pair {
+            bp,
+            hp,
+            b,
+            h,
+            page,
+            hook,
+            ..
+        } = *p;
+        let (label, subject) = (&p.label, &p.subject);
         if b.method() == Method::Post && h.method() == Method::Get && hook.is_none() {
             let at = h
                 .tag
@@ -188,19 +213,17 @@ impl Forms {
     }
 
     /// `forms/submit-disabled`: no enabled submit control left.
-    fn check_submit(
-        &self,
-        cx: &Context,
-        pages: Compared,
-        b: &FormFacts,
-        h: &FormFacts,
-        out: &mut Vec<Finding>,
-    ) {
-        let (bp, hp) = (pages.base, pages.head);
-        let label = h.label();
-        let page = hp.path;
-        let subject = h.subject();
-        let hook = self.submit_hook(&h.tag);
+    fn check_submit(&self, cx: &Context, p: &Pair, out: &mut Vec<Finding>) {
+        let Pair {
+            bp,
+            hp,
+            b,
+            h,
+            page,
+            hook,
+            ..
+        } = *p;
+        let (label, subject) = (&p.label, &p.subject);
         let base_can_submit = b.usable_controls().next().is_some();
         let head_can_submit = h.usable_controls().next().is_some();
         let new_template: Vec<&String> = h.body_template.difference(&b.body_template).collect();
@@ -252,11 +275,11 @@ impl Forms {
     }
 
     /// `forms/hidden`: the form or an element around it became hidden.
-    fn check_hidden(&self, pages: Compared, b: &FormFacts, h: &FormFacts, out: &mut Vec<Finding>) {
-        let (bp, hp) = (pages.base, pages.head);
-        let label = h.label();
-        let page = hp.path;
-        let subject = h.subject();
+    fn check_hidden(&self, p: &Pair, out: &mut Vec<Finding>) {
+        let Pair {
+            bp, hp, b, h, page, ..
+        } = *p;
+        let (label, subject) = (&p.label, &p.subject);
         if let (None, Some(reason)) = (&b.hidden, &h.hidden) {
             out.push(
                 Finding::new(
