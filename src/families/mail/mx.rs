@@ -537,7 +537,7 @@ fn mx_message(
                 "The MX record of {domain} is gone (it pointed to {}). Senders now fall \
                  back to the domain's address record or give up: mail for every mailbox \
                  there bounces or goes astray.",
-                list(&before)
+                list(before)
             ),
         )
     } else if nothing_added {
@@ -547,8 +547,8 @@ fn mx_message(
                 "The MX host {} was removed from {domain}; only {} still receives its \
                  mail. Whenever that host is down, mail for the domain now queues at the \
                  senders and eventually bounces instead of going to the fallback.",
-                list(&removed),
-                list(&after)
+                list(removed),
+                list(after)
             ),
         )
     } else {
@@ -557,8 +557,8 @@ fn mx_message(
             format!(
                 "Mail for {domain} now goes to {} instead of {}. Unless every mailbox and \
                  alias was set up on the new host first, mail for the missing ones bounces.",
-                list(&after),
-                list(&before)
+                list(after),
+                list(before)
             ),
         )
     }
