@@ -60,6 +60,25 @@ impl std::str::FromStr for FailOn {
     }
 }
 
+impl FailOn {
+    /// Whether a finding of this severity fails the run.
+    pub fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Never => false,
+            FailOn::Severity(min) => severity >= min,
+        }
+    }
+}
+
+impl std::fmt::Display for FailOn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FailOn::Never => f.write_str("never"),
+            FailOn::Severity(s) => write!(f, "{s}"),
+        }
+    }
+}
+
 type SpannedMap = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
 #[derive(Debug, Default, Deserialize)]

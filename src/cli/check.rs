@@ -6,7 +6,7 @@ use crate::pipeline::check::{run_check, CheckOptions, ProgressSink};
 use crate::report::{self, Format};
 use crate::settings::FailOn;
 use clap::Args;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -54,14 +54,7 @@ pub(super) fn check(repo: PathBuf, args: CheckArgs, stdout: &mut dyn Write) -> R
             .map(|p| ProgressSink(std::sync::Arc::new(p))),
     };
     let report = run_check(&opts)?;
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
-    };
+    let color = args.color.enabled();
     if args.quiet && args.format == Format::Human {
         writeln!(stdout, "{}", report::summary_line(&report)).map_err(io)?;
     } else {

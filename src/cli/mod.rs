@@ -4,6 +4,7 @@
 
 mod ack;
 mod check;
+mod log;
 mod rules;
 mod setup;
 
@@ -11,7 +12,7 @@ use crate::error::Error;
 use crate::pipeline::revisions::{HeadSpec, RangeSpec};
 use crate::settings::FailOn;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -39,6 +40,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = rules::RulesFormat::Human)]
         format: rules::RulesFormat,
     },
+    /// Check every commit of a range against its first parent and say which
+    /// commit brought each risk in and whether it is still there.
+    Log(log::LogArgs),
     /// Explain a rule: what it finds, why it matters, how to fix it.
     Explain {
         /// A rule id such as `forms/removed`.
@@ -62,6 +66,20 @@ pub(super) enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+impl ColorChoice {
+    /// `auto`: colour when stdout is a terminal and `NO_COLOR` is unset.
+    pub(super) fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -139,6 +157,7 @@ fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
     let repo = cli.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     match cli.command {
         Command::Check(args) => check::check(repo, args, stdout),
+        Command::Log(args) => log::log(repo, args, stdout),
         Command::Ack(args) => ack::ack(repo, args, stdout),
         Command::InstallHook { force } => setup::install_hook(&repo, force, stdout),
         Command::Init => setup::init(&repo, stdout),

@@ -1,8 +1,9 @@
 //! One run, in pipeline order: revisions → changes → read → parse → facts
 //! and compare (the families) → filter → a [`Report`] for the renderers.
+
 use super::changes::{self, SideSource};
 use super::parse::ParseCache;
-use super::revisions::{self, RangeSpec, RevInfo};
+use super::revisions::{self, RangeSpec, Resolved, RevInfo};
 use super::{filter, read};
 use crate::error::{Error, Result};
 use crate::families::context::{Analyzer, Context};
@@ -10,8 +11,9 @@ use crate::families::registry::FAMILIES;
 use crate::findings::finding::{Finding, Note, Revision, Severity};
 use crate::findings::rules::{Registry, RuleMeta};
 use crate::settings::{Config, FailOn, RuleSetting};
+use git2::Repository;
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -112,14 +114,10 @@ pub struct Report {
 impl Report {
     /// Findings that count against `fail_on` (acknowledged ones do not).
     pub fn failing(&self) -> usize {
-        match self.fail_on {
-            FailOn::Never => 0,
-            FailOn::Severity(min) => self
-                .findings
-                .iter()
-                .filter(|f| !f.acknowledged && f.severity >= min)
-                .count(),
-        }
+        self.findings
+            .iter()
+            .filter(|f| !f.acknowledged && self.fail_on.fails(f.severity))
+            .count()
     }
 
     /// 0: nothing at or above `fail_on`; 1: something is.
@@ -152,91 +150,139 @@ fn build_analyzers(registry: &Registry, config: &Config) -> Result<Vec<Box<dyn A
     Ok(out)
 }
 
+/// A rayon pool of `threads` workers (all cores when `None`).
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        b = b.num_threads(n.max(1));
+    }
+    b.build()
+        .map_err(|e| Error::new(format!("cannot start worker threads: {e}")))
+}
+
 pub fn run_check(opts: &CheckOptions) -> Result<Report> {
-    let pool = {
-        let mut b = rayon::ThreadPoolBuilder::new();
-        if let Some(n) = opts.threads {
-            b = b.num_threads(n.max(1));
-        }
-        b.build()
-            .map_err(|e| Error::new(format!("cannot start worker threads: {e}")))?
-    };
-    let result = pool.install(|| run_in_pool(opts));
+    let result = thread_pool(opts.threads)?.install(|| {
+        let repo = revisions::open(&opts.repo)?;
+        let session = Session::open(&repo, opts.config.as_deref(), opts.fail_on)?;
+        let resolved = revisions::resolve(&repo, &opts.range)?;
+        let progress = opts.progress.as_ref().map(|p| &*p.0);
+        session.compare(&repo, resolved, progress)
+    });
     if let Some(p) = &opts.progress {
         p.0.finish();
     }
     result
 }
 
-fn run_in_pool(opts: &CheckOptions) -> Result<Report> {
-    let repo = revisions::open(&opts.repo)?;
-    let registry = Registry::builtin()?;
-    let config = Config::load(&repo, opts.config.as_deref(), &registry)?.with_attributes_of(&repo);
-    let analyzers = build_analyzers(&registry, &config)?;
-    let resolved = revisions::resolve(&repo, &opts.range)?;
-    let all_changes = changes::list(&repo, &resolved.base, &resolved.head)?;
-    let repo_path = repo.path().to_path_buf();
-    let acknowledged: HashSet<String> = match repo.workdir() {
-        Some(dir) => crate::findings::ack::load(dir)?
-            .into_iter()
-            .map(|a| a.fingerprint)
-            .collect(),
-        None => Default::default(),
-    };
-    drop(repo);
+/// What stays the same across the comparisons of one invocation (one for
+/// `check`, one per commit for `log`): the rule metadata, the repository's
+/// configuration, the analyzers built from it and its acknowledgements.
+pub struct Session {
+    git_dir: PathBuf,
+    registry: Registry,
+    config: Config,
+    analyzers: Vec<Box<dyn Analyzer>>,
+    acknowledged: HashSet<String>,
+    fail_on: FailOn,
+}
 
-    let mut stats = Stats {
-        files_changed: all_changes.len(),
-        ..Stats::default()
-    };
-    let changes = read::without_excluded(all_changes, &config, &mut stats);
-    let base_source = SideSource::new(&repo_path, &resolved.base, Revision::Base)?;
-    let head_source = SideSource::new(&repo_path, &resolved.head, Revision::Head)?;
-    let progress = Tracker(opts.progress.as_ref().map(|p| &*p.0));
-    let files = read::read_changed(changes, &analyzers, [&base_source, &head_source], &progress);
-    let (wanted, notes) = read::to_parse(&files, &analyzers, &mut stats);
-
-    let cache = ParseCache::new();
-    progress.stage("parsing", wanted.len());
-    wanted.par_iter().for_each(|(version, lang)| {
-        cache.get(version, *lang);
-        progress.advance();
-    });
-    let cx = Context::new(&files, &cache, &config, base_source, head_source)?;
-    progress.stage("analyzing", analyzers.len());
-    let findings: Vec<Finding> = analyzers
-        .iter()
-        .flat_map(|a| {
-            let found = a.check(&cx);
-            progress.advance();
-            found
-        })
-        .collect();
-    stats.files_parsed = cache.parse_count();
-
-    let rules_in = filter::Rules {
-        registry: &registry,
-        config: &config,
-        acknowledged: &acknowledged,
-    };
-    let findings = filter::apply(findings, &rules_in, &cx, &mut stats);
-    let sources = filter::sources_of(&cx, &findings);
-    let rules = registry
-        .rules()
-        .filter(|r| config.setting(&r.id) != Some(RuleSetting::Off))
-        .cloned()
-        .collect();
-    Ok(Report {
-        base: resolved.base_info,
-        head: resolved.head_info,
-        findings,
-        notes,
-        stats,
-        fail_on: opts
-            .fail_on
+impl Session {
+    /// Reads the configuration and acknowledgements of the repository
+    /// (`config` overrides `riskdiff.toml`; `fail_on` overrides its
+    /// `fail_on`) and builds the analyzers.
+    pub fn open(
+        repo: &Repository,
+        config: Option<&Path>,
+        fail_on: Option<FailOn>,
+    ) -> Result<Session> {
+        let registry = Registry::builtin()?;
+        let config = Config::load(repo, config, &registry)?.with_attributes_of(repo);
+        let analyzers = build_analyzers(&registry, &config)?;
+        let acknowledged: HashSet<String> = match repo.workdir() {
+            Some(dir) => crate::findings::ack::load(dir)?
+                .into_iter()
+                .map(|a| a.fingerprint)
+                .collect(),
+            None => Default::default(),
+        };
+        let fail_on = fail_on
             .or(config.fail_on)
-            .unwrap_or(FailOn::Severity(Severity::Medium)),
-        rules,
-        sources,
-    })
+            .unwrap_or(FailOn::Severity(Severity::Medium));
+        Ok(Session {
+            git_dir: repo.path().to_path_buf(),
+            registry,
+            config,
+            analyzers,
+            acknowledged,
+            fail_on,
+        })
+    }
+
+    pub fn fail_on(&self) -> FailOn {
+        self.fail_on
+    }
+
+    /// One comparison, through every stage after the revisions: changes,
+    /// read, parse, the families, filter.
+    pub fn compare(
+        &self,
+        repo: &Repository,
+        resolved: Resolved,
+        progress: Option<&dyn Progress>,
+    ) -> Result<Report> {
+        let (config, analyzers) = (&self.config, &self.analyzers);
+        let all_changes = changes::list(repo, &resolved.base, &resolved.head)?;
+        let mut stats = Stats {
+            files_changed: all_changes.len(),
+            ..Stats::default()
+        };
+        let changes = read::without_excluded(all_changes, config, &mut stats);
+        let base_source = SideSource::new(&self.git_dir, &resolved.base, Revision::Base)?;
+        let head_source = SideSource::new(&self.git_dir, &resolved.head, Revision::Head)?;
+        let progress = Tracker(progress);
+        let files = read::read_changed(changes, analyzers, [&base_source, &head_source], &progress);
+        let (wanted, notes) = read::to_parse(&files, analyzers, &mut stats);
+
+        let cache = ParseCache::new();
+        progress.stage("parsing", wanted.len());
+        wanted.par_iter().for_each(|(version, lang)| {
+            cache.get(version, *lang);
+            progress.advance();
+        });
+        let cx = Context::new(&files, &cache, config, base_source, head_source)?;
+        progress.stage("analyzing", analyzers.len());
+        let findings: Vec<Finding> = analyzers
+            .iter()
+            .flat_map(|a| {
+                let found = a.check(&cx);
+                progress.advance();
+                found
+            })
+            .collect();
+        stats.files_parsed = cache.parse_count();
+
+        let rules_in = filter::Rules {
+            registry: &self.registry,
+            config,
+            acknowledged: &self.acknowledged,
+        };
+        let findings = filter::apply(findings, &rules_in, &cx, &mut stats);
+        let sources = filter::sources_of(&cx, &findings);
+        let rules = self
+            .registry
+            .rules()
+            .filter(|r| config.setting(&r.id) != Some(RuleSetting::Off))
+            .cloned()
+            .collect();
+        Ok(Report {
+            base: resolved.base_info,
+            head: resolved.head_info,
+            findings,
+            notes,
+            stats,
+            fail_on: self.fail_on,
+            rules,
+            sources,
+        })
+    }
 }

@@ -8,6 +8,7 @@
 pub mod changes;
 pub mod check;
 mod filter;
+pub mod history;
 pub mod lang;
 pub mod parse;
 mod read;

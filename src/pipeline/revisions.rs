@@ -219,11 +219,11 @@ fn word_info(word: &str) -> RevInfo {
     }
 }
 
-fn empty_side() -> (Side, RevInfo) {
+pub(crate) fn empty_side() -> (Side, RevInfo) {
     (Side::Empty, word_info("empty"))
 }
 
-fn commit_side(repo: &Repository, oid: Oid, name: &str) -> Result<(Side, RevInfo)> {
+pub(crate) fn commit_side(repo: &Repository, oid: Oid, name: &str) -> Result<(Side, RevInfo)> {
     let commit = repo
         .find_commit(oid)
         .map_err(|e| Error::git(&format!("cannot read commit {oid}"), e))?;
@@ -262,7 +262,7 @@ fn require_workdir(repo: &Repository) -> Result<()> {
 }
 
 /// HEAD's commit, `None` when HEAD is unborn (no commit yet on its branch).
-fn head_commit(repo: &Repository) -> Result<Option<Oid>> {
+pub(crate) fn head_commit(repo: &Repository) -> Result<Option<Oid>> {
     match repo.head() {
         Ok(r) => match r.peel_to_commit() {
             Ok(c) => Ok(Some(c.id())),
@@ -275,7 +275,7 @@ fn head_commit(repo: &Repository) -> Result<Option<Oid>> {
     }
 }
 
-fn no_commits(repo: &Repository) -> Error {
+pub(crate) fn no_commits(repo: &Repository) -> Error {
     let branch = repo
         .find_reference("HEAD")
         .ok()
@@ -297,7 +297,7 @@ fn no_commits(repo: &Repository) -> Error {
 
 /// The default branch: what origin/HEAD points at, else main, else master
 /// (local first, then origin's).
-fn default_branch(repo: &Repository) -> Option<(String, Oid)> {
+pub(crate) fn default_branch(repo: &Repository) -> Option<(String, Oid)> {
     if let Ok(r) = repo.find_reference("refs/remotes/origin/HEAD") {
         if let Ok(resolved) = r.resolve() {
             if let (Some(oid), Ok(name)) = (resolved.target(), resolved.shorthand()) {
@@ -320,14 +320,14 @@ fn default_branch(repo: &Repository) -> Option<(String, Oid)> {
     None
 }
 
-fn shallow_hint() -> String {
+pub(crate) fn shallow_hint() -> String {
     "this clone is shallow: fetch more history with `git fetch --deepen=200` (or `git fetch --unshallow`);\n\
      in GitHub Actions set `fetch-depth: 0` on actions/checkout, in GitLab CI set `GIT_DEPTH: 0`"
         .to_string()
 }
 
 /// A revision as a commit id, with an error that says what to do.
-fn rev_commit(repo: &Repository, rev: &str) -> Result<Oid> {
+pub(crate) fn rev_commit(repo: &Repository, rev: &str) -> Result<Oid> {
     let obj = match repo.revparse_single(rev) {
         Ok(o) => o,
         Err(e) => {
@@ -359,7 +359,7 @@ fn rev_commit(repo: &Repository, rev: &str) -> Result<Oid> {
     }
 }
 
-fn merge_base_error(repo: &Repository, a: &str, b: &str, e: git2::Error) -> Error {
+pub(crate) fn merge_base_error(repo: &Repository, a: &str, b: &str, e: git2::Error) -> Error {
     if repo.is_shallow() {
         Error::new(format!("cannot find the merge-base of `{a}` and `{b}`: the history that joins them is not in this clone"))
             .with_hint(shallow_hint())

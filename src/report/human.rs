@@ -35,7 +35,19 @@ fn render_to(report: &Report, buf: &mut dyn termcolor::WriteColor) -> std::io::R
         report.head.display()
     )?;
     writeln!(buf)?;
+    diagnostics(report, buf, &|_| None)?;
+    notes(report, buf)?;
+    writeln!(buf, "{}", super::summary_line(report))
+}
 
+/// One codespan diagnostic per finding of `report`, with the source lines
+/// of the side its location is in; `extra(i)` adds a last note to finding
+/// `i` (the log says whether it is still present).
+pub fn diagnostics(
+    report: &Report,
+    buf: &mut dyn termcolor::WriteColor,
+    extra: &dyn Fn(usize) -> Option<String>,
+) -> std::io::Result<()> {
     let mut files: SimpleFiles<String, Arc<str>> = SimpleFiles::new();
     let mut ids: BTreeMap<(Revision, String), usize> = BTreeMap::new();
     for ((rev, path), text) in &report.sources {
@@ -46,7 +58,7 @@ fn render_to(report: &Report, buf: &mut dyn termcolor::WriteColor) -> std::io::R
         ids.insert((*rev, path.clone()), files.add(name, text.clone()));
     }
     let config = term::Config::default();
-    for f in &report.findings {
+    for (i, f) in report.findings.iter().enumerate() {
         let severity = match f.severity {
             Severity::High => codespan_reporting::diagnostic::Severity::Error,
             Severity::Medium => codespan_reporting::diagnostic::Severity::Warning,
@@ -85,6 +97,7 @@ fn render_to(report: &Report, buf: &mut dyn termcolor::WriteColor) -> std::io::R
             "fingerprint: {} (riskdiff ack {} --reason \"…\")",
             f.fingerprint, f.fingerprint
         ));
+        notes.extend(extra(i));
         diag = diag.with_labels(labels).with_notes(notes);
         if term::emit(buf, &config, &files, &diag).is_err() {
             // A span the files cannot show (should not happen): print the
@@ -96,6 +109,11 @@ fn render_to(report: &Report, buf: &mut dyn termcolor::WriteColor) -> std::io::R
             )?;
         }
     }
+    Ok(())
+}
+
+/// The files that could not be analysed, one line each.
+pub fn notes(report: &Report, buf: &mut dyn termcolor::WriteColor) -> std::io::Result<()> {
     for note in &report.notes {
         let side = match note.revision {
             Revision::Base => " (base)",
@@ -106,7 +124,7 @@ fn render_to(report: &Report, buf: &mut dyn termcolor::WriteColor) -> std::io::R
     if !report.notes.is_empty() {
         writeln!(buf)?;
     }
-    writeln!(buf, "{}", super::summary_line(report))
+    Ok(())
 }
 
 /// Wraps prose at word boundaries; codespan prints notes as they are.

@@ -53,7 +53,7 @@ struct JsonRelated<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonFinding<'a> {
+pub(crate) struct JsonFinding<'a> {
     rule: &'a str,
     severity: Severity,
     title: &'a str,

@@ -46,7 +46,7 @@ fn fence_for(text: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
-fn finding_section(report: &Report, f: &crate::findings::finding::Finding) -> String {
+pub(crate) fn finding_section(report: &Report, f: &crate::findings::finding::Finding) -> String {
     let l = &f.location;
     let mut s = String::new();
     let _ = writeln!(

@@ -5,6 +5,7 @@ pub mod github;
 pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod log;
 pub mod markdown;
 pub mod sarif;
 

@@ -96,6 +96,27 @@ impl TestRepo {
             .unwrap()
     }
 
+    /// Commits the staged tree with HEAD and `other` as parents (a merge
+    /// made with `--no-ff`).
+    pub fn commit_merge(&mut self, message: &str, other: Oid) -> Oid {
+        self.stage_all();
+        let mut index = self.repo.index().unwrap();
+        let tree_id = index.write_tree().unwrap();
+        let tree = self.repo.find_tree(tree_id).unwrap();
+        self.clock += 60;
+        let sig = Signature::new(
+            "riskdiff tests",
+            "tests@riskdiff.invalid",
+            &Time::new(self.clock, 0),
+        )
+        .unwrap();
+        let head = self.repo.head().unwrap().peel_to_commit().unwrap();
+        let other = self.repo.find_commit(other).unwrap();
+        self.repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &[&head, &other])
+            .unwrap()
+    }
+
     pub fn branch(&self, name: &str) {
         let head = self.repo.head().unwrap().peel_to_commit().unwrap();
         self.repo.branch(name, &head, true).unwrap();
