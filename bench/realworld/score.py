@@ -8,7 +8,7 @@ incidents.toml, and prints Markdown tables.
     score.py OUT --rule R        only findings of rule R (with --unreviewed or --all)
     score.py OUT --all           every finding (any severity) with its verdict
 
-A verdict matches a finding by (repo, commit, fingerprint), or, when
+Verdicts live in verdicts/<family>.toml. A verdict matches a finding by (repo, commit, fingerprint), or, when
 fingerprints changed since it was written, by (repo, commit, rule, path).
 An incident counts as caught when a finding of its rule points at its path
 (or, for rules whose finding points elsewhere, anywhere in that commit).
@@ -40,10 +40,11 @@ def load_runs(out):
 
 
 def load_verdicts():
-    p = ROOT / "verdicts.toml"
-    if not p.exists():
-        return [], {}, {}
-    vs = tomllib.loads(p.read_text()).get("verdict", [])
+    """verdicts/<family>.toml: one file per rule family, so reviews of
+    different families never touch the same file."""
+    vs = []
+    for p in sorted((ROOT / "verdicts").glob("*.toml")):
+        vs.extend(tomllib.loads(p.read_text()).get("verdict", []))
     by_fp, by_place = {}, {}
     for v in vs:
         c = v["commit"][:7]
