@@ -105,6 +105,12 @@ pub(super) fn log(repo: PathBuf, args: LogArgs, stdout: &mut dyn Write) -> Resul
     let color = args.color.enabled();
     let mut out = sink(args.format, color, stdout);
     let summary = run_log(&opts, &mut *out)?;
+    if summary.errors > 0 {
+        return Err(Error::new(format!(
+            "{} of {} commits could not be checked; their errors are in the output",
+            summary.errors, summary.commits
+        )));
+    }
     Ok(summary.exit_code())
 }
 

@@ -112,6 +112,20 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report of nothing: what a comparison that could not run shows.
+    pub fn empty(base: RevInfo, head: RevInfo, fail_on: FailOn) -> Report {
+        Report {
+            base,
+            head,
+            findings: Vec::new(),
+            notes: Vec::new(),
+            stats: Stats::default(),
+            fail_on,
+            rules: Vec::new(),
+            sources: BTreeMap::new(),
+        }
+    }
+
     /// Findings that count against `fail_on` (acknowledged ones do not).
     pub fn failing(&self) -> usize {
         self.findings

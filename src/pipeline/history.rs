@@ -90,6 +90,9 @@ pub struct CommitReport {
     pub status: Vec<Status>,
     /// How long the check of this commit took, with `timings`.
     pub elapsed_ms: Option<u64>,
+    /// Why the commit could not be checked (objects missing from the
+    /// clone, an unreadable tree); its report is then empty.
+    pub error: Option<String>,
 }
 
 /// What a log covers, known before the first commit is checked.
@@ -119,11 +122,14 @@ pub struct LogSummary {
     /// Findings that fail the run: at or above `fail_on`, not acknowledged,
     /// and still present at the range's head.
     pub failing: usize,
+    /// Commits that could not be checked.
+    pub errors: usize,
 }
 
 impl LogSummary {
     fn add(&mut self, c: &CommitReport, fail_on: FailOn) {
         self.commits += 1;
+        self.errors += usize::from(c.error.is_some());
         self.suppressed += c.report.stats.suppressed;
         let mut any = false;
         for (f, status) in c.report.findings.iter().zip(&c.status) {
@@ -149,9 +155,14 @@ impl LogSummary {
         self.commits_with_findings += usize::from(any);
     }
 
-    /// 0: nothing still present at or above `fail_on`; 1: something is.
+    /// 0: nothing still present at or above `fail_on`; 1: something is;
+    /// 2: some commit could not be checked.
     pub fn exit_code(&self) -> i32 {
-        i32::from(self.failing > 0)
+        if self.errors > 0 {
+            2
+        } else {
+            i32::from(self.failing > 0)
+        }
     }
 }
 
@@ -259,25 +270,18 @@ fn check_commit(
         .find_commit(oid)
         .map_err(|e| Error::git(&format!("cannot read commit {oid}"), e))?;
     let info = commit_info(&commit);
-    let (base, base_info) = match commit.parent_id(0) {
-        Ok(parent) => revisions::commit_side(repo, parent, &format!("{}^", info.short))?,
-        Err(_) if repo.is_shallow() => {
-            return Err(Error::new(format!(
-                "the parent of commit {} is not in this clone",
-                info.short
-            ))
-            .with_hint(revisions::shallow_hint()))
-        }
-        Err(_) => revisions::empty_side(),
+    // A commit that cannot be checked is told, and the range goes on.
+    let (report, error) = match compare_with_parent(session, repo, &commit, &info) {
+        Ok(report) => (report, None),
+        Err(e) => (
+            Report::empty(
+                revisions::word_info("parent"),
+                revisions::word_info(&info.short),
+                session.fail_on(),
+            ),
+            Some(e.to_string()),
+        ),
     };
-    let (head, head_info) = revisions::commit_side(repo, oid, &info.short)?;
-    let resolved = Resolved {
-        base,
-        head,
-        base_info,
-        head_info,
-    };
-    let report = session.compare(repo, resolved, None)?;
     let status = report
         .findings
         .iter()
@@ -294,7 +298,35 @@ fn check_commit(
         report,
         status,
         elapsed_ms: timings.then(|| started.elapsed().as_millis() as u64),
+        error,
     })
+}
+
+fn compare_with_parent(
+    session: &Session,
+    repo: &Repository,
+    commit: &git2::Commit,
+    info: &CommitInfo,
+) -> Result<Report> {
+    let (base, base_info) = match commit.parent_id(0) {
+        Ok(parent) => revisions::commit_side(repo, parent, &format!("{}^", info.short))?,
+        Err(_) if repo.is_shallow() => {
+            return Err(Error::new(format!(
+                "the parent of commit {} is not in this clone",
+                info.short
+            ))
+            .with_hint(revisions::shallow_hint()))
+        }
+        Err(_) => revisions::empty_side(),
+    };
+    let (head, head_info) = revisions::commit_side(repo, commit.id(), &info.short)?;
+    let resolved = Resolved {
+        base,
+        head,
+        base_info,
+        head_info,
+    };
+    session.compare(repo, resolved, None)
 }
 
 fn commit_info(commit: &git2::Commit) -> CommitInfo {

@@ -211,7 +211,7 @@ pub fn resolve(repo: &Repository, spec: &RangeSpec) -> Result<Resolved> {
     }
 }
 
-fn word_info(word: &str) -> RevInfo {
+pub(crate) fn word_info(word: &str) -> RevInfo {
     RevInfo {
         id: word.to_string(),
         short: word.to_string(),

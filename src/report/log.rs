@@ -77,7 +77,7 @@ fn range_line(header: &LogHeader) -> String {
     )
 }
 
-fn summary_rows(s: &LogSummary) -> [(&'static str, usize); 9] {
+fn summary_rows(s: &LogSummary) -> [(&'static str, usize); 10] {
     [
         ("commits", s.commits),
         ("commits with findings", s.commits_with_findings),
@@ -88,11 +88,18 @@ fn summary_rows(s: &LogSummary) -> [(&'static str, usize); 9] {
         ("undone later", s.undone),
         ("acknowledged", s.acknowledged),
         ("suppressed", s.suppressed),
+        ("could not be checked", s.errors),
     ]
 }
 
 fn verdict(header: &LogHeader, s: &LogSummary) -> String {
-    if s.failing > 0 {
+    if s.errors > 0 {
+        format!(
+            "error: {} commit{} could not be checked (see above)",
+            s.errors,
+            if s.errors == 1 { "" } else { "s" }
+        )
+    } else if s.failing > 0 {
         format!(
             "failing: {} finding{} at or above {} still present at {}",
             s.failing,
@@ -145,10 +152,13 @@ impl LogSink for Human<'_> {
     }
 
     fn commit(&mut self, c: &CommitReport) -> std::io::Result<()> {
-        if c.report.findings.is_empty() && c.report.notes.is_empty() {
+        if c.report.findings.is_empty() && c.report.notes.is_empty() && c.error.is_none() {
             return Ok(());
         }
         writeln!(self.out, "{}", commit_line(&c.commit))?;
+        if let Some(error) = &c.error {
+            writeln!(self.out, "error: could not check this commit: {error}\n")?;
+        }
         let head = self.head.clone();
         let status = |i: usize| c.status.get(i).map(|s| status_word(*s, &head));
         self.write_colored(|w| {
@@ -183,6 +193,8 @@ struct JsonCommit<'a> {
     files_changed: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     elapsed_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
 }
 
 impl<'a> From<&'a CommitReport> for JsonCommit<'a> {
@@ -202,6 +214,7 @@ impl<'a> From<&'a CommitReport> for JsonCommit<'a> {
             notes: &c.report.notes,
             files_changed: c.report.stats.files_changed,
             elapsed_ms: c.elapsed_ms,
+            error: c.error.as_deref(),
         }
     }
 }
@@ -296,7 +309,7 @@ impl LogSink for Markdown<'_> {
         let shown: Vec<usize> = (0..c.report.findings.len())
             .filter(|&i| !c.report.findings[i].acknowledged)
             .collect();
-        if shown.is_empty() {
+        if shown.is_empty() && c.error.is_none() {
             return Ok(());
         }
         let mut s = String::new();
@@ -307,6 +320,13 @@ impl LogSink for Markdown<'_> {
             markdown::escape(&c.commit.date),
             markdown::escape(&c.commit.subject)
         );
+        if let Some(error) = &c.error {
+            let _ = writeln!(
+                s,
+                "Could not check this commit: {}\n",
+                markdown::escape(error)
+            );
+        }
         for i in shown {
             let f = &c.report.findings[i];
             let status = match c.status.get(i) {
