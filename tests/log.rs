@@ -275,3 +275,52 @@ fn a_commit_that_cannot_be_read_is_told_and_the_range_goes_on() {
     assert!(!errors.is_empty(), "{out}");
     assert_eq!(lines.last().unwrap()["summary"]["errors"], errors.len());
 }
+
+#[test]
+fn objects_missing_for_the_whole_range_leave_statuses_unknown_not_a_dead_run() {
+    let mut repo = TestRepo::new();
+    let lines: String = (1..=30).map(|i| format!("<p>line {i}</p>\n")).collect();
+    repo.write("a.html", &lines);
+    let base = repo.commit("base");
+    repo.write("contact.html", CONTACT);
+    repo.commit("add the contact form");
+    // A rename with an edit: git's rename detection must read the old blob.
+    repo.remove("a.html");
+    repo.write("b.html", format!("{lines}<p>new</p>\n"));
+    repo.commit("rename a page");
+    repo.write("contact.html", "<p>Call us.</p>\n");
+    repo.commit("remove the contact form");
+    let blob = repo
+        .repo
+        .revparse_single(&format!("{base}:a.html"))
+        .unwrap()
+        .id()
+        .to_string();
+    std::fs::remove_file(
+        repo.path()
+            .join(".git/objects")
+            .join(&blob[..2])
+            .join(&blob[2..]),
+    )
+    .unwrap();
+    let (code, out, err) = run_bin(
+        repo.path(),
+        &["log", &format!("{base}..HEAD"), "--format", "json"],
+    );
+    assert_eq!(code, 2, "one commit could not be checked: {err}");
+    let doc = json(&out);
+    assert_eq!(doc["whole_range_checked"], false);
+    let commits = doc["commits"].as_array().unwrap();
+    let removal = &commits[0]["findings"][0];
+    assert_eq!(removal["rule"], "forms/removed");
+    assert_eq!(removal["status"], "unknown");
+    assert!(
+        commits[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("rename detection"),
+        "{}",
+        commits[1]
+    );
+    assert_eq!(doc["summary"]["errors"], 1);
+}

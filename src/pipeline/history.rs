@@ -80,6 +80,9 @@ pub enum Status {
     Present,
     /// A later commit of the range undid it.
     Undone,
+    /// The whole range could not be checked (objects missing from the
+    /// clone), so nobody knows; it counts as present.
+    Unknown,
 }
 
 pub struct CommitReport {
@@ -105,6 +108,9 @@ pub struct LogHeader {
     pub first_parent: bool,
     pub commits: usize,
     pub fail_on: FailOn,
+    /// Whether the whole range could be checked (else every status is
+    /// unknown).
+    pub whole_range_checked: bool,
 }
 
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -145,10 +151,10 @@ impl LogSummary {
                 Severity::Low => self.low += 1,
             }
             match status {
-                Status::Present => self.still_present += 1,
+                Status::Present | Status::Unknown => self.still_present += 1,
                 Status::Undone => self.undone += 1,
             }
-            if *status == Status::Present && fail_on.fails(f.severity) {
+            if *status != Status::Undone && fail_on.fails(f.severity) {
                 self.failing += 1;
             }
         }
@@ -207,6 +213,7 @@ fn log_in_pool(
         first_parent: !opts.all,
         commits: plan.commits.len(),
         fail_on: session.fail_on(),
+        whole_range_checked: true,
     };
     let progress = opts.progress.as_ref().map(|p| &*p.0);
     if let Some(p) = progress {
@@ -217,11 +224,18 @@ fn log_in_pool(
     let reopen = |dir: &std::path::Path| {
         Repository::open(dir).map_err(|e| Error::git("cannot reopen the repository", e))
     };
-    let present: HashSet<String> = if plan.commits.is_empty() {
-        HashSet::new()
+    // `None`: the whole range could not be checked; every finding's status
+    // is then unknown, and the log goes on.
+    let present: Option<HashSet<String>> = if plan.commits.is_empty() {
+        Some(HashSet::new())
     } else {
-        let whole = pool.install(|| session.compare(&reopen(&git_dir)?, plan.whole, None))?;
-        whole.findings.into_iter().map(|f| f.fingerprint).collect()
+        pool.install(|| session.compare(&reopen(&git_dir)?, plan.whole, None))
+            .ok()
+            .map(|whole| whole.findings.into_iter().map(|f| f.fingerprint).collect())
+    };
+    let header = LogHeader {
+        whole_range_checked: present.is_some(),
+        ..header
     };
 
     sink.begin(&header).map_err(io)?;
@@ -239,7 +253,7 @@ fn log_in_pool(
                     || reopen(&git_dir),
                     |repo, oid| {
                         let repo = repo.as_ref().map_err(Clone::clone)?;
-                        let r = check_commit(&session, repo, *oid, &present, opts.timings);
+                        let r = check_commit(&session, repo, *oid, present.as_ref(), opts.timings);
                         if let Some(p) = progress {
                             p.advance(1);
                         }
@@ -262,7 +276,7 @@ fn check_commit(
     session: &Session,
     repo: &Repository,
     oid: Oid,
-    present: &HashSet<String>,
+    present: Option<&HashSet<String>>,
     timings: bool,
 ) -> Result<CommitReport> {
     let started = Instant::now();
@@ -285,12 +299,10 @@ fn check_commit(
     let status = report
         .findings
         .iter()
-        .map(|f| {
-            if present.contains(&f.fingerprint) {
-                Status::Present
-            } else {
-                Status::Undone
-            }
+        .map(|f| match present {
+            None => Status::Unknown,
+            Some(p) if p.contains(&f.fingerprint) => Status::Present,
+            Some(_) => Status::Undone,
         })
         .collect();
     Ok(CommitReport {

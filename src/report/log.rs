@@ -54,6 +54,10 @@ fn status_word(status: Status, head: &str) -> String {
     match status {
         Status::Present => format!("still present at {head}"),
         Status::Undone => "undone later in the range".to_string(),
+        Status::Unknown => {
+            "whether it is still present is unknown: the whole range could not be checked"
+                .to_string()
+        }
     }
 }
 
@@ -148,7 +152,11 @@ impl LogSink for Human<'_> {
             "riskdiff {}: log of {}\n",
             env!("CARGO_PKG_VERSION"),
             range_line(header)
-        )
+        )?;
+        if !header.whole_range_checked {
+            writeln!(self.out, "warning: the whole range could not be checked (objects missing from this clone?): whether each finding is still present at the head is unknown, and every finding counts as present\n")?;
+        }
+        Ok(())
     }
 
     fn commit(&mut self, c: &CommitReport) -> std::io::Result<()> {
@@ -247,6 +255,7 @@ impl LogSink for Json<'_> {
             "base": header.base,
             "head": header.head,
             "first_parent": header.first_parent,
+            "whole_range_checked": header.whole_range_checked,
         });
         // The object without its closing brace, then the commits array.
         let text = serde_json::to_string(&head)?;
@@ -331,6 +340,7 @@ impl LogSink for Markdown<'_> {
             let f = &c.report.findings[i];
             let status = match c.status.get(i) {
                 Some(Status::Present) => "**still present**",
+                Some(Status::Unknown) => "**status unknown**",
                 _ => "undone later",
             };
             let _ = writeln!(s, "{status}\n");
@@ -381,6 +391,7 @@ mod tests {
             first_parent: true,
             commits: 3,
             fail_on: crate::settings::FailOn::Severity(crate::findings::finding::Severity::Medium),
+            whole_range_checked: true,
         };
         assert_eq!(
             status_word(Status::Present, &header.head.short),
