@@ -99,8 +99,8 @@ pub struct Context<'a> {
     base: Mutex<SideReader>,
     head: Mutex<SideReader>,
     listings: [OnceLock<Listing>; 2],
-    /// Head's files of each [`FileGroup`], read at most once per run.
-    head_groups: [OnceLock<Arc<Vec<FileVersion>>>; 3],
+    /// Each side's files of each [`FileGroup`], read at most once per run.
+    groups: [[OnceLock<Arc<Vec<FileVersion>>>; 4]; 2],
 }
 
 /// The kinds of head files that cross-file lookups read beyond the change.
@@ -112,6 +112,9 @@ pub enum FileGroup {
     ServerCode,
     /// JavaScript and TypeScript, where scripts submit forms.
     Script,
+    /// Every language that renders, includes or imports a template or
+    /// component: Python, PHP, Ruby, JavaScript and TypeScript.
+    Code,
 }
 
 impl FileGroup {
@@ -120,6 +123,15 @@ impl FileGroup {
             FileGroup::Markup => lang.is_markup(),
             FileGroup::ServerCode => matches!(lang, Lang::Python | Lang::Php),
             FileGroup::Script => matches!(lang, Lang::JavaScript | Lang::TypeScript | Lang::Tsx),
+            FileGroup::Code => matches!(
+                lang,
+                Lang::Python
+                    | Lang::Php
+                    | Lang::Ruby
+                    | Lang::JavaScript
+                    | Lang::TypeScript
+                    | Lang::Tsx
+            ),
         }
     }
 }
@@ -140,7 +152,7 @@ impl<'a> Context<'a> {
             head: Mutex::new(head.open()?),
             sources: [base, head],
             listings: [OnceLock::new(), OnceLock::new()],
-            head_groups: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
+            groups: Default::default(),
         })
     }
 
@@ -181,9 +193,15 @@ impl<'a> Context<'a> {
     /// Every file of head in `group`, outside excluded paths: read once per
     /// run however many findings look into it.
     pub fn head_files(&self, group: FileGroup) -> Arc<Vec<FileVersion>> {
-        self.head_groups[group as usize]
+        self.side_files(Revision::Head, group)
+    }
+
+    /// Every file of a side in `group`, outside excluded paths, read once
+    /// per run.
+    pub fn side_files(&self, rev: Revision, group: FileGroup) -> Arc<Vec<FileVersion>> {
+        self.groups[rev as usize][group as usize]
             .get_or_init(|| {
-                let listing = self.all_files(Revision::Head);
+                let listing = self.all_files(rev);
                 let items: Vec<(String, Oid)> = listing
                     .iter()
                     .filter(|(p, _)| {
@@ -191,7 +209,7 @@ impl<'a> Context<'a> {
                     })
                     .cloned()
                     .collect();
-                Arc::new(self.read_listed(Revision::Head, &items))
+                Arc::new(self.read_listed(rev, &items))
             })
             .clone()
     }

@@ -4,6 +4,7 @@
 use super::facts::{AttrValue, Field, FormFacts, Method};
 use super::lookups::{action_set_by_script, page_view_handles_post, submitted_by_script};
 use super::page::{Compared, PageSide};
+use super::removed::handler_follows_field;
 use super::{is_dead_action, one_line, Forms};
 use crate::families::context::Context;
 use crate::findings::finding::{Finding, Severity};
@@ -57,7 +58,7 @@ impl Forms {
         let same_handler = b.action().map(|a| a.shown().trim().to_string())
             == h.action().map(|a| a.shown().trim().to_string());
         if h.body_template.is_subset(&b.body_template) && same_handler {
-            self.compare_fields(pages, b, h, out);
+            self.compare_fields(cx, pages, b, h, out);
         }
         self.check_handler(cx, hp, h, Some((bp, b)), out);
     }
@@ -298,6 +299,7 @@ impl Forms {
 
     pub(super) fn compare_fields(
         &self,
+        cx: &Context,
         pages: Compared,
         b: &FormFacts,
         h: &FormFacts,
@@ -330,6 +332,11 @@ impl Forms {
             // A rename: the same kind of control took its place.
             let renamed_to = added.iter().position(|a| a.kind == field.kind);
             let renamed = renamed_to.map(|i| added.remove(i));
+            // The handler moved with it: it no longer reads the old name,
+            // or now reads the new one.
+            if handler_follows_field(cx, &field.name, renamed.map(|f| f.name.as_str())) {
+                continue;
+            }
             let (severity, message, at) = match (field.required, renamed) {
                 (true, Some(new)) => (
                     Severity::Medium,

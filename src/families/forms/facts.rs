@@ -262,6 +262,17 @@ impl FormFacts {
     /// nothing in its body that a template could expand into fields.
     pub(super) fn nothing_to_fill_in(&self) -> bool {
         let control_tag = |code: &str| {
+            // Printed text is not a field: a translation
+            // (`{{ 'send'|_ }}`, `{{ trans('x') }}`, `{{ __('x') }}`).
+            let printed = code.trim_start_matches(['{', '-', ' ', '(']);
+            if code.starts_with("{{")
+                && (printed.starts_with(['\'', '"'])
+                    || ["trans(", "__(", "_(", "t(", "gettext(", "lang("]
+                        .iter()
+                        .any(|f| printed.starts_with(f)))
+            {
+                return true;
+            }
             let c = code.trim_start_matches(['{', '%', '-', ' ']);
             [
                 "csrf",

@@ -295,6 +295,7 @@ impl Forms {
                 revision: Revision::Head,
                 path: &version.path,
                 forms: self.facts(&parsed),
+                text: parsed.text.clone(),
                 parsed: Some(parsed.clone()),
             };
             visit(&page);

@@ -139,6 +139,46 @@ pub(super) fn match_forms(
     (pairs, rest_b, rest_h)
 }
 
+/// Evidence that a form moved within this change: [`same_form_elsewhere`],
+/// or forms without an action (posting to whatever page renders them, as a
+/// PHP page's forms do after moving into the template it now renders) that
+/// share most fields, their submit buttons, or their `data-id`.
+pub(super) fn same_form_moved(a: &FormFacts, b: &FormFacts) -> bool {
+    if same_form_elsewhere(a, b) {
+        return true;
+    }
+    let selfish = |f: &FormFacts| {
+        f.action()
+            .is_none_or(|x| x.literal().is_some_and(|x| x.trim().is_empty()))
+    };
+    if !(selfish(a) && selfish(b)) || a.method() != b.method() {
+        return false;
+    }
+    let data_id = |f: &FormFacts| {
+        f.tag
+            .literal("data-id")
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    if data_id(a).is_some() && data_id(a) == data_id(b) {
+        return true;
+    }
+    let (fa, fb) = (a.field_names(), b.field_names());
+    let union = fa.union(&fb).count();
+    union > 0 && fa.intersection(&fb).count() * 2 >= union
+}
+
+/// Two forms of one page that are copies of each other: same method,
+/// action, fields and submit buttons.
+pub(super) fn same_look(a: &FormFacts, b: &FormFacts) -> bool {
+    a.method() == b.method()
+        && a.action().map(|x| x.shown().trim().to_string())
+            == b.action().map(|x| x.shown().trim().to_string())
+        && a.field_names() == b.field_names()
+        && a.control_names() == b.control_names()
+        && a.controls.iter().any(|c| c.submits) == b.controls.iter().any(|c| c.submits)
+}
+
 /// Strong evidence that a form left one page and arrived on another.
 pub(super) fn same_form_elsewhere(a: &FormFacts, b: &FormFacts) -> bool {
     if let (Some(x), Some(y)) = (a.id(), b.id()) {

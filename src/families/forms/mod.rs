@@ -8,14 +8,15 @@ use crate::findings::finding::{Finding, Revision};
 use crate::pipeline::lang::Lang;
 use facts::Method;
 pub use facts::{contains_form_tag, AttrValue, FormFacts, PageForms};
+use fate::Fate;
 pub(crate) use lookups::head_form_pages;
-use matching::{match_forms, same_form_elsewhere};
+use matching::{match_forms, same_form_moved, same_look};
 use page::{Compared, PageSide};
-use removed::handler_code_retired;
 use serde::Deserialize;
 
 mod compare;
 mod facts;
+mod fate;
 mod handler;
 mod jsx;
 mod lookups;
@@ -46,6 +47,7 @@ struct Tables {
     form_shortcodes: Vec<String>,
     form_plugins: Vec<String>,
     message_field_words: Vec<String>,
+    form_printing_calls: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
@@ -125,7 +127,14 @@ impl Analyzer for Forms {
         for (p, (base, head)) in pages.iter().enumerate() {
             let base_forms = base.as_ref().map_or(&[][..], |b| &b.forms.forms[..]);
             let head_forms = head.as_ref().map_or(&[][..], |h| &h.forms.forms[..]);
-            let (pairs, left_b, left_h) = match_forms(base_forms, head_forms);
+            let (pairs, mut left_b, left_h) = match_forms(base_forms, head_forms);
+            // Identical copies merged into one (a form repeated in each
+            // branch of an `if`): the one that stayed carries them all.
+            left_b.retain(|&i| {
+                !pairs
+                    .iter()
+                    .any(|&(kept, _)| same_look(&base_forms[i], &base_forms[kept]))
+            });
             if let (Some(bp), Some(hp)) = (base, head) {
                 for (i, j) in pairs {
                     self.compare_pair(
@@ -141,8 +150,9 @@ impl Analyzer for Forms {
             arrived.extend(left_h.into_iter().map(|j| (p, j)));
         }
         let mut taken = vec![false; arrived.len()];
-        // Read once, and only if a form is removed.
-        let head_pages = std::cell::OnceCell::new();
+        // Computed once, and only if a form is removed.
+        let gone = std::cell::OnceCell::new();
+        let gone_routes = || gone.get_or_init(|| self.routes_gone(cx)).clone();
         for (p, i) in lost {
             let (Some(bp), head) = (&pages[p].0, &pages[p].1) else {
                 continue;
@@ -153,39 +163,22 @@ impl Analyzer for Forms {
                     && pages[*q]
                         .1
                         .as_ref()
-                        .is_some_and(|hp| same_form_elsewhere(b, &hp.forms.forms[*j]))
+                        .is_some_and(|hp| same_form_moved(b, &hp.forms.forms[*j]))
             });
-            match moved {
-                Some((k, &(q, j))) => {
-                    taken[k] = true;
-                    if let Some(hp) = &pages[q].1 {
-                        self.compare_pair(
-                            cx,
-                            Compared { base: bp, head: hp },
-                            b,
-                            &hp.forms.forms[j],
-                            &mut out,
-                        );
-                    }
+            if let Some((k, &(q, j))) = moved {
+                taken[k] = true;
+                if let Some(hp) = &pages[q].1 {
+                    let pages = Compared { base: bp, head: hp };
+                    self.compare_pair(cx, pages, b, &hp.forms.forms[j], &mut out);
                 }
-                None => {
-                    let file = files[p];
-                    if !self.moved_into_partial(cx, file, b) {
-                        // A form with a message box is an enquiry form:
-                        // losing it stays high even with its handler gone
-                        // or a copy on another page (incident 1), and the
-                        // search for either is not paid for it.
-                        let enquiry = self.is_enquiry(b);
-                        let twin = (!enquiry)
-                            .then(|| {
-                                let pages = head_pages.get_or_init(|| head_form_pages(cx));
-                                self.twin_on_other_page(cx, pages, bp.path, b)
-                            })
-                            .flatten();
-                        let retired = (!enquiry).then(|| handler_code_retired(cx, b)).flatten();
-                        self.removed(bp, b, head.as_ref(), twin, retired, &mut out);
-                    }
+                continue;
+            }
+            match self.fate(cx, files[p], bp, head.as_ref(), b, &gone_routes) {
+                Fate::Kept => {}
+                Fate::Retired(how) => {
+                    self.removed(bp, b, head.as_ref(), Fate::Retired(how), &mut out)
                 }
+                fate => self.removed(bp, b, head.as_ref(), fate, &mut out),
             }
         }
         // New forms (no base form) can still post to a handler this change

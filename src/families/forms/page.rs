@@ -13,6 +13,9 @@ pub(super) struct PageSide<'a> {
     pub(super) path: &'a str,
     pub(super) parsed: Option<Arc<Parsed>>,
     pub(super) forms: PageForms,
+    /// The file as stored, parsed or not (a page without a `<form` is not
+    /// parsed, yet its links and controls still tell what happened).
+    pub(super) text: Arc<str>,
 }
 
 impl PageSide<'_> {
@@ -27,6 +30,11 @@ impl PageSide<'_> {
 
     pub(super) fn form_loc(&self, form: &FormFacts) -> Location {
         self.loc(form.tag.range.clone())
+    }
+
+    /// The whole text of the page version.
+    pub(super) fn full_text(&self) -> &str {
+        &self.text
     }
 
     pub(super) fn text(&self, range: std::ops::Range<usize>) -> &str {
@@ -70,6 +78,7 @@ impl Forms {
             path: &version.path,
             parsed,
             forms,
+            text: text.clone(),
         })
     }
 }

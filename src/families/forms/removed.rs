@@ -2,12 +2,11 @@
 //! it (an enquiry form, a retired feature, a copy still on another page).
 
 use super::facts::{AttrValue, FormFacts};
-use super::matching::same_form_elsewhere;
+use super::fate::Fate;
 use super::page::PageSide;
 use super::{one_line, Forms};
 use crate::families::context::Context;
 use crate::findings::finding::{Finding, Severity};
-use crate::pipeline::changes::FileVersion;
 use crate::pipeline::lang::Lang;
 
 pub(super) fn commented_copy_of(comment: &str, form: &FormFacts) -> bool {
@@ -28,6 +27,59 @@ pub(super) fn commented_copy_of(comment: &str, form: &FormFacts) -> bool {
         .all(|f| needle("name", &f.name))
 }
 
+/// How code reads a submitted key: `request.POST["k"]`, `$_POST['k']`,
+/// `input('k')`, `"k" in request.POST`, `params[:k]`. An HTML attribute
+/// `name="k"` is not a read.
+pub(super) fn code_reads(t: &str, k: &str) -> bool {
+    ['"', '\''].iter().any(|q| {
+        t.contains(&format!("[{q}{k}{q}]"))
+            || t.contains(&format!("({q}{k}{q}"))
+            || t.contains(&format!("{q}{k}{q} in "))
+    }) || t.contains(&format!("[:{k}]"))
+        || t.contains(&format!("(:{k})"))
+}
+
+/// The changed files of server or script code (tests left out: they quote
+/// field names too, but what counts is the code that serves), with their
+/// base and head texts.
+pub(super) fn changed_server_code<'c>(
+    cx: &'c Context,
+) -> impl Iterator<Item = (&'c crate::families::context::ChangedFile, &'c str, &'c str)> {
+    cx.files.iter().filter_map(|file| {
+        let base = file.base.as_ref().and_then(|v| v.text())?;
+        if !matches!(
+            file.base_lang,
+            Lang::Python | Lang::Php | Lang::Ruby | Lang::JavaScript | Lang::TypeScript
+        ) {
+            return None;
+        }
+        let path_lower = file.path().to_ascii_lowercase();
+        let is_test = path_lower
+            .split('/')
+            .any(|seg| matches!(seg, "test" | "tests" | "spec" | "specs" | "__tests__"))
+            || path_lower.rsplit('/').next().is_some_and(|n| {
+                n.starts_with("test_")
+                    || n.contains("_test.")
+                    || n.contains(".test.")
+                    || n.contains("_spec.")
+            });
+        if is_test {
+            return None;
+        }
+        let head = file.head.as_ref().and_then(|v| v.text()).map_or("", |t| t);
+        Some((file, &**base, head))
+    })
+}
+
+/// The change also moved the code that reads field `old` along: it stopped
+/// reading it, or reads `new` (the field's new name) where it did not.
+pub(super) fn handler_follows_field(cx: &Context, old: &str, new: Option<&str>) -> bool {
+    changed_server_code(cx).any(|(_, base, head)| {
+        (code_reads(base, old) && !code_reads(head, old))
+            || new.is_some_and(|n| code_reads(head, n) && !code_reads(base, n))
+    })
+}
+
 /// The change also removed the code that read the form: a changed Python,
 /// PHP, Ruby or JS file quoted the form's submit-button name, or every one
 /// of its field names, in base and no longer does in head. Says where.
@@ -42,42 +94,8 @@ pub(super) fn handler_code_retired(cx: &Context, form: &FormFacts) -> Option<Str
     if buttons.is_empty() && fields.is_empty() {
         return None;
     }
-    // How code reads a submitted key: `request.POST["k"]`, `$_POST['k']`,
-    // `input('k')`, `"k" in request.POST`, `params[:k]`. An HTML attribute
-    // `name="k"` is not a read.
-    let quoted = |t: &str, k: &str| {
-        ['"', '\''].iter().any(|q| {
-            t.contains(&format!("[{q}{k}{q}]"))
-                || t.contains(&format!("({q}{k}{q}"))
-                || t.contains(&format!("{q}{k}{q} in "))
-        }) || t.contains(&format!("[:{k}]"))
-            || t.contains(&format!("(:{k})"))
-    };
-    for file in cx.files {
-        let Some(base) = file.base.as_ref().and_then(|v| v.text()) else {
-            continue;
-        };
-        if !matches!(
-            file.base_lang,
-            Lang::Python | Lang::Php | Lang::Ruby | Lang::JavaScript | Lang::TypeScript
-        ) {
-            continue;
-        }
-        // Tests quote field names too; what counts is the code that serves.
-        let path_lower = file.path().to_ascii_lowercase();
-        let is_test = path_lower
-            .split('/')
-            .any(|seg| matches!(seg, "test" | "tests" | "spec" | "specs" | "__tests__"))
-            || path_lower.rsplit('/').next().is_some_and(|n| {
-                n.starts_with("test_")
-                    || n.contains("_test.")
-                    || n.contains(".test.")
-                    || n.contains("_spec.")
-            });
-        if is_test {
-            continue;
-        }
-        let head = file.head.as_ref().and_then(|v| v.text()).map_or("", |t| t);
+    let quoted = code_reads;
+    for (file, base, head) in changed_server_code(cx) {
         let gone = |k: &str| quoted(base, k) && !quoted(head, k);
         let path = &file.base.as_ref()?.path;
         if let Some(b) = buttons.iter().find(|b| gone(b)) {
@@ -102,59 +120,12 @@ impl Forms {
         })
     }
 
-    /// Another page of head that still holds the same form (same action
-    /// and fields, or the same id or name): the removal leaves a copy
-    /// users can reach. Only distinctive forms are looked for, and the
-    /// head pages are read only when a form is removed.
-    pub(super) fn twin_on_other_page(
-        &self,
-        cx: &Context,
-        pages: &[FileVersion],
-        page: &str,
-        b: &FormFacts,
-    ) -> Option<String> {
-        let fields: Vec<&str> = b
-            .fields
-            .iter()
-            .filter(|f| !f.hidden)
-            .map(|f| f.name.as_str())
-            .collect();
-        if fields.len() < 2 && b.id().is_none() && b.name().is_none() {
-            return None;
-        }
-        // The longest field name is the least common one to look for.
-        let needle = fields.iter().copied().max_by_key(|f| f.len())?;
-        let mut twins: Vec<String> = pages
-            .iter()
-            .filter(|v| v.path != page)
-            .filter(|v| {
-                v.text().is_some_and(|t| {
-                    t.contains(&format!("name=\"{needle}\""))
-                        || t.contains(&format!("name='{needle}'"))
-                })
-            })
-            .filter(|v| {
-                let lang = crate::pipeline::lang::detect(&v.path);
-                cx.parsed(v, lang).is_some_and(|parsed| {
-                    self.facts(&parsed)
-                        .forms
-                        .iter()
-                        .any(|h| h.method() == b.method() && same_form_elsewhere(b, h))
-                })
-            })
-            .map(|v| v.path.clone())
-            .collect();
-        twins.sort();
-        twins.into_iter().next()
-    }
-
     pub(super) fn removed(
         &self,
         bp: &PageSide,
         b: &FormFacts,
         head: Option<&PageSide>,
-        twin: Option<String>,
-        retired: Option<String>,
+        fate: Fate,
         out: &mut Vec<Finding>,
     ) {
         let label = b.label();
@@ -164,15 +135,30 @@ impl Forms {
             .filter(|a| !a.trim().is_empty());
         let hook = self
             .submit_hook(&b.tag)
-            .and_then(|h| b.tag.get(h))
-            .map(AttrValue::shown);
+            .map(|h| (h, b.tag.get(h).map(AttrValue::shown).unwrap_or_default()));
         let posted = match (&action, hook) {
             (Some(a), _) => format!("it posted to `{}`", a.trim()),
-            (None, Some(h)) => format!("it was submitted by `{}`", h.trim()),
+            (None, Some((attr, value))) => {
+                let value = value.trim();
+                if value.starts_with('{') {
+                    format!("it was submitted by script (`{attr}={value}`)")
+                } else {
+                    format!("it was submitted by script (`{attr}=\"{value}\"`)")
+                }
+            }
             (None, None) => "it posted to the page itself".to_string(),
         };
+        let (twin, retired, still_named) = match fate {
+            Fate::Twin(t) => (Some(t), None, None),
+            Fate::Retired(r) => (None, Some(r), None),
+            Fate::Lost(n) => (None, None, n),
+            Fate::Kept => return,
+        };
         let why = match head {
-            None => format!("the page `{}` was deleted", bp.path),
+            None => match &still_named {
+                Some(n) => format!("the page `{}` was deleted ({n})", bp.path),
+                None => format!("the page `{}` was deleted", bp.path),
+            },
             Some(hp) if hp.forms.commented.iter().any(|c| commented_copy_of(c, b)) => {
                 "it was commented out".to_string()
             }
@@ -207,7 +193,13 @@ impl Forms {
                     "The {label} on `{}` is gone: {why}. In base {posted}{field_list}. The same form is still on `{twin}`, so users who find that page can still send it; check that this page no longer needs it.",
                     bp.path
                 ),
-                Some(Severity::Low),
+                // An enquiry form missing from one page is still worth a
+                // look before shipping (incident 1 began with one page).
+                Some(if self.is_enquiry(b) {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                }),
             )
         } else if b.nothing_to_fill_in() {
             // A POST form that is only a button (`show_keys`, `leave

@@ -65,6 +65,20 @@ fn action_path(action: &str) -> Option<&str> {
 }
 
 impl Forms {
+    /// Routes the changed route files declared in base and no longer
+    /// declare in head, by name (or by path for unnamed ones): what a form
+    /// removed in the same change posted to was retired with it.
+    pub(super) fn routes_gone(&self, cx: &Context) -> Vec<String> {
+        let key = |r: &Route| r.name.clone().unwrap_or_else(|| r.path.clone());
+        let mut base = BTreeSet::new();
+        let mut head = BTreeSet::new();
+        for f in cx.files {
+            base.extend(routes_of_side(cx, f, Revision::Base).iter().map(key));
+            head.extend(routes_of_side(cx, f, Revision::Head).iter().map(key));
+        }
+        base.difference(&head).cloned().collect()
+    }
+
     fn lost_routes(&self, cx: &Context) -> Vec<Lost> {
         let mut base_routes: Vec<(Route, String, String)> = Vec::new();
         let mut head_routes: Vec<Route> = Vec::new();
