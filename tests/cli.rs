@@ -203,3 +203,70 @@ fn no_progress_bar_on_a_pipe() {
     assert_eq!(code, 1);
     assert_eq!(err, "", "stderr is not a terminal: nothing may be drawn");
 }
+
+#[test]
+fn output_writes_several_formats_from_one_run() {
+    let repo = repo_with("<p>gone</p>\n");
+    let out_dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| out_dir.path().join(name).display().to_string();
+    let (code, stdout, err) = run_bin(
+        repo.path(),
+        &[
+            "check",
+            "HEAD~1..HEAD",
+            "--output",
+            &format!("sarif={}", file("r.sarif")),
+            "--output",
+            &format!("MARKDOWN={}", file("r.md")),
+            "--output",
+            &format!("json={}", file("r.json")),
+            "--output",
+            &format!("github={}", file("annotations.txt")),
+        ],
+    );
+    // The exit code and stdout are those of the plain check.
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(stdout, run_bin(repo.path(), &["check", "HEAD~1..HEAD"]).1);
+    for (name, format) in [
+        ("r.sarif", "sarif"),
+        ("r.md", "markdown"),
+        ("r.json", "json"),
+        ("annotations.txt", "github"),
+    ] {
+        let written = std::fs::read_to_string(out_dir.path().join(name)).unwrap();
+        let (_, alone, _) = run_bin(repo.path(), &["check", "HEAD~1..HEAD", "--format", format]);
+        assert_eq!(written, alone, "{name}");
+    }
+
+    let bad = [
+        ("yaml=x.yaml", "unknown format `yaml`"),
+        ("sarif", "is not FORMAT=FILE"),
+        ("sarif=", "names no file"),
+    ];
+    for (arg, want) in bad {
+        let (code, _, err) = run_bin(repo.path(), &["check", "HEAD~1..HEAD", "--output", arg]);
+        assert_eq!(code, 2, "{arg}");
+        assert!(err.contains(want), "{arg}: {err}");
+    }
+    let same = format!("json={}", file("same"));
+    let (code, _, err) = run_bin(
+        repo.path(),
+        &[
+            "check",
+            "HEAD~1..HEAD",
+            "--output",
+            &same,
+            "--output",
+            &same,
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("twice"), "{err}");
+    let nowhere = format!("json={}", file("no/such/dir/r.json"));
+    let (code, _, err) = run_bin(
+        repo.path(),
+        &["check", "HEAD~1..HEAD", "--output", &nowhere],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot write"), "{err}");
+}

@@ -37,6 +37,57 @@ pub(super) struct CheckArgs {
     /// Print only the summary line (human format), and no progress bar.
     #[arg(short, long)]
     quiet: bool,
+
+    /// Also write the report in FORMAT to FILE, e.g. `--output
+    /// sarif=riskdiff.sarif`; repeat it for more formats. One analysis
+    /// feeds them all; stdout still gets --format. Files are never coloured.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_output)]
+    output: Vec<(Format, PathBuf)>,
+}
+
+/// `sarif=out/riskdiff.sarif` → the format and the file.
+fn parse_output(s: &str) -> Result<(Format, PathBuf), String> {
+    use clap::ValueEnum;
+    let (format, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not FORMAT=FILE (e.g. sarif=riskdiff.sarif)"))?;
+    let format = Format::from_str(format.trim(), true).map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+            .collect();
+        format!(
+            "unknown format `{format}` (expected one of {})",
+            names.join(", ")
+        )
+    })?;
+    if file.is_empty() {
+        return Err(format!("`{s}` names no file"));
+    }
+    Ok((format, PathBuf::from(file)))
+}
+
+/// Writes each `--output` file; the report is complete before any is
+/// written, so a failed run leaves none half-written.
+fn write_outputs(
+    report: &crate::pipeline::check::Report,
+    outputs: &[(Format, PathBuf)],
+) -> Result<(), Error> {
+    for (i, (_, file)) in outputs.iter().enumerate() {
+        if outputs[..i].iter().any(|(_, f)| f == file) {
+            return Err(
+                Error::new(format!("--output names {} twice", file.display()))
+                    .with_hint("give each format its own file"),
+            );
+        }
+    }
+    for (format, file) in outputs {
+        let mut text = Vec::new();
+        report::render(report, *format, false, &mut text)
+            .and_then(|_| std::fs::write(file, &text))
+            .map_err(|e| Error::new(format!("cannot write {}: {e}", file.display())))?;
+    }
+    Ok(())
 }
 
 pub(super) fn check(repo: PathBuf, args: CheckArgs, stdout: &mut dyn Write) -> Result<i32, Error> {
@@ -54,6 +105,7 @@ pub(super) fn check(repo: PathBuf, args: CheckArgs, stdout: &mut dyn Write) -> R
             .map(|p| ProgressSink(std::sync::Arc::new(p))),
     };
     let report = run_check(&opts)?;
+    write_outputs(&report, &args.output)?;
     let color = args.color.enabled();
     if args.quiet && args.format == Format::Human {
         writeln!(stdout, "{}", report::summary_line(&report)).map_err(io)?;
