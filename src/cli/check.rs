@@ -2,7 +2,8 @@
 
 use super::{ColorChoice, RangeArgs};
 use crate::error::Error;
-use crate::pipeline::check::{run_check, CheckOptions, ProgressSink};
+use crate::pipeline::check::{run_check, CheckOptions, ProgressSink, Report};
+use crate::pipeline::revisions::RangeSpec;
 use crate::report::{self, Format};
 use crate::settings::FailOn;
 use clap::Args;
@@ -90,11 +91,17 @@ fn write_outputs(
     Ok(())
 }
 
-pub(super) fn check(repo: PathBuf, args: CheckArgs, stdout: &mut dyn Write) -> Result<i32, Error> {
+pub(super) fn check(
+    repo: PathBuf,
+    args: CheckArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<i32, Error> {
     let io = |e: std::io::Error| Error::new(format!("cannot write the output: {e}"));
     let range = args.range.spec()?;
+    let default_range = range == RangeSpec::Default;
     let opts = CheckOptions {
-        repo,
+        repo: repo.clone(),
         range,
         config: args.config.clone(),
         fail_on: args.fail_on,
@@ -105,6 +112,12 @@ pub(super) fn check(repo: PathBuf, args: CheckArgs, stdout: &mut dyn Write) -> R
             .map(|p| ProgressSink(std::sync::Arc::new(p))),
     };
     let report = run_check(&opts)?;
+    if default_range {
+        if let Some(note) = default_range_note(&repo, &report) {
+            // A note for people, never part of the report a tool parses.
+            let _ = writeln!(stderr, "note: {note}");
+        }
+    }
     write_outputs(&report, &args.output)?;
     let color = args.color.enabled();
     if args.quiet && args.format == Format::Human {
@@ -113,4 +126,37 @@ pub(super) fn check(repo: PathBuf, args: CheckArgs, stdout: &mut dyn Write) -> R
         report::render(&report, args.format, color, stdout).map_err(io)?;
     }
     Ok(report.exit_code())
+}
+
+/// What plain `riskdiff check` compared, when that is likely not what the
+/// user meant: a shallow clone without the default branch (only the
+/// uncommitted changes are seen), or a clean working tree whose commits
+/// are already in the base (a newcomer who committed on `main`).
+fn default_range_note(repo: &std::path::Path, report: &Report) -> Option<String> {
+    if report.base.name != "HEAD" || report.head.id != "worktree" {
+        return None;
+    }
+    let git = crate::pipeline::revisions::open(repo).ok()?;
+    let base = &report.base.short;
+    let no_default = crate::pipeline::revisions::default_branch(&git).is_none();
+    if no_default && git.is_shallow() {
+        return Some(format!(
+            "this shallow clone has no default branch (origin/HEAD, main or master), so HEAD ({base}) was \
+             compared with the working tree: only uncommitted changes were checked, not the commits of this \
+             branch. Fetch the base and name it: `git fetch --depth=200 origin main` and \
+             `riskdiff check --base origin/main` (in CI: fetch-depth: 0)"
+        ));
+    }
+    if report.stats.files_changed > 0 {
+        return None;
+    }
+    let why = if no_default {
+        "there is no default branch (origin/HEAD, main or master) to compare with".to_string()
+    } else {
+        "HEAD is already part of the default branch, so its commits are in the base".to_string()
+    };
+    Some(format!(
+        "compared HEAD ({base}) with the working tree, which has no changes: {why}. To check the last \
+         commit: `riskdiff check HEAD~1..HEAD`; a branch: `riskdiff check main...BRANCH`"
+    ))
 }

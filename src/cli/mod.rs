@@ -173,7 +173,7 @@ where
             return code;
         }
     };
-    match dispatch(cli, stdout) {
+    match dispatch(cli, stdout, stderr) {
         Ok(code) => code,
         Err(e) => {
             let _ = writeln!(stderr, "error: {e}");
@@ -182,10 +182,10 @@ where
     }
 }
 
-fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
+fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, Error> {
     let repo = cli.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     match cli.command {
-        Command::Check(args) => check::check(repo, args, stdout),
+        Command::Check(args) => check::check(repo, args, stdout, stderr),
         Command::Log(args) => log::log(repo, args, stdout),
         Command::Ack(args) => ack::ack(repo, args, stdout),
         Command::InstallHook { force } => hook::install_hook(&repo, force, stdout),
