@@ -27,8 +27,8 @@ pub(super) struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
-    /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N")]
+    /// Worker threads, 1 or more (default: one per core).
+    #[arg(long, value_name = "N", value_parser = super::parse_threads)]
     threads: Option<usize>,
 
     /// Colour the human output.
@@ -97,7 +97,7 @@ pub(super) fn check(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<i32, Error> {
-    let io = |e: std::io::Error| Error::new(format!("cannot write the output: {e}"));
+    let io = Error::output;
     let range = args.range.spec()?;
     let default_range = range == RangeSpec::Default;
     let opts = CheckOptions {
@@ -120,12 +120,18 @@ pub(super) fn check(
     }
     write_outputs(&report, &args.output)?;
     let color = args.color.enabled();
-    if args.quiet && args.format == Format::Human {
-        writeln!(stdout, "{}", report::summary_line(&report)).map_err(io)?;
+    let written = if args.quiet && args.format == Format::Human {
+        writeln!(stdout, "{}", report::summary_line(&report))
     } else {
-        report::render(&report, args.format, color, stdout).map_err(io)?;
+        report::render(&report, args.format, color, stdout)
+    };
+    match written.map_err(io) {
+        // A reader that stopped early (`| head`) still gets the exit code
+        // the findings decide.
+        Err(e) if e.broken_pipe => Ok(report.exit_code()),
+        Err(e) => Err(e),
+        Ok(()) => Ok(report.exit_code()),
     }
-    Ok(report.exit_code())
 }
 
 /// What plain `riskdiff check` compared, when that is likely not what the

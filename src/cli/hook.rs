@@ -20,7 +20,7 @@ const HOOK_MARKER: &str = "# installed by riskdiff install-hook";
 const COMMAND: &str = "riskdiff check --staged";
 
 pub(super) fn install_hook(repo: &Path, force: bool, stdout: &mut dyn Write) -> Result<i32, Error> {
-    let io = |e: std::io::Error| Error::new(format!("cannot write the output: {e}"));
+    let io = Error::output;
     let git = crate::pipeline::revisions::open(repo)?;
     let hooks = hooks_dir(&git)?;
     let hook = hooks.join("pre-commit");

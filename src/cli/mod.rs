@@ -150,6 +150,15 @@ fn pre_commit_spec(from: Option<String>, to: Option<String>) -> RangeSpec {
     }
 }
 
+/// `--threads`: a count of worker threads, never 0.
+pub(super) fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 threads cannot do any work: give 1 or more (default: one per core)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a number of threads")),
+    }
+}
+
 pub(super) fn parse_fail_on(s: &str) -> Result<FailOn, String> {
     s.parse()
 }
@@ -175,6 +184,8 @@ where
     };
     match dispatch(cli, stdout, stderr) {
         Ok(code) => code,
+        // Whoever read stdout has what they wanted (`| head -1`).
+        Err(e) if e.broken_pipe => 0,
         Err(e) => {
             let _ = writeln!(stderr, "error: {e}");
             2

@@ -38,7 +38,7 @@ const STARTER_CONFIG: &str = r#"# riskdiff configuration. Every setting is optio
 "#;
 
 pub(super) fn init(repo: &Path, stdout: &mut dyn Write) -> Result<i32, Error> {
-    let io = |e: std::io::Error| Error::new(format!("cannot write the output: {e}"));
+    let io = Error::output;
     let git = crate::pipeline::revisions::open(repo)?;
     let workdir = git
         .workdir()
