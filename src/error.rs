@@ -7,6 +7,9 @@ use std::fmt;
 pub struct Error {
     pub message: String,
     pub hint: Option<String>,
+    /// The reader of stdout went away (`riskdiff rules | head -1`): not a
+    /// failure to report, the command line ends quietly.
+    pub broken_pipe: bool,
 }
 
 impl Error {
@@ -14,6 +17,15 @@ impl Error {
         Error {
             message: message.into(),
             hint: None,
+            broken_pipe: false,
+        }
+    }
+
+    /// Writing the report to stdout failed.
+    pub fn output(err: std::io::Error) -> Self {
+        Error {
+            broken_pipe: err.kind() == std::io::ErrorKind::BrokenPipe,
+            ..Error::new(format!("cannot write the output: {err}"))
         }
     }
 

@@ -154,6 +154,45 @@ fn vendored_by_attributes(text: &str) -> Gitignore {
     builder.build().unwrap_or_else(|_| Gitignore::empty())
 }
 
+/// Both `riskdiff.toml` and `.riskdiff.toml`: one would be ignored silently.
+fn both_config_files(present: &[&str]) -> Error {
+    Error::new(format!(
+        "both {} exist at the repository root, and riskdiff reads only one",
+        present.join(" and ")
+    ))
+    .with_hint("merge them into one file and delete the other")
+}
+
+/// What the glob syntax would take silently but never match as meant: a
+/// `[` character class that is never closed (`[abc`).
+fn glob_problem(pattern: &str) -> Option<String> {
+    let mut chars = pattern.chars();
+    let mut open = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '[' if !open => {
+                open = true;
+                // `[]…]` and `[!]…]`: a leading `]` is part of the class.
+                let rest = chars.as_str();
+                let skip = match rest.chars().next() {
+                    Some('!' | '^') if rest[1..].starts_with(']') => 2,
+                    Some(']') => 1,
+                    _ => 0,
+                };
+                for _ in 0..skip {
+                    chars.next();
+                }
+            }
+            ']' if open => open = false,
+            _ => {}
+        }
+    }
+    open.then(|| format!("`{pattern}` opens a `[` character class that is never closed"))
+}
+
 impl Config {
     /// The built-in defaults, as if there were no file.
     pub fn defaults(registry: &Registry) -> Result<Config> {
@@ -182,6 +221,14 @@ impl Config {
             return Config::parse(&text, &path.display().to_string(), registry);
         }
         if let Some(root) = repo.workdir() {
+            let present: Vec<&str> = CONFIG_NAMES
+                .iter()
+                .copied()
+                .filter(|n| std::fs::symlink_metadata(root.join(n)).is_ok())
+                .collect();
+            if present.len() > 1 {
+                return Err(both_config_files(&present));
+            }
             for name in CONFIG_NAMES {
                 let path = root.join(name);
                 match std::fs::symlink_metadata(&path) {
@@ -202,6 +249,14 @@ impl Config {
             return Config::defaults(registry);
         }
         if let Ok(tree) = repo.head().and_then(|h| h.peel_to_tree()) {
+            let present: Vec<&str> = CONFIG_NAMES
+                .iter()
+                .copied()
+                .filter(|n| tree.get_path(Path::new(n)).is_ok())
+                .collect();
+            if present.len() > 1 {
+                return Err(both_config_files(&present));
+            }
             for name in CONFIG_NAMES {
                 if let Ok(entry) = tree.get_path(Path::new(name)) {
                     if let Ok(blob) = repo.find_blob(entry.id()) {
@@ -261,6 +316,15 @@ impl Config {
                 .map_err(|e| Error::new(format!("built-in exclude `{pattern}` is invalid: {e}")))?;
         }
         for pattern in &file.exclude {
+            if let Some(problem) = glob_problem(pattern.get_ref()) {
+                return Err(at(
+                    pattern.span(),
+                    format!("invalid exclude pattern: {problem}"),
+                )
+                .with_hint(
+                    "exclude patterns use .gitignore syntax; write `\\[` for a literal `[`",
+                ));
+            }
             builder
                 .add_line(None, pattern.get_ref())
                 .map_err(|e| at(pattern.span(), format!("invalid exclude pattern: {e}")))?;

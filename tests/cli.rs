@@ -203,3 +203,169 @@ fn no_progress_bar_on_a_pipe() {
     assert_eq!(code, 1);
     assert_eq!(err, "", "stderr is not a terminal: nothing may be drawn");
 }
+
+#[test]
+fn output_writes_several_formats_from_one_run() {
+    let repo = repo_with("<p>gone</p>\n");
+    let out_dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| out_dir.path().join(name).display().to_string();
+    let (code, stdout, err) = run_bin(
+        repo.path(),
+        &[
+            "check",
+            "HEAD~1..HEAD",
+            "--output",
+            &format!("sarif={}", file("r.sarif")),
+            "--output",
+            &format!("MARKDOWN={}", file("r.md")),
+            "--output",
+            &format!("json={}", file("r.json")),
+            "--output",
+            &format!("github={}", file("annotations.txt")),
+        ],
+    );
+    // The exit code and stdout are those of the plain check.
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(stdout, run_bin(repo.path(), &["check", "HEAD~1..HEAD"]).1);
+    for (name, format) in [
+        ("r.sarif", "sarif"),
+        ("r.md", "markdown"),
+        ("r.json", "json"),
+        ("annotations.txt", "github"),
+    ] {
+        let written = std::fs::read_to_string(out_dir.path().join(name)).unwrap();
+        let (_, alone, _) = run_bin(repo.path(), &["check", "HEAD~1..HEAD", "--format", format]);
+        assert_eq!(written, alone, "{name}");
+    }
+
+    let bad = [
+        ("yaml=x.yaml", "unknown format `yaml`"),
+        ("sarif", "is not FORMAT=FILE"),
+        ("sarif=", "names no file"),
+    ];
+    for (arg, want) in bad {
+        let (code, _, err) = run_bin(repo.path(), &["check", "HEAD~1..HEAD", "--output", arg]);
+        assert_eq!(code, 2, "{arg}");
+        assert!(err.contains(want), "{arg}: {err}");
+    }
+    let same = format!("json={}", file("same"));
+    let (code, _, err) = run_bin(
+        repo.path(),
+        &[
+            "check",
+            "HEAD~1..HEAD",
+            "--output",
+            &same,
+            "--output",
+            &same,
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("twice"), "{err}");
+    let nowhere = format!("json={}", file("no/such/dir/r.json"));
+    let (code, _, err) = run_bin(
+        repo.path(),
+        &["check", "HEAD~1..HEAD", "--output", &nowhere],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot write"), "{err}");
+}
+
+/// Runs the binary with stdout's reader gone before it writes: what
+/// `riskdiff rules | head -1` does once head has its line.
+fn with_closed_stdout(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_riskdiff"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run riskdiff");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let repo = repo_with("<p>gone</p>\n");
+    for args in [
+        &["rules"][..],
+        &["rules", "--format", "json"],
+        &["explain", "forms/removed"],
+    ] {
+        let (code, err) = with_closed_stdout(repo.path(), args);
+        assert_eq!((code, err.as_str()), (0, ""), "{args:?}");
+    }
+    // A check keeps the exit code its findings decide.
+    let (code, err) =
+        with_closed_stdout(repo.path(), &["check", "HEAD~1..HEAD", "--format", "sarif"]);
+    assert_eq!((code, err.as_str()), (1, ""));
+    // Through a real pipe into `head -1`.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' rules | head -1 >/dev/null; echo $?",
+            env!("CARGO_BIN_EXE_riskdiff")
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn small_mistakes_are_refused_with_a_reason() {
+    let repo = repo_with("<p>gone</p>\n");
+    let (code, _, err) = run_bin(repo.path(), &["-C", "/nonexistent/riskdiff", "check"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("/nonexistent/riskdiff does not exist"),
+        "{err}"
+    );
+
+    let (code, _, err) = run_bin(repo.path(), &["check", "HEAD~1..HEAD", "--threads", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("0 threads"), "{err}");
+    assert_eq!(
+        run_bin(repo.path(), &["check", "HEAD~1..HEAD", "--threads", "1"]).0,
+        1
+    );
+
+    repo.write("riskdiff.toml", "exclude = [\"legacy/**\", \"[abc\"]\n");
+    let (code, _, err) = run_bin(repo.path(), &["check", "HEAD~1..HEAD"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("[abc") && err.contains("never closed") && err.contains("riskdiff.toml:1"),
+        "{err}"
+    );
+    repo.write(
+        "riskdiff.toml",
+        "exclude = [\"\\\\[abc\", \"[]x]\", \"*.[ch]\"]\n",
+    );
+    let (code, _, err) = run_bin(repo.path(), &["check", "HEAD~1..HEAD"]);
+    assert_eq!(code, 1, "escaped and closed classes are fine: {err}");
+
+    repo.write(".riskdiff.toml", "fail_on = \"never\"\n");
+    let (code, _, err) = run_bin(repo.path(), &["check", "HEAD~1..HEAD"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("both riskdiff.toml and .riskdiff.toml"),
+        "{err}"
+    );
+
+    let (code, out, _) = run_bin(repo.path(), &["explain", "forms"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("forms/removed (high)") && out.contains("forms/endpoint-unrouted"),
+        "{out}"
+    );
+    assert!(!out.contains("mail/"), "{out}");
+}

@@ -4,6 +4,8 @@
 //! - the rules that fire are exactly the ones `case.toml` expects (so one
 //!   family's cases guard every other family against false positives),
 //! - the human and JSON outputs match their reviewed snapshots,
+//! - no two findings of a run share a fingerprint (an acknowledgement of one
+//!   must never silence another),
 //! - comparing a revision with itself reports nothing,
 //! - every rule has at least two cases that flag and two that stay quiet.
 
@@ -128,6 +130,18 @@ fn every_fixture_reports_exactly_what_it_expects() {
                 fx.name
             );
         }
+        let fingerprints: BTreeSet<&str> = report
+            .findings
+            .iter()
+            .map(|f| f.fingerprint.as_str())
+            .collect();
+        assert_eq!(
+            fingerprints.len(),
+            report.findings.len(),
+            "{}: findings share a fingerprint:\n{}",
+            fx.name,
+            render(&report, riskdiff::report::Format::Json)
+        );
         // Findings carry the contract's fields.
         for f in &report.findings {
             assert!(

@@ -184,3 +184,140 @@ fn snapshots_of_every_ci_format() {
         });
     }
 }
+
+/// A report whose path and message hold what Markdown and URIs choke on.
+fn report_with_path(path: &str, message: &str) -> Report {
+    let mut r = nasty_report();
+    for f in &mut r.findings {
+        f.location.path = path.to_string();
+        f.message = message.to_string();
+    }
+    let text = r.sources.values().next().cloned().unwrap();
+    r.sources = BTreeMap::from([
+        ((Revision::Head, path.to_string()), text.clone()),
+        ((Revision::Base, path.to_string()), text),
+    ]);
+    r
+}
+
+fn render_to(report: &Report, format: Format) -> String {
+    let mut buf = Vec::new();
+    render(report, format, false, &mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
+#[test]
+fn markdown_shows_repository_text_in_code_spans() {
+    let path = "app/__init__/a b.html";
+    let message = "The form `#kontakt` on `app/__init__/a b.html` posts to `a``b`, see __bold__ <img src=x onerror=alert(1)> @octocat [x](javascript:alert(1))";
+    let md = render_to(&report_with_path(path, message), Format::Markdown);
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(
+        &mut html,
+        pulldown_cmark::Parser::new_ext(&md, pulldown_cmark::Options::all()),
+    );
+    // Quoted repository text stays code, paths included, and nothing in
+    // it turns into emphasis, HTML or a link.
+    assert!(html.contains("<code>#kontakt</code>"), "{html}");
+    assert!(
+        html.contains("<code>app/__init__/a b.html</code>"),
+        "{html}"
+    );
+    assert!(html.contains("see __bold__"), "{html}");
+    assert!(
+        !html.contains("<strong>bold") && !html.contains("<em>"),
+        "{html}"
+    );
+    assert!(!html.contains("<strong>init"), "{html}");
+    assert!(!html.contains("<img") && !html.contains("<a "), "{html}");
+    assert!(!md.contains("&#96;"), "{md}");
+    assert!(md.contains("\\@octocat"), "{md}");
+    // A quoted value that holds backticks gets a longer fence.
+    assert_eq!(riskdiff::report::markdown::code("a``b"), "```a``b```");
+    assert_eq!(riskdiff::report::markdown::code("`x"), "`` `x ``");
+}
+
+/// The SARIF 2.1.0 schema serde-sarif ships, found through cargo metadata
+/// so it is the one of the version in Cargo.lock.
+fn sarif_schema() -> serde_json::Value {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let manifest = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "serde-sarif")
+        .and_then(|p| p["manifest_path"].as_str())
+        .expect("serde-sarif in cargo metadata");
+    let schema = std::path::Path::new(manifest).with_file_name("src/schema.json");
+    serde_json::from_str(&std::fs::read_to_string(&schema).unwrap()).unwrap()
+}
+
+#[test]
+fn sarif_validates_against_the_2_1_0_schema_with_encoded_uris() {
+    let mut schema = sarif_schema();
+    // An erratum of the published schema: its `language` patterns
+    // (`…-[a-zA-Z]{2}]?$`) have a stray `]` that a format-checking
+    // validator rejects. riskdiff never writes `language`; they meant this.
+    fn fix(v: &mut serde_json::Value, fixed: &mut usize) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, child) in map.iter_mut() {
+                    if k == "pattern" && child == "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$" {
+                        *child = serde_json::json!("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+                        *fixed += 1;
+                    } else {
+                        fix(child, fixed);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|c| fix(c, fixed)),
+            _ => {}
+        }
+    }
+    let mut fixed = 0;
+    fix(&mut schema, &mut fixed);
+    assert!(fixed > 0, "the erratum is gone: drop this fix");
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF schema compiles");
+    let path = "site/a b#c?d%e/Grüße.html";
+    let reports = [report_with_path(path, NASTY), nasty_report(), real_report()];
+    for report in &reports {
+        let doc: serde_json::Value =
+            serde_json::from_str(&render_to(report, Format::Sarif)).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(&render_to(&reports[0], Format::Sarif)).unwrap();
+    let run = &doc["runs"][0];
+    assert_eq!(
+        run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "site/a%20b%23c%3Fd%25e/Gr%C3%BC%C3%9Fe.html"
+    );
+    // Columns count characters, as Span does.
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    let rule = &run["tool"]["driver"]["rules"][0];
+    assert_eq!(rule["help"]["markdown"], "Long text");
+    assert_eq!(rule["fullDescription"]["text"], "A form disappeared");
+    // The unencoded path would not pass: the check can fail.
+    let mut raw = doc.clone();
+    raw["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] =
+        serde_json::json!(path);
+    assert!(!validator.is_valid(&raw), "the schema accepted a raw path");
+}

@@ -351,3 +351,52 @@ fn a_shallow_clone_missing_the_base_says_how_to_deepen() {
         "{err}"
     );
 }
+
+#[test]
+fn a_single_branch_shallow_clone_says_it_compared_only_the_working_tree() {
+    let repo = diverged();
+    let clone_dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", repo.path().display());
+    git(
+        clone_dir.path(),
+        &[
+            "clone", "--quiet", "--depth", "1", "--branch", "update", &url, "c",
+        ],
+    );
+    let clone = clone_dir.path().join("c");
+    // No default branch: HEAD against the working tree, which is clean.
+    let (code, out, err) = run_bin(&clone, &["check", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["head"]["id"], "worktree");
+    assert!(
+        err.contains("shallow clone has no default branch")
+            && err.contains("only uncommitted changes")
+            && err.contains("--base origin/main"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_newcomer_who_committed_on_main_is_told_what_was_compared() {
+    let mut repo = TestRepo::new();
+    repo.write("kontakt.html", PAGE);
+    repo.commit("site");
+    repo.write("kontakt.html", NO_FORM);
+    repo.commit("remove form");
+    let (code, out, err) = run_bin(repo.path(), &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("no findings in 0 changed files"), "{out}");
+    assert!(
+        err.contains("compared HEAD") && err.contains("riskdiff check HEAD~1..HEAD"),
+        "{err}"
+    );
+    // The suggestion finds what the plain check could not.
+    assert_eq!(run_bin(repo.path(), &["check", "HEAD~1..HEAD"]).0, 1);
+    // With a change in the working tree, or an explicit range: no note.
+    repo.write("kontakt.html", PAGE);
+    let (_, _, err) = run_bin(repo.path(), &["check"]);
+    assert!(!err.contains("note:"), "{err}");
+    let (_, _, err) = run_bin(repo.path(), &["check", "HEAD~1..HEAD"]);
+    assert!(!err.contains("note:"), "{err}");
+}

@@ -1,6 +1,6 @@
 //! Where users run riskdiff: inline suppression, acknowledgements, the git
-//! hook, pre-commit, init and the output switches, driven through the real
-//! binary.
+//! init and the output switches, driven through the real binary (the git
+//! hook and pre-commit: `hooks.rs`).
 
 mod common;
 
@@ -209,34 +209,6 @@ fn broken_ack_file_shows_the_line() {
 }
 
 #[test]
-fn install_hook_writes_once_and_refuses_a_foreign_hook() {
-    let repo = removed_form("contact.html", "<p>x</p>");
-    let hook = repo.path().join(".git/hooks/pre-commit");
-    let (code, _, err) = run_bin(repo.path(), &["install-hook"]);
-    assert_eq!(code, 0, "{err}");
-    let text = std::fs::read_to_string(&hook).unwrap();
-    assert!(text.contains("riskdiff check --staged"), "{text}");
-    // Its own hook it may rewrite.
-    assert_eq!(run_bin(repo.path(), &["install-hook"]).0, 0);
-
-    std::fs::write(&hook, "#!/bin/sh\nmake lint\n").unwrap();
-    let (code, _, err) = run_bin(repo.path(), &["install-hook"]);
-    assert_eq!(code, 2);
-    assert!(
-        err.contains("not written by riskdiff") && err.contains("--force"),
-        "{err}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(&hook).unwrap(),
-        "#!/bin/sh\nmake lint\n"
-    );
-    assert_eq!(run_bin(repo.path(), &["install-hook", "--force"]).0, 0);
-    assert!(std::fs::read_to_string(&hook)
-        .unwrap()
-        .contains("riskdiff check --staged"));
-}
-
-#[test]
 fn init_writes_a_config_that_loads_and_refuses_to_overwrite() {
     let repo = removed_form("contact.html", "<p>x</p>");
     let (code, _, err) = run_bin(repo.path(), &["init"]);
@@ -271,92 +243,4 @@ fn color_and_quiet_switches_behave() {
     let (code, quiet, _) = run_bin(repo.path(), &["check", "HEAD~1..HEAD", "--quiet"]);
     assert_eq!(code, 1);
     assert_eq!(quiet.lines().count(), 1, "{quiet}");
-}
-
-/// The real pre-commit framework, driving the hook definition of
-/// `.pre-commit-hooks.yaml`. The hook there is `language: rust`, which makes
-/// pre-commit build this repository with cargo inside the test (minutes);
-/// the test uses the same definition with `language: system` and the binary
-/// cargo already built.
-#[test]
-fn pre_commit_blocks_a_commit_that_removes_a_form() {
-    let have = std::process::Command::new("pre-commit")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but `pre-commit` is not on PATH"
-        );
-        eprintln!("skipped: `pre-commit` is not on PATH (pip install pre-commit); CI runs it");
-        return;
-    }
-    let mut repo = TestRepo::new();
-    repo.write("contact.html", format!("<h1>Contact</h1>\n{FORM}"));
-    let hooks: serde_yaml_free::Hook = serde_yaml_free::hook();
-    repo.write(
-        ".pre-commit-config.yaml",
-        format!(
-            "repos:\n- repo: local\n  hooks:\n  - id: {}\n    name: riskdiff\n    language: system\n    entry: {} check --staged\n    pass_filenames: false\n    always_run: true\n",
-            hooks.id,
-            env!("CARGO_BIN_EXE_riskdiff")
-        ),
-    );
-    repo.commit("site with a form");
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args([
-                "-c",
-                "user.name=riskdiff tests",
-                "-c",
-                "user.email=tests@riskdiff.invalid",
-            ])
-            .args(args)
-            .current_dir(repo.path())
-            .output()
-            .expect("run git")
-    };
-    let install = std::process::Command::new("pre-commit")
-        .arg("install")
-        .current_dir(repo.path())
-        .output()
-        .expect("run pre-commit");
-    assert!(
-        install.status.success(),
-        "{}",
-        String::from_utf8_lossy(&install.stderr)
-    );
-    repo.write("contact.html", "<h1>Contact</h1>\n<p>Call us.</p>\n");
-    assert!(git(&["add", "contact.html"]).status.success());
-    let commit = git(&["commit", "-m", "drop the form"]);
-    let out = format!(
-        "{}{}",
-        String::from_utf8_lossy(&commit.stdout),
-        String::from_utf8_lossy(&commit.stderr)
-    );
-    assert!(!commit.status.success(), "commit went through:\n{out}");
-    assert!(out.contains("forms/removed"), "{out}");
-}
-
-/// The hook id from `.pre-commit-hooks.yaml`, read without a YAML crate.
-mod serde_yaml_free {
-    pub struct Hook {
-        pub id: String,
-    }
-    pub fn hook() -> Hook {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/.pre-commit-hooks.yaml"
-        ))
-        .unwrap();
-        assert!(text.contains("entry: riskdiff check --staged"), "{text}");
-        assert!(text.contains("pass_filenames: false") && text.contains("always_run: true"));
-        let id = text
-            .lines()
-            .find_map(|l| l.trim().trim_start_matches("- ").strip_prefix("id: "))
-            .unwrap()
-            .to_string();
-        Hook { id }
-    }
 }

@@ -32,7 +32,7 @@ pub(super) struct AckArgs {
 }
 
 pub(super) fn ack(repo: PathBuf, mut args: AckArgs, stdout: &mut dyn Write) -> Result<i32, Error> {
-    let io = |e: std::io::Error| Error::new(format!("cannot write the output: {e}"));
+    let io = Error::output;
     // `ack --prune A..B`: with --prune the one positional is the range.
     if args.prune && args.range.range.is_none() {
         args.range.range = args.fingerprint.take();

@@ -46,8 +46,8 @@ pub(super) struct LogArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
-    /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N")]
+    /// Worker threads, 1 or more (default: one per core).
+    #[arg(long, value_name = "N", value_parser = super::parse_threads)]
     threads: Option<usize>,
 
     /// Colour the human output.

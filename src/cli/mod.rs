@@ -4,6 +4,7 @@
 
 mod ack;
 mod check;
+mod hook;
 mod log;
 mod rules;
 mod setup;
@@ -51,9 +52,13 @@ enum Command {
     /// Record a reviewed finding in .riskdiff/acknowledged.toml so it no
     /// longer fails the check; or, with --prune, drop stale records.
     Ack(ack::AckArgs),
-    /// Write .git/hooks/pre-commit running `riskdiff check --staged`.
+    /// Write a git pre-commit hook running `riskdiff check --staged`, where
+    /// git runs hooks (core.hooksPath, or the hooks of the main repository
+    /// for a linked worktree). Refuses when husky, lefthook or pre-commit
+    /// manage the hooks, and says what to add to their configuration.
     InstallHook {
-        /// Overwrite a hook riskdiff did not write.
+        /// Replace a hook riskdiff did not write (kept as
+        /// pre-commit.riskdiff-backup), or write despite a hook manager.
         #[arg(long)]
         force: bool,
     },
@@ -101,11 +106,21 @@ pub(super) struct RangeArgs {
     /// Compare HEAD with the index: what the next commit will hold (pre-commit).
     #[arg(long)]
     staged: bool,
+
+    /// What the pre-commit framework asks for: the merge-base of
+    /// $PRE_COMMIT_FROM_REF and $PRE_COMMIT_TO_REF with the latter when it
+    /// sets them (`pre-commit run --from-ref A --to-ref B`, pre-push), else
+    /// the index like --staged.
+    #[arg(long, conflicts_with_all = ["range", "base", "head", "staged"])]
+    pre_commit: bool,
 }
 
 impl RangeArgs {
     pub(super) fn spec(&self) -> Result<RangeSpec, Error> {
-        Ok(if self.staged {
+        Ok(if self.pre_commit {
+            let var = |name| std::env::var(name).ok();
+            pre_commit_spec(var("PRE_COMMIT_FROM_REF"), var("PRE_COMMIT_TO_REF"))
+        } else if self.staged {
             RangeSpec::Staged
         } else if let Some(r) = &self.range {
             RangeSpec::parse_positional(r)?
@@ -118,6 +133,29 @@ impl RangeArgs {
         } else {
             RangeSpec::Default
         })
+    }
+}
+
+/// `FROM...TO` when pre-commit names both refs (it lists changed files
+/// the same way), else the index.
+fn pre_commit_spec(from: Option<String>, to: Option<String>) -> RangeSpec {
+    let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    match (set(from), set(to)) {
+        (Some(from), Some(to)) => RangeSpec::Explicit {
+            base: Some(from),
+            head: HeadSpec::Rev(to),
+            merge_base: true,
+        },
+        _ => RangeSpec::Staged,
+    }
+}
+
+/// `--threads`: a count of worker threads, never 0.
+pub(super) fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 threads cannot do any work: give 1 or more (default: one per core)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a number of threads")),
     }
 }
 
@@ -144,8 +182,10 @@ where
             return code;
         }
     };
-    match dispatch(cli, stdout) {
+    match dispatch(cli, stdout, stderr) {
         Ok(code) => code,
+        // Whoever read stdout has what they wanted (`| head -1`).
+        Err(e) if e.broken_pipe => 0,
         Err(e) => {
             let _ = writeln!(stderr, "error: {e}");
             2
@@ -153,15 +193,37 @@ where
     }
 }
 
-fn dispatch(cli: Cli, stdout: &mut dyn Write) -> Result<i32, Error> {
+fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, Error> {
     let repo = cli.repo.clone().unwrap_or_else(|| PathBuf::from("."));
     match cli.command {
-        Command::Check(args) => check::check(repo, args, stdout),
+        Command::Check(args) => check::check(repo, args, stdout, stderr),
         Command::Log(args) => log::log(repo, args, stdout),
         Command::Ack(args) => ack::ack(repo, args, stdout),
-        Command::InstallHook { force } => setup::install_hook(&repo, force, stdout),
+        Command::InstallHook { force } => hook::install_hook(&repo, force, stdout),
         Command::Init => setup::init(&repo, stdout),
         Command::Rules { format } => rules::rules(format, stdout),
         Command::Explain { rule } => rules::explain(&rule, stdout),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pre_commit_compares_its_refs_or_the_index() {
+        assert_eq!(
+            pre_commit_spec(Some("abc".into()), Some("def".into())),
+            RangeSpec::Explicit {
+                base: Some("abc".into()),
+                head: HeadSpec::Rev("def".into()),
+                merge_base: true
+            }
+        );
+        assert_eq!(pre_commit_spec(None, None), RangeSpec::Staged);
+        assert_eq!(
+            pre_commit_spec(Some("abc".into()), Some(String::new())),
+            RangeSpec::Staged
+        );
     }
 }

@@ -13,13 +13,12 @@ pub(super) enum RulesFormat {
 }
 
 pub(super) fn rules(format: RulesFormat, stdout: &mut dyn Write) -> Result<i32, Error> {
-    let io = |e: std::io::Error| Error::new(format!("cannot write the output: {e}"));
+    let io = Error::output;
     let registry = Registry::builtin()?;
     match format {
         RulesFormat::Json => {
             let rules: Vec<_> = registry.rules().collect();
-            serde_json::to_writer_pretty(&mut *stdout, &rules)
-                .map_err(|e| Error::new(e.to_string()))?;
+            serde_json::to_writer_pretty(&mut *stdout, &rules).map_err(|e| io(e.into()))?;
             writeln!(stdout).map_err(io)?;
         }
         RulesFormat::Human => {
@@ -45,8 +44,29 @@ pub(super) fn rules(format: RulesFormat, stdout: &mut dyn Write) -> Result<i32, 
 }
 
 pub(super) fn explain(rule: &str, stdout: &mut dyn Write) -> Result<i32, Error> {
-    let io = |e: std::io::Error| Error::new(format!("cannot write the output: {e}"));
+    let io = Error::output;
     let registry = Registry::builtin()?;
+    if let Some(family) = registry
+        .rules()
+        .find(|r| r.family() == rule)
+        .map(|r| r.family())
+    {
+        writeln!(stdout, "The {family} family has these rules:\n").map_err(io)?;
+        for r in registry.rules().filter(|r| r.family() == family) {
+            writeln!(
+                stdout,
+                "{} ({}): {}\n  {}\n",
+                r.id, r.severity, r.title, r.summary
+            )
+            .map_err(io)?;
+        }
+        writeln!(
+            stdout,
+            "`riskdiff explain RULE` tells more about one of them."
+        )
+        .map_err(io)?;
+        return Ok(0);
+    }
     let Some(meta) = registry.get(rule) else {
         let err = Error::new(format!("unknown rule `{rule}`"));
         return Err(match registry.closest(rule) {

@@ -1,18 +1,8 @@
-//! `riskdiff install-hook` and `riskdiff init`: what a repository needs to
-//! start using riskdiff.
+//! `riskdiff init`: a starter configuration (the hook is in `hook.rs`).
 
 use crate::error::Error;
 use std::io::Write;
 use std::path::Path;
-
-/// The line by which `install-hook` recognises a hook it wrote.
-const HOOK_MARKER: &str = "# installed by riskdiff install-hook";
-
-const HOOK_SCRIPT: &str = "#!/bin/sh
-# installed by riskdiff install-hook
-# Checks what the next commit will hold. Skip once with `git commit --no-verify`.
-exec riskdiff check --staged
-";
 
 /// What `riskdiff init` writes: every setting, commented out.
 const STARTER_CONFIG: &str = r#"# riskdiff configuration. Every setting is optional; uncomment to change one.
@@ -47,39 +37,8 @@ const STARTER_CONFIG: &str = r#"# riskdiff configuration. Every setting is optio
 # [durability]
 "#;
 
-pub(super) fn install_hook(repo: &Path, force: bool, stdout: &mut dyn Write) -> Result<i32, Error> {
-    let io = |e: std::io::Error| Error::new(format!("cannot write the output: {e}"));
-    let git = crate::pipeline::revisions::open(repo)?;
-    let hooks = git.path().join("hooks");
-    let hook = hooks.join("pre-commit");
-    let fail = |e: std::io::Error| Error::new(format!("cannot write {}: {e}", hook.display()));
-    match std::fs::read_to_string(&hook) {
-        Ok(existing) if !existing.contains(HOOK_MARKER) && !force => {
-            return Err(Error::new(format!(
-                "{} exists and was not written by riskdiff",
-                hook.display()
-            ))
-            .with_hint(
-                "add `riskdiff check --staged` to it yourself, or pass --force to replace it",
-            ));
-        }
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(fail(e)),
-    }
-    std::fs::create_dir_all(&hooks).map_err(fail)?;
-    std::fs::write(&hook, HOOK_SCRIPT).map_err(fail)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).map_err(fail)?;
-    }
-    writeln!(stdout, "wrote {}", hook.display()).map_err(io)?;
-    Ok(0)
-}
-
 pub(super) fn init(repo: &Path, stdout: &mut dyn Write) -> Result<i32, Error> {
-    let io = |e: std::io::Error| Error::new(format!("cannot write the output: {e}"));
+    let io = Error::output;
     let git = crate::pipeline::revisions::open(repo)?;
     let workdir = git
         .workdir()

@@ -9,7 +9,7 @@ use crate::findings::finding::{fingerprint, Finding, Location, Revision, Span};
 use crate::findings::rules::Registry;
 use crate::findings::suppress;
 use crate::settings::{Config, RuleSetting};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// What decides whether a finding is kept and how it is shown.
@@ -21,7 +21,7 @@ pub(super) struct Rules<'a> {
 
 impl Rules<'_> {
     /// Rules switched off, severities, excluded paths; then the metadata
-    /// and fingerprint every finding carries. `false`: drop it.
+    /// every finding carries. `false`: drop it.
     fn finish(&self, f: &mut Finding) -> bool {
         let Some(meta) = self.registry.get(&f.rule) else {
             debug_assert!(false, "finding for unknown rule {}", f.rule);
@@ -37,9 +37,29 @@ impl Rules<'_> {
         };
         f.title = meta.title.clone();
         f.help = meta.help.clone();
-        f.fingerprint = fingerprint(&f.rule, &f.location.path, &f.subject);
-        f.acknowledged = self.acknowledged.contains(&f.fingerprint);
         true
+    }
+}
+
+/// Gives every finding its fingerprint and acknowledgement, on sorted
+/// findings. Families choose subjects that tell their findings apart; when
+/// two findings of one rule on one path still share a subject (two
+/// identical anonymous forms), the second and later get their ordinal
+/// among those identical ones (`#2`, `#3`), so fingerprints are unique in
+/// a run and an acknowledgement never silences a finding nobody reviewed.
+/// The ordinal counts only findings with the same subject, so unrelated
+/// findings added above do not shift it.
+fn fingerprint_all(findings: &mut [Finding], acknowledged: &HashSet<String>) {
+    let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
+    for f in findings.iter_mut() {
+        let key = (f.rule.clone(), f.location.path.clone(), f.subject.clone());
+        let n = seen.entry(key).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            f.subject = format!("{} #{n}", f.subject);
+        }
+        f.fingerprint = fingerprint(&f.rule, &f.location.path, &f.subject);
+        f.acknowledged = acknowledged.contains(&f.fingerprint);
     }
 }
 
@@ -57,6 +77,7 @@ pub(super) fn apply(
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings
         .dedup_by(|a, b| a.rule == b.rule && a.location == b.location && a.subject == b.subject);
+    fingerprint_all(&mut findings, rules.acknowledged);
     // Rules quote repository text (a cron command, a setting) in what they
     // print; secrets in it are masked here, once, as in the excerpts.
     for f in &mut findings {
@@ -142,4 +163,41 @@ pub(super) fn sources_of(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: usize, subject: &str) -> Finding {
+        let location = Location {
+            revision: Revision::Head,
+            path: "a.html".into(),
+            span: Span {
+                line,
+                column: 1,
+                ..Span::default()
+            },
+        };
+        Finding::new("forms/hidden", location, subject, "m")
+    }
+
+    #[test]
+    fn findings_sharing_a_subject_get_their_ordinal() {
+        let mut findings = vec![at(3, "form"), at(9, "form#a"), at(12, "form")];
+        let acknowledged = HashSet::from([fingerprint("forms/hidden", "a.html", "form #2")]);
+        fingerprint_all(&mut findings, &acknowledged);
+        let subjects: Vec<&str> = findings.iter().map(|f| f.subject.as_str()).collect();
+        assert_eq!(subjects, ["form", "form#a", "form #2"]);
+        let unique: HashSet<&str> = findings.iter().map(|f| f.fingerprint.as_str()).collect();
+        assert_eq!(unique.len(), 3);
+        // Only the second identical one is the acknowledged one.
+        let acked: Vec<bool> = findings.iter().map(|f| f.acknowledged).collect();
+        assert_eq!(acked, [false, false, true]);
+        // A unique subject keeps the fingerprint it always had.
+        assert_eq!(
+            findings[1].fingerprint,
+            fingerprint("forms/hidden", "a.html", "form#a")
+        );
+    }
 }

@@ -203,7 +203,7 @@ fn log_in_pool(
     sink: &mut dyn LogSink,
     pool: &rayon::ThreadPool,
 ) -> Result<LogSummary> {
-    let io = |e: std::io::Error| Error::new(format!("cannot write the output: {e}"));
+    let io = Error::output;
     let repo = revisions::open(&opts.repo)?;
     let session = Session::open(&repo, opts.config.as_deref(), opts.fail_on)?;
     let plan = plan(&repo, opts)?;

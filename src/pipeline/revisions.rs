@@ -110,6 +110,10 @@ pub struct Resolved {
 
 /// Opens the repository that contains `path`.
 pub fn open(path: &std::path::Path) -> Result<Repository> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Err(Error::new(format!("{} does not exist", path.display()))
+            .with_hint("check the path given to -C/--repo"));
+    }
     Repository::discover(path).map_err(|e| {
         if e.code() == ErrorCode::NotFound {
             Error::new(format!(

@@ -51,7 +51,7 @@ fn location(l: &FLocation, message: Option<&str>) -> sarif::Location {
     let physical = sarif::PhysicalLocation::builder()
         .artifact_location(
             sarif::ArtifactLocation::builder()
-                .uri(l.path.clone())
+                .uri(uri_of(&l.path))
                 .build(),
         )
         .region(region)
@@ -69,6 +69,27 @@ fn location(l: &FLocation, message: Option<&str>) -> sarif::Location {
     }
 }
 
+/// A repository path as a relative URI reference: every byte other than
+/// RFC 3986's unreserved characters and `/` percent-encoded, so spaces,
+/// `#`, `?`, `%` and non-ASCII names survive (`a b#1.html` →
+/// `a%20b%231.html`).
+pub fn uri_of(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Where the tool is documented: the `repository` of Cargo.toml, when set.
+fn information_uri() -> Option<&'static str> {
+    Some(env!("CARGO_PKG_REPOSITORY")).filter(|s| !s.is_empty())
+}
+
 fn text(s: &str) -> sarif::MultiformatMessageString {
     sarif::MultiformatMessageString::builder()
         .text(s.to_string())
@@ -84,8 +105,15 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 .id(r.id.clone())
                 .name(r.title.clone())
                 .short_description(text(&r.summary))
-                .full_description(text(&r.explanation))
-                .help(text(&r.help))
+                .full_description(text(&r.summary))
+                // The explanation is Markdown (what it finds, why, an
+                // example, how to fix): code scanning shows it as help.
+                .help(
+                    sarif::MultiformatMessageString::builder()
+                        .text(r.help.clone())
+                        .markdown(r.explanation.clone())
+                        .build(),
+                )
                 .default_configuration(
                     sarif::ReportingConfiguration::builder()
                         .level(serde_json::json!(level_str(r.severity)))
@@ -129,14 +157,24 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             }
         })
         .collect();
-    let driver = sarif::ToolComponent::builder()
-        .name("riskdiff")
-        .version(env!("CARGO_PKG_VERSION"))
-        .rules(rules)
-        .build();
+    let driver = match information_uri() {
+        Some(uri) => sarif::ToolComponent::builder()
+            .name("riskdiff")
+            .version(env!("CARGO_PKG_VERSION"))
+            .information_uri(uri.to_string())
+            .rules(rules)
+            .build(),
+        None => sarif::ToolComponent::builder()
+            .name("riskdiff")
+            .version(env!("CARGO_PKG_VERSION"))
+            .rules(rules)
+            .build(),
+    };
     let run = sarif::Run::builder()
         .tool(sarif::Tool::builder().driver(driver).build())
         .results(results)
+        // Span columns count characters (Unicode scalar values).
+        .column_kind(serde_json::json!("unicodeCodePoints"))
         .build();
     let doc = sarif::Sarif::builder()
         .schema(sarif::SCHEMA_URL)

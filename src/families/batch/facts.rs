@@ -63,6 +63,8 @@ pub(super) struct Function {
 pub(super) struct LoopFacts {
     pub(super) function: String,
     pub(super) header: String,
+    /// What it iterates over, as written; empty for `while` loops.
+    pub(super) iterable: String,
     pub(super) range: Range<usize>,
     pub(super) effect: Option<(Call, &'static str)>,
     /// The call that reaches the effect, when it is a same-file function.
@@ -96,6 +98,20 @@ impl LoopFacts {
     /// Outside work per row of an unlimited query, inside a web request.
     pub(super) fn in_request(&self) -> bool {
         self.effect.is_some() && self.handler.is_some() && self.unbounded.is_some()
+    }
+
+    /// The line-independent subject of a finding about the loop: its
+    /// function, its effect and what it iterates (the header of a `while`
+    /// loop), so two loops of one function that send the same way, one
+    /// nested in the other, are told apart.
+    pub(super) fn subject(&self) -> String {
+        let over = if self.iterable.trim().is_empty() {
+            &self.header
+        } else {
+            &self.iterable
+        };
+        let effect = self.effect.as_ref().map_or("", |(c, _)| c.callee.as_str());
+        format!("{} {effect} over {}", self.function, over.trim())
     }
 
     /// What identifies the loop across revisions: where it is and what it
@@ -349,6 +365,7 @@ impl Batch {
                 out.push(LoopFacts {
                     function: f.name.clone(),
                     header: l.header.clone(),
+                    iterable: l.iterable.clone(),
                     range: l.range.clone(),
                     effect,
                     via,

@@ -114,7 +114,9 @@ impl Batch {
         let mut f = Finding::new(
             "batch/unsaved-progress",
             header_location(Revision::Head, path, text, l),
-            format!("{} {}", l.function, effect.callee),
+            // In base terms when the loop was there: the change removed
+            // its checkpoint, not what it is.
+            before.unwrap_or(l).subject(),
             message,
         )
         .related(
@@ -154,6 +156,7 @@ impl Batch {
         path: &str,
         text: &str,
         l: &LoopFacts,
+        before: Option<&LoopFacts>,
         change: &str,
     ) -> Option<Finding> {
         let (effect, kind) = l.effect.as_ref()?;
@@ -184,7 +187,7 @@ impl Batch {
             Finding::new(
                 "batch/unbounded-work-in-request",
                 header_location(Revision::Head, path, text, l),
-                format!("{} {} request", l.function, effect.callee),
+                format!("{} request", before.unwrap_or(l).subject()),
                 message,
             )
             .label(format!("{kind} for every row of an unlimited query"))

@@ -273,7 +273,7 @@ impl Batch {
             } else {
                 "This change adds that work to the request"
             };
-            out.extend(self.request_finding(file.path, &file.head.text, l, change));
+            out.extend(self.request_finding(file.path, &file.head.text, l, same, change));
         }
     }
 }

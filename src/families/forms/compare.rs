@@ -42,7 +42,7 @@ impl Forms {
             h,
             label: h.label(),
             page: hp.path,
-            subject: h.subject(),
+            subject: b.subject(),
             hook: self.submit_hook(&h.tag),
         };
         if !self.check_action(cx, &pair, out) {
@@ -365,7 +365,7 @@ impl Forms {
                 Finding::new(
                     "forms/field-removed",
                     at,
-                    format!("{}/field:{}", h.subject(), field.name),
+                    format!("{}/field:{}", b.subject(), field.name),
                     message,
                 )
                 .severity(severity)

@@ -108,6 +108,9 @@ pub struct SubmitControl {
 pub struct FormFacts {
     /// Position among the page's forms, from 0.
     pub ordinal: usize,
+    /// How many forms before it on the page share its identity; set by
+    /// [`number_identities`] once the page is read.
+    pub same_identity_before: usize,
     pub(super) tag: Tag,
     /// The whole element, for excerpts.
     pub range: std::ops::Range<usize>,
@@ -172,20 +175,45 @@ impl FormFacts {
         }
     }
 
-    /// The line-independent identity used in fingerprints.
-    pub fn subject(&self) -> String {
+    /// What tells the form apart from the others of its page, in its own
+    /// terms: its id, else its name, else where it posts with its field
+    /// and button names (`form[action=/contact][fields=email,message]`).
+    /// Never its line or position, so forms added above do not change it.
+    fn identity(&self) -> String {
         if let Some(id) = self.id() {
-            format!("form#{id}")
-        } else if let Some(name) = self.name() {
-            format!("form[name={name}]")
-        } else if let Some(action) = self
+            return format!("form#{id}");
+        }
+        if let Some(name) = self.name() {
+            return format!("form[name={name}]");
+        }
+        let mut s = "form".to_string();
+        if let Some(action) = self
             .action()
             .map(AttrValue::shown)
             .filter(|a| !a.trim().is_empty())
         {
-            format!("form[action={}]", action.trim())
-        } else {
-            format!("form@{}", self.ordinal)
+            s.push_str(&format!("[action={}]", action.trim()));
+        }
+        let join = |names: BTreeSet<&str>| names.into_iter().collect::<Vec<_>>().join(",");
+        if !self.fields.is_empty() {
+            s.push_str(&format!("[fields={}]", join(self.field_names())));
+        }
+        let buttons = self.control_names();
+        if !buttons.is_empty() {
+            s.push_str(&format!("[buttons={}]", join(buttons)));
+        }
+        s
+    }
+
+    /// The line-independent identity used in fingerprints: [`Self::identity`],
+    /// and for the second and later of forms that share one on a page, its
+    /// ordinal among those (`[2]`). Findings take it from the form as it
+    /// stood in base where there is one, since the change a finding reports
+    /// (an emptied action, a renamed field) alters the head form.
+    pub fn subject(&self) -> String {
+        match self.same_identity_before {
+            0 => self.identity(),
+            n => format!("{}[{}]", self.identity(), n + 1),
         }
     }
 
@@ -305,6 +333,17 @@ pub(super) enum Method {
     Post,
     Dialog,
     Unknown,
+}
+
+/// Numbers the forms of a page that share an identity, in page order, so
+/// two identical anonymous forms get distinct subjects.
+pub(super) fn number_identities(forms: &mut [FormFacts]) {
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    for f in forms {
+        let n = seen.entry(f.identity()).or_insert(0);
+        f.same_identity_before = *n;
+        *n += 1;
+    }
 }
 
 /// The forms of one page version.
@@ -428,6 +467,7 @@ impl Forms {
                                 let ordinal = page.forms.len();
                                 page.forms.push(FormFacts {
                                     ordinal,
+                                    same_identity_before: 0,
                                     hidden: self.hidden_reason(node, parsed),
                                     body_template: body_template(node, &tag, parsed),
                                     tag,
@@ -471,6 +511,7 @@ impl Forms {
                 self.add_control(&mut page.forms[i], &tag, node);
             }
         }
+        number_identities(&mut page.forms);
         page
     }
 

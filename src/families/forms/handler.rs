@@ -144,7 +144,8 @@ impl Forms {
                     .attr("action")
                     .map_or(h.tag.range.clone(), |a| a.span.clone()),
             ),
-            h.subject(),
+            // The form as it stood in base, when it was there.
+            base.map_or_else(|| h.subject(), |(_, b)| b.subject()),
             format!(
                 "The {label} on `{}` posts to `{}`, {why}: every submission now ends in a 404.",
                 hp.path,

@@ -90,6 +90,7 @@ impl Forms {
                         let ordinal = page.forms.len();
                         page.forms.push(FormFacts {
                             ordinal,
+                            same_identity_before: 0,
                             hidden: self.hides(&tag),
                             body_template: Default::default(),
                             tag,
@@ -113,6 +114,7 @@ impl Forms {
                 stack.push((child, inner));
             }
         }
+        super::facts::number_identities(&mut page.forms);
         page
     }
 }
@@ -271,7 +273,7 @@ impl Forms {
             Finding::new(
                 "forms/action-broken",
                 hp.loc(at),
-                format!("{}/handler", h.subject()),
+                format!("{}/handler", b.subject()),
                 format!(
                     "The {label} in `{}` is submitted by `{}`, which sent the data in base (a `fetch`, `axios` or similar call) and sends nothing in head. Visitors can still press the button, and every submission is now dropped in the browser.",
                     hp.path,

@@ -95,7 +95,7 @@ impl Forms {
             Finding::new(
                 "forms/provider-removed",
                 hp.form_loc(h),
-                h.subject(),
+                b.subject(),
                 format!(
                     "The {label} on `{page}` lost {marker}, which is what made Netlify collect its submissions. Netlify no longer detects the form at build time, so a submission now ends on a page that does not accept POST and is lost."
                 ),
@@ -130,7 +130,7 @@ impl Forms {
         Finding::new(
             "forms/provider-removed",
             hp.loc(at),
-            h.subject(),
+            b.subject(),
             format!(
                 "The {label} on `{page}` no longer posts to {provider}, the hosted service that received it: its action changed from `{old}` to {new}. Submissions now go nowhere, and {provider} stops forwarding them to anyone."
             ),

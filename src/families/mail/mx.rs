@@ -488,7 +488,7 @@ impl Mail {
                             path: hside.path.clone(),
                             span: Span::from_bytes(&hside.text, hrec.range.start, hrec.range.end),
                         },
-                        format!("MX {domain}"),
+                        format!("MX {}", base_rec.shown_owner),
                         message,
                     )
                     .related(

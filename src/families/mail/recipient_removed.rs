@@ -272,7 +272,8 @@ impl Mail {
                 } else {
                     format!("`{}()` in `{}`", old.function, head.path)
                 };
-                let subject = format!("{} in {}", old.callee, place);
+                // Who it sent to in base tells two calls of one function apart.
+                let subject = format!("{} to {} in {}", old.callee, addresses.join(","), place);
                 out.push(
                     Finding::new(
                         "mail/recipient-removed",
