@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::findings::finding::Severity;
 use crate::findings::rules::Registry;
+use crate::pipeline::repo_files;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -183,20 +184,8 @@ impl Config {
         }
         if let Some(root) = repo.workdir() {
             for name in CONFIG_NAMES {
-                let path = root.join(name);
-                match std::fs::symlink_metadata(&path) {
-                    Ok(meta) if meta.file_type().is_symlink() => {
-                        return Err(Error::new(format!(
-                            "{name} is a symbolic link, which riskdiff never follows"
-                        ))
-                        .with_hint(format!("make {name} a regular file")));
-                    }
-                    Ok(_) => {
-                        let text = std::fs::read_to_string(&path)
-                            .map_err(|e| Error::new(format!("cannot read {name}: {e}")))?;
-                        return Config::parse(&text, name, registry);
-                    }
-                    Err(_) => continue,
+                if let Some(text) = repo_files::read_setting(root, name, name)? {
+                    return Config::parse(&text, name, registry);
                 }
             }
             return Config::defaults(registry);
@@ -216,9 +205,15 @@ impl Config {
     }
 
     pub fn parse(text: &str, name: &str, registry: &Registry) -> Result<Config> {
+        // toml's own message quotes the offending line unmasked: only its
+        // first line (what is wrong) is kept, the line is quoted masked.
         let file: ConfigFile = toml::from_str(text).map_err(|e| {
-            Error::new(format!("invalid {name}: {}", e.to_string().trim_end()))
-                .with_hint("see `riskdiff init` for a commented example of every setting")
+            let what = e.message().lines().next().unwrap_or("").trim_end();
+            let err = match e.span() {
+                Some(span) => spanned_error(name, text, span, format!("invalid {name}: {what}")),
+                None => Error::new(format!("invalid {name}: {what}")),
+            };
+            err.with_hint("see `riskdiff init` for a commented example of every setting")
         })?;
         let at = |span: Range<usize>, msg: String| spanned_error(name, text, span, msg);
 
@@ -318,14 +313,10 @@ impl Config {
     /// working tree, else the head commit) marks as vendored or generated.
     pub fn with_attributes_of(mut self, repo: &git2::Repository) -> Config {
         const NAME: &str = ".gitattributes";
+        // Unreadable (a link, not UTF-8, too large): nothing is excluded by
+        // it, as if it were absent.
         let text = match repo.workdir() {
-            Some(root) => {
-                let path = root.join(NAME);
-                match std::fs::symlink_metadata(&path) {
-                    Ok(meta) if meta.is_file() => std::fs::read_to_string(&path).ok(),
-                    _ => None,
-                }
-            }
+            Some(root) => repo_files::read_setting(root, NAME, NAME).ok().flatten(),
             None => repo
                 .head()
                 .and_then(|h| h.peel_to_tree())
@@ -412,23 +403,32 @@ fn extend_table(
     }
 }
 
-/// An error at a place in a config file, with the line shown.
+/// An error at a place in a config file, with the line shown (secrets
+/// masked: the file may be a link's target or hold a token by mistake).
 fn spanned_error(name: &str, text: &str, span: Range<usize>, msg: String) -> Error {
     let start = span.start.min(text.len());
-    let line_no = text[..start].matches('\n').count() + 1;
+    let (line_no, line) = repo_files::quote_line(text, start);
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    let line = &text[line_start..line_end];
     let col = text[line_start..start].chars().count() + 1;
     let width = text[start..span.end.clamp(start, line_end)]
         .chars()
         .count()
         .max(1);
     let gutter = " ".repeat(line_no.to_string().len());
+    // The caret only where the quoted line reaches.
+    let shown = line.chars().count();
+    let caret = if col <= shown {
+        format!(
+            "{}{}",
+            " ".repeat(col - 1),
+            "^".repeat(width.min(shown + 1 - col))
+        )
+    } else {
+        String::new()
+    };
     Error::new(format!(
-        "{name}:{line_no}:{col}: {msg}\n{gutter} |\n{line_no} | {line}\n{gutter} | {}{}",
-        " ".repeat(col - 1),
-        "^".repeat(width)
+        "{name}:{line_no}:{col}: {msg}\n{gutter} |\n{line_no} | {line}\n{gutter} | {caret}"
     ))
 }
 
@@ -507,7 +507,7 @@ mod tests {
     fn unknown_key_and_bad_values_are_errors_with_lines() {
         let err = Config::parse("fial_on = \"high\"\n", "riskdiff.toml", &reg()).unwrap_err();
         assert!(
-            err.message.contains("line 1") && err.message.contains("fial_on"),
+            err.message.contains("riskdiff.toml:1:1:") && err.message.contains("fial_on"),
             "{}",
             err.message
         );

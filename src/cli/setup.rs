@@ -2,6 +2,7 @@
 //! start using riskdiff.
 
 use crate::error::Error;
+use crate::pipeline::repo_files;
 use std::io::Write;
 use std::path::Path;
 
@@ -50,11 +51,12 @@ const STARTER_CONFIG: &str = r#"# riskdiff configuration. Every setting is optio
 pub(super) fn install_hook(repo: &Path, force: bool, stdout: &mut dyn Write) -> Result<i32, Error> {
     let io = |e: std::io::Error| Error::new(format!("cannot write the output: {e}"));
     let git = crate::pipeline::revisions::open(repo)?;
-    let hooks = git.path().join("hooks");
-    let hook = hooks.join("pre-commit");
-    let fail = |e: std::io::Error| Error::new(format!("cannot write {}: {e}", hook.display()));
-    match std::fs::read_to_string(&hook) {
-        Ok(existing) if !existing.contains(HOOK_MARKER) && !force => {
+    // Read and written like every file the repository controls: never
+    // through a link, atomically.
+    const HOOK: &str = "hooks/pre-commit";
+    let hook = git.path().join(HOOK);
+    match repo_files::read_setting(git.path(), HOOK, &hook.display().to_string())? {
+        Some(existing) if !existing.contains(HOOK_MARKER) && !force => {
             return Err(Error::new(format!(
                 "{} exists and was not written by riskdiff",
                 hook.display()
@@ -63,17 +65,15 @@ pub(super) fn install_hook(repo: &Path, force: bool, stdout: &mut dyn Write) -> 
                 "add `riskdiff check --staged` to it yourself, or pass --force to replace it",
             ));
         }
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(fail(e)),
+        _ => {}
     }
-    std::fs::create_dir_all(&hooks).map_err(fail)?;
-    std::fs::write(&hook, HOOK_SCRIPT).map_err(fail)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).map_err(fail)?;
-    }
+    repo_files::write(
+        git.path(),
+        HOOK,
+        HOOK_SCRIPT.as_bytes(),
+        0o755,
+        repo_files::Existing::Replace,
+    )?;
     writeln!(stdout, "wrote {}", hook.display()).map_err(io)?;
     Ok(0)
 }
@@ -85,14 +85,20 @@ pub(super) fn init(repo: &Path, stdout: &mut dyn Write) -> Result<i32, Error> {
         .workdir()
         .ok_or_else(|| Error::new("init needs a working tree (this repository is bare)"))?;
     let path = workdir.join("riskdiff.toml");
-    if path.exists() {
+    // Never overwrites, and never writes through a (dangling) link.
+    if repo_files::exists(workdir, "riskdiff.toml") {
         return Err(Error::new(format!(
             "{} exists already; not overwriting it",
             path.display()
         )));
     }
-    std::fs::write(&path, STARTER_CONFIG)
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+    repo_files::write(
+        workdir,
+        "riskdiff.toml",
+        STARTER_CONFIG.as_bytes(),
+        0o644,
+        repo_files::Existing::Keep,
+    )?;
     writeln!(stdout, "wrote {}", path.display()).map_err(io)?;
     Ok(0)
 }

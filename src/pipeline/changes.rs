@@ -342,11 +342,12 @@ impl SideReader {
                         .next()
                         .is_some_and(|(k, _)| k.starts_with(&dir))
             }),
-            Side::Workdir => self.repo.workdir().is_some_and(|root| {
-                // symlink_metadata: a link counts as present but is never
-                // followed, so nothing outside the repository is touched.
-                std::fs::symlink_metadata(root.join(path)).is_ok()
-            }),
+            // A link counts as present but is never followed, in any
+            // component: nothing outside the repository is touched.
+            Side::Workdir => self
+                .repo
+                .workdir()
+                .is_some_and(|root| super::repo_files::exists(root, path)),
         }
     }
 
@@ -404,51 +405,28 @@ impl SideReader {
                 None,
             );
         };
-        let full = root.join(path);
-        let meta = match std::fs::symlink_metadata(&full) {
-            Ok(m) => m,
-            Err(e) => {
-                return make(
-                    Oid::ZERO_SHA1,
-                    Content::Skipped(format!("skipped: cannot read ({e})")),
-                    None,
-                )
-            }
-        };
-        if meta.file_type().is_symlink() {
-            return make(
-                Oid::ZERO_SHA1,
-                Content::Skipped("skipped: a symbolic link (never followed)".into()),
-                None,
-            );
-        }
-        if !meta.is_file() {
-            return make(
-                Oid::ZERO_SHA1,
-                Content::Skipped("skipped: not a regular file".into()),
-                None,
-            );
-        }
-        if meta.len() as usize > source::MAX_FILE_BYTES {
-            return make(
-                Oid::ZERO_SHA1,
-                Content::Skipped(format!(
-                    "skipped: {} is larger than the {} MiB limit for analysed files",
-                    source::human_size(meta.len() as usize),
-                    source::MAX_FILE_BYTES / (1024 * 1024)
-                )),
-                None,
-            );
-        }
-        let bytes = match std::fs::read(&full) {
+        use super::repo_files::Refusal;
+        let skipped = |why: String| make(Oid::ZERO_SHA1, Content::Skipped(why), None);
+        let bytes = match super::repo_files::read(root, path, source::MAX_FILE_BYTES as u64) {
             Ok(b) => b,
-            Err(e) => {
-                return make(
-                    Oid::ZERO_SHA1,
-                    Content::Skipped(format!("skipped: cannot read ({e})")),
-                    None,
-                )
+            Err(Refusal::Link(at)) if at == path => {
+                return skipped("skipped: a symbolic link (never followed)".into())
             }
+            Err(Refusal::Link(at)) => {
+                return skipped(format!(
+                    "skipped: `{at}` is a symbolic link (never followed)"
+                ))
+            }
+            Err(Refusal::NotRegular) => return skipped("skipped: not a regular file".into()),
+            Err(Refusal::TooLarge(size)) => {
+                return skipped(format!(
+                    "skipped: {} is larger than the {} MiB limit for analysed files",
+                    source::human_size(size as usize),
+                    source::MAX_FILE_BYTES / (1024 * 1024)
+                ))
+            }
+            Err(Refusal::Missing) => return skipped("skipped: not found".into()),
+            Err(Refusal::Io(e)) => return skipped(format!("skipped: cannot read ({e})")),
         };
         let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes).unwrap_or(Oid::ZERO_SHA1);
         match source::decode(&bytes) {
