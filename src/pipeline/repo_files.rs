@@ -308,7 +308,21 @@ pub fn ensure_dir(root: &Path, rel: &str) -> Result<()> {
                 )))
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fs::create_dir(&dir).map_err(|e| fail(e.to_string()))?;
+                // Another riskdiff may create it at the same moment; what
+                // is there then is looked at again.
+                match fs::create_dir(&dir) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        let m = fs::symlink_metadata(&dir).map_err(|e| fail(e.to_string()))?;
+                        if m.file_type().is_symlink() || !m.is_dir() {
+                            return Err(fail(format!(
+                                "`{}` is not a directory",
+                                parts[..=i].join("/")
+                            )));
+                        }
+                    }
+                    Err(e) => return Err(fail(e.to_string())),
+                }
             }
             Err(e) => return Err(fail(e.to_string())),
         }
