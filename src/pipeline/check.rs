@@ -280,8 +280,8 @@ impl Session {
             config,
             acknowledged: &self.acknowledged,
         };
-        let findings = filter::apply(findings, &rules_in, &cx, &mut stats);
-        let sources = filter::sources_of(&cx, &findings);
+        let mut findings = filter::apply(findings, &rules_in, &cx, &mut stats);
+        let sources = filter::sources_of(&cx, &mut findings);
         let rules = self
             .registry
             .rules()

@@ -6,6 +6,7 @@
 use super::check::Stats;
 use crate::families::context::Context;
 use crate::findings::finding::{fingerprint, Finding, Location, Revision, Span};
+use crate::findings::redact::{mask_mapped, Masked};
 use crate::findings::rules::Registry;
 use crate::findings::suppress;
 use crate::settings::{Config, RuleSetting};
@@ -37,7 +38,13 @@ impl Rules<'_> {
         };
         f.title = meta.title.clone();
         f.help = meta.help.clone();
-        f.fingerprint = fingerprint(&f.rule, &f.location.path, &f.subject);
+        // Over the masked subject: a fingerprint of a secret would let a
+        // guessed password be confirmed offline.
+        f.fingerprint = fingerprint(
+            &f.rule,
+            &f.location.path,
+            &crate::findings::redact::mask_secrets(&f.subject),
+        );
         f.acknowledged = self.acknowledged.contains(&f.fingerprint);
         true
     }
@@ -123,23 +130,33 @@ fn source_text(cx: &Context, revision: Revision, path: &str) -> Option<Arc<str>>
 }
 
 /// The texts findings point at, with secrets masked: reports end up in PR
-/// comments and CI logs.
+/// comments and CI logs. Masks have one length whatever they hide, so the
+/// byte spans of the findings are carried over into the masked texts
+/// (lines stay; columns in JSON keep counting the file as it is).
 pub(super) fn sources_of(
     cx: &Context,
-    findings: &[Finding],
+    findings: &mut [Finding],
 ) -> BTreeMap<(Revision, String), Arc<str>> {
-    let mut out = BTreeMap::new();
-    let locations = findings
-        .iter()
-        .flat_map(|f| std::iter::once(&f.location).chain(f.related.iter().map(|r| &r.location)));
-    for loc in locations {
-        let key = (loc.revision, loc.path.clone());
-        if out.contains_key(&key) {
-            continue;
-        }
-        if let Some(text) = source_text(cx, loc.revision, &loc.path) {
-            out.insert(key, Arc::from(crate::findings::redact::mask_secrets(&text)));
+    let mut masked: BTreeMap<(Revision, String), Masked> = BTreeMap::new();
+    for f in findings.iter_mut() {
+        let locations =
+            std::iter::once(&mut f.location).chain(f.related.iter_mut().map(|r| &mut r.location));
+        for loc in locations {
+            let key = (loc.revision, loc.path.clone());
+            if !masked.contains_key(&key) {
+                let Some(text) = source_text(cx, loc.revision, &loc.path) else {
+                    continue;
+                };
+                masked.insert(key.clone(), mask_mapped(&text));
+            }
+            if let Some(m) = masked.get(&key) {
+                loc.span.start_byte = m.offset(loc.span.start_byte, false);
+                loc.span.end_byte = m.offset(loc.span.end_byte, true);
+            }
         }
     }
-    out
+    masked
+        .into_iter()
+        .map(|(k, m)| (k, Arc::from(m.text)))
+        .collect()
 }

@@ -1,6 +1,23 @@
 //! Masks values that look like secrets in everything riskdiff prints:
-//! reports end up in PR comments and CI logs. Masking keeps byte lengths,
-//! so spans into the masked text stay exact.
+//! reports end up in PR comments and CI logs. Every secret on a line is
+//! masked, and every mask is the same eight stars, so neither a report nor
+//! a fingerprint (taken over the masked subject) tells a secret's length
+//! or lets a guessed password be confirmed offline. Excerpts keep their
+//! spans through the [`Masked`] offset map.
+//!
+//! The shapes: `key = value` where the key looks secret ([`keys`]), URL
+//! user info, password hashes, command-line passwords, bearer tokens,
+//! JWTs and well-known token prefixes ([`shapes`]), `<input
+//! type="password" value=…>`, and private-key blocks, on several lines or
+//! on one.
+
+mod keys;
+mod shapes;
+
+use std::ops::Range;
+
+/// What every masked value becomes, whatever its length.
+pub const MASK: &str = "********";
 
 const SECRET_WORDS: &[&str] = &[
     "password",
@@ -21,12 +38,38 @@ const SECRET_WORDS: &[&str] = &[
     "signing_key",
     "encryption_key",
     "dsn_password",
+    // Framework keys that are secrets whole: Django, Rails, Laravel.
+    "secret_key",
+    "secret_key_base",
+    "app_key",
+    "master_key",
+    // `DB_PASS`, `MAIL_PASS`, nodemailer's `pass`; `MYSQL_PWD`. Only as a
+    // word of their own (see [`BOUNDED_WORDS`]): `bypass` is no secret.
+    "pass",
+    "pwd",
 ];
+
+/// Secret words that count only after a word boundary (`pass`), or, for
+/// `pwd`, only after `_` (`PWD` alone is the working directory).
+const BOUNDED_WORDS: &[&str] = &["pass", "pwd"];
+
+/// Whether the secret word starting at `at` of the lower-cased `key` is a
+/// word of its own where it has to be.
+fn word_starts_here(key: &str, word: &str, at: usize) -> bool {
+    if !BOUNDED_WORDS.contains(&word) {
+        return true;
+    }
+    let before = key[..at].bytes().next_back();
+    if word == "pwd" {
+        return before == Some(b'_');
+    }
+    before.is_none_or(|b| !b.is_ascii_alphanumeric())
+}
 
 /// What may follow a secret word at the end of a key that still holds the
 /// secret (`password_hash`, `tokens`); `reset_password_url` holds a URL.
 const SECRET_TAILS: &[&str] = &[
-    "", "s", "_hash", "_value", "_digest", "_plain", "_b64", "_base64", "_enc",
+    "", "s", "_hash", "_value", "_digest", "_plain", "_b64", "_base64", "_enc", "_key",
 ];
 
 /// Whether a key name looks like it holds a secret: a secret word at the
@@ -35,22 +78,23 @@ pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     let last = k.rsplit(['.', '/', ':']).next().unwrap_or(&k);
     SECRET_WORDS.iter().any(|w| {
-        last.rfind(w)
-            .is_some_and(|i| SECRET_TAILS.contains(&&last[i + w.len()..]))
+        last.rfind(w).is_some_and(|i| {
+            SECRET_TAILS.contains(&&last[i + w.len()..]) && word_starts_here(last, w, i)
+        })
     })
 }
 
 /// A value as it may be shown: masked when its key looks secret.
 pub fn value_for(key: &str, value: &str) -> String {
     if is_secret_key(key) && !value.is_empty() && !is_reference(value) {
-        "****".to_string()
+        MASK.to_string()
     } else {
         value.to_string()
     }
 }
 
 /// References to a secret kept elsewhere are safe to show.
-fn is_reference(value: &str) -> bool {
+pub(crate) fn is_reference(value: &str) -> bool {
     let v = value.trim().trim_matches(['"', '\'']);
     v.is_empty()
         || v.starts_with('$')
@@ -66,8 +110,7 @@ fn is_reference(value: &str) -> bool {
 }
 
 /// Masks secrets in everything a finding prints that rules took from the
-/// repository. The fingerprint was taken before, from the unmasked subject,
-/// so it does not change.
+/// repository. The filter takes the fingerprint over the masked subject.
 pub fn mask_finding(f: &mut crate::findings::finding::Finding) {
     f.message = mask_secrets(&f.message);
     f.subject = mask_secrets(&f.subject);
@@ -82,183 +125,177 @@ pub fn mask_finding(f: &mut crate::findings::finding::Finding) {
     }
 }
 
-/// Masks secret values in a whole file: `key = value`, `key: value`,
-/// `"key": "value"`, `key => value` where the key looks secret, and the body
-/// of private-key blocks. Every masked character becomes as many `*` as it
-/// has bytes.
+/// A text with its secrets masked, and where each mask stands, so byte
+/// offsets into the original text can be carried over.
+#[derive(Clone, Debug, Default)]
+pub struct Masked {
+    pub text: String,
+    /// (range in the original text, start in the masked text), in order.
+    regions: Vec<(Range<usize>, usize)>,
+}
+
+impl Masked {
+    /// Where byte `at` of the original text is in the masked text; inside
+    /// a masked value, its mask's start (or end, for the end of a span).
+    pub fn offset(&self, at: usize, is_end: bool) -> usize {
+        let i = self.regions.partition_point(|(r, _)| r.start < at);
+        // Regions before `at` (a region starting exactly at `at` is not).
+        let Some((r, new_start)) = i.checked_sub(1).map(|k| &self.regions[k]) else {
+            return at;
+        };
+        let new_end = new_start + MASK.len();
+        if at >= r.end {
+            new_end + (at - r.end)
+        } else if is_end {
+            new_end
+        } else {
+            *new_start
+        }
+    }
+}
+
+/// Masks secret values in a whole file or message: see the module docs.
 pub fn mask_secrets(text: &str) -> String {
+    mask_mapped(text).text
+}
+
+/// [`mask_secrets`] with the offset map of its masks.
+pub fn mask_mapped(text: &str) -> Masked {
+    let same_length = mask_same_length(text);
+    fixed_length(text, &same_length)
+}
+
+/// Every secret as as many `*` as it has bytes: the maskers chain on this
+/// form, since it keeps every offset.
+fn mask_same_length(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_key_block = false;
     for line in text.split_inclusive('\n') {
-        if line.contains("-----BEGIN") && line.contains("PRIVATE KEY") {
-            in_key_block = true;
-            out.push_str(line);
-            continue;
-        }
         if in_key_block {
-            if line.contains("-----END") {
-                in_key_block = false;
-                out.push_str(line);
-            } else {
-                out.push_str(&stars_keep_newline(line));
+            match pem_block_line(line) {
+                PemLine::End => {
+                    in_key_block = false;
+                    out.push_str(line);
+                    continue;
+                }
+                PemLine::Body => {
+                    out.push_str(&stars_keep_newline(line));
+                    continue;
+                }
+                // Not key material: the block was never closed.
+                PemLine::Other => {}
             }
-            continue;
         }
-        let line = mask_line(line);
-        let line = mask_url_passwords(&line);
-        let line = mask_password_hashes(&line);
-        out.push_str(&mask_spaced_password(&line));
+        // (After a block that was never closed, the line is read as usual.)
+        let (line, opens_block) = mask_inline_key(line);
+        in_key_block = opens_block;
+        let line = keys::mask_key_values(&line);
+        let line = shapes::mask_url_passwords(&line);
+        let line = shapes::mask_password_hashes(&line);
+        let line = shapes::mask_command_line(&line);
+        let line = shapes::mask_tokens(&line);
+        let line = keys::mask_input_values(&line);
+        out.push_str(&keys::mask_spaced_password(&line));
     }
     out
 }
 
-/// `scheme://user:password@host` in DSNs and connection URLs: the
-/// password between the first `:` of the user info and the `@`.
-fn mask_url_passwords(line: &str) -> String {
-    let mut out = line.to_string();
-    let mut from = 0;
-    while let Some(pos) = out[from..].find("://") {
-        let auth_start = from + pos + 3;
-        let rest = &out[auth_start..];
-        let auth_len = rest
-            .find(|c: char| {
-                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
-            })
-            .unwrap_or(rest.len());
-        let auth = &rest[..auth_len];
-        from = auth_start;
-        let (Some(at), Some(colon)) = (auth.rfind('@'), auth.find(':')) else {
-            continue;
-        };
-        if colon >= at {
+/// Turns each run of stars that hides something into [`MASK`].
+fn fixed_length(original: &str, starred: &str) -> Masked {
+    let (a, b) = (original.as_bytes(), starred.as_bytes());
+    let mut out = Masked {
+        text: String::with_capacity(starred.len()),
+        regions: Vec::new(),
+    };
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        if b[i] != b'*' {
+            i += 1;
             continue;
         }
-        let password = &auth[colon + 1..at];
-        if password.is_empty() || is_reference(password) || password.chars().all(|c| c == '*') {
-            continue;
+        let start = i;
+        while i < b.len() && b[i] == b'*' {
+            i += 1;
         }
-        let start = auth_start + colon + 1;
-        let end = auth_start + at;
-        out = format!(
-            "{}{}{}",
-            &out[..start],
-            stars(&out[start..end]),
-            &out[end..]
-        );
+        if a.get(start..i) == b.get(start..i) {
+            continue; // stars in the text itself
+        }
+        out.text.push_str(&starred[copied..start]);
+        out.regions.push((start..i, out.text.len()));
+        out.text.push_str(MASK);
+        copied = i;
     }
+    out.text.push_str(&starred[copied..]);
     out
 }
 
-/// Crypt-style prefixes of password hashes.
-const HASH_PREFIXES: &[&str] = &[
-    "$1$", "$2a$", "$2b$", "$2y$", "$5$", "$6$", "$y$", "$argon2", "$pbkdf2", "$scrypt$",
-];
-
-/// Words of Dovecot password scheme names (`{SHA512-CRYPT}`, `{PLAIN}`).
-const HASH_SCHEME_WORDS: &[&str] = &["CRYPT", "SHA", "MD5", "PLAIN", "ARGON", "PBKDF", "SCRAM"];
-
-/// Password hashes in passwd-style files (Dovecot `user:{SHA512-CRYPT}$6$…:`,
-/// `/etc/shadow`, htpasswd): a `{SCHEME}` prefix or a crypt prefix up to the
-/// next `:` or blank. A hash is not the password, but it can be cracked
-/// offline and has no business in a CI log.
-fn mask_password_hashes(line: &str) -> String {
-    let mut out = line.to_string();
-    let mut from = 0;
-    loop {
-        let rest = &out[from..];
-        let scheme = rest.find('{').filter(|&i| {
-            let after = &rest[i + 1..];
-            after.find('}').is_some_and(|j| {
-                let name = &after[..j];
-                name.chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
-                    && HASH_SCHEME_WORDS.iter().any(|w| name.contains(w))
-            })
-        });
-        let crypt = HASH_PREFIXES.iter().filter_map(|p| rest.find(p)).min();
-        let Some(start) = [scheme, crypt].into_iter().flatten().min() else {
-            break;
-        };
-        let start = from + start;
-        let len = out[start..]
-            .find(|c: char| c == ':' || c.is_whitespace() || c == '"' || c == '\'')
-            .unwrap_or(out.len() - start);
-        if len < 8 {
-            from = start + len.max(1);
-            continue;
-        }
-        out = format!(
-            "{}{}{}",
-            &out[..start],
-            stars(&out[start..start + len]),
-            &out[start + len..]
-        );
-        from = start + len;
-    }
-    out
-}
-
-/// The words after which a space-separated `password VALUE` is a setting
-/// rather than prose (fetchmailrc `user "a" with password "b"`, netrc
-/// `login u password p`).
-const SPACED_PASSWORD_LEADS: &[&str] = &["user", "username", "login", "with"];
-
-/// `password "x"` / `passwd x` without `=` or `:`: fetchmailrc, netrc,
-/// getmail. Prose stays alone: the value must be quoted, follow a keyword
-/// of those formats, or be the only word after `password` on the line.
-fn mask_spaced_password(line: &str) -> String {
-    let mut words: Vec<(usize, &str)> = Vec::new();
-    let mut start = None;
-    for (i, c) in line.char_indices() {
-        match (c.is_whitespace(), start) {
-            (false, None) => start = Some(i),
-            (true, Some(s)) => {
-                words.push((s, &line[s..i]));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        words.push((s, &line[s..]));
-    }
-    let mut out = line.to_string();
-    for i in 0..words.len().saturating_sub(1) {
-        let word = words[i].1.to_ascii_lowercase();
-        if !matches!(word.as_str(), "password" | "passwd" | "pass") {
-            continue;
-        }
-        let (at, value) = words[i + 1];
-        let quoted = value.starts_with(['"', '\'']);
-        let after_keyword =
-            i > 0 && SPACED_PASSWORD_LEADS.contains(&words[i - 1].1.to_ascii_lowercase().as_str());
-        let alone = i == 0 && words.len() == 2;
-        // After `user "a"` the keyword before `password` is the user's name.
-        let after_user_value = i >= 2
-            && matches!(
-                words[i - 2].1.to_ascii_lowercase().as_str(),
-                "user" | "username" | "login"
+/// A private key on one line (a service account's JSON `private_key`):
+/// the body between the markers is masked, and nothing after the line.
+/// The start of a block on several lines opens it (`true`).
+fn mask_inline_key(line: &str) -> (std::borrow::Cow<'_, str>, bool) {
+    let Some(begin) = line.find("-----BEGIN") else {
+        return (line.into(), false);
+    };
+    let Some(marker_end) = line[begin..]
+        .find("PRIVATE KEY-----")
+        .map(|i| begin + i + "PRIVATE KEY-----".len())
+    else {
+        return (line.into(), false);
+    };
+    match line[marker_end..].find("-----END") {
+        Some(end) => {
+            let end = marker_end + end;
+            let masked = format!(
+                "{}{}{}",
+                &line[..marker_end],
+                stars(&line[marker_end..end]),
+                &line[end..]
             );
-        if !(quoted || after_keyword || alone || after_user_value) {
-            continue;
+            (masked.into(), false)
         }
-        let inner = value.trim_end_matches([',', ';']).trim_matches(['"', '\'']);
-        if inner.is_empty() || is_reference(inner) {
-            continue;
+        None => {
+            // The rest of the line may already hold key material.
+            let rest = &line[marker_end..];
+            let body = rest.trim_end_matches(['\n', '\r']);
+            let masked = format!(
+                "{}{}{}",
+                &line[..marker_end],
+                stars(body),
+                &rest[body.len()..]
+            );
+            (masked.into(), true)
         }
-        let start = at + value.find(inner).unwrap_or(0);
-        let end = start + inner.len();
-        out = format!(
-            "{}{}{}",
-            &out[..start],
-            stars(&out[start..end]),
-            &out[end..]
-        );
     }
-    out
 }
 
-fn stars(s: &str) -> String {
+enum PemLine {
+    End,
+    Body,
+    Other,
+}
+
+/// What a line inside a private-key block is: its end, key material
+/// (base64, or a `Proc-Type:` header of an encrypted key), or something
+/// else, which means the block was not a block after all.
+fn pem_block_line(line: &str) -> PemLine {
+    if line.contains("-----END") {
+        return PemLine::End;
+    }
+    let t = line.trim().trim_matches(['"', '\'', ',']);
+    let t = t.strip_suffix("\\n").unwrap_or(t);
+    let base64 = t
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    let header = t.starts_with("Proc-Type:") || t.starts_with("DEK-Info:");
+    if base64 || header {
+        PemLine::Body
+    } else {
+        PemLine::Other
+    }
+}
+
+pub(crate) fn stars(s: &str) -> String {
     "*".repeat(s.len())
 }
 
@@ -267,80 +304,25 @@ fn stars_keep_newline(line: &str) -> String {
     format!("{}{}", stars(body), &line[body.len()..])
 }
 
-fn mask_line(line: &str) -> String {
-    let lower = line.to_ascii_lowercase();
-    for word in SECRET_WORDS {
-        let mut from = 0;
-        while let Some(pos) = lower[from..].find(word) {
-            let key_end = from + pos + word.len();
-            // The rest of the key name (`_hash`, `"`), then the separator.
-            let rest = &line[key_end..];
-            let key_tail = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
-                .unwrap_or(rest.len());
-            if !SECRET_TAILS.contains(&rest[..key_tail].to_ascii_lowercase().as_str()) {
-                from = key_end;
-                continue;
-            }
-            let after_key = &rest[key_tail..];
-            let trimmed = after_key.trim_start_matches(['"', '\'', ' ', '\t', ']']);
-            let sep_len = if trimmed.starts_with("=>") {
-                2
-            } else if trimmed.starts_with(['=', ':']) {
-                1
-            } else {
-                from = key_end;
-                continue;
-            };
-            let value_start_rel = after_key.len() - trimmed.len() + sep_len;
-            let value_region = &after_key[value_start_rel..];
-            let value_trimmed = value_region.trim_start();
-            let lead = value_region.len() - value_trimmed.len();
-            let value_body = value_trimmed.trim_end_matches(['\n', '\r', ' ', '\t', ',', ';']);
-            // In riskdiff's own messages a quoted value ends at its backtick.
-            let value_body = value_body.split('`').next().unwrap_or(value_body);
-            // A shell assignment before a command (`BORG_PASSPHRASE=x borg
-            // create …`, quoted or not) ends at its closing quote or its
-            // first blank; the command after it stays readable.
-            // Only mid-line: a `.env` line `KEY=two words` keeps its whole
-            // value masked.
-            let key_begin = line[..from + pos]
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .map_or(0, |i| i + 1);
-            let mid_line = line[..key_begin].ends_with([' ', '\t', '`'])
-                && !line[..key_begin].trim_matches([' ', '\t', '`']).is_empty();
-            let shell = sep_len == 1 && trimmed.starts_with('=') && lead == 0 && mid_line;
-            let value_body = match value_body.chars().next() {
-                Some(q @ ('"' | '\'')) if shell => value_body[1..]
-                    .find(q)
-                    .map_or(value_body, |end| &value_body[..end + 2]),
-                Some(_) if shell => value_body
-                    .find(char::is_whitespace)
-                    .map_or(value_body, |end| &value_body[..end]),
-                _ => value_body,
-            };
-            let inner = value_body.trim_matches(['"', '\'']);
-            if inner.is_empty()
-                || is_reference(inner)
-                || inner.starts_with('[')
-                || inner.starts_with('{')
-            {
-                from = key_end;
-                continue;
-            }
-            let quote_len =
-                (value_body.len() - value_body.trim_start_matches(['"', '\'']).len()).min(1);
-            let abs_start = key_end + key_tail + value_start_rel + lead + quote_len;
-            let abs_end = abs_start + inner.len();
-            return format!(
-                "{}{}{}",
-                &line[..abs_start],
-                stars(&line[abs_start..abs_end]),
-                &line[abs_end..]
-            );
-        }
+/// Replaces `ranges` (byte ranges on char boundaries) of `line` by stars.
+pub(crate) fn star_ranges(line: &str, ranges: &mut [Range<usize>]) -> String {
+    if ranges.is_empty() {
+        return line.to_string();
     }
-    line.to_string()
+    ranges.sort_by_key(|r| r.start);
+    let mut out = String::with_capacity(line.len());
+    let mut pos = 0;
+    for r in ranges.iter() {
+        let start = r.start.max(pos);
+        if start >= r.end {
+            continue;
+        }
+        out.push_str(&line[pos..start]);
+        out.push_str(&stars(&line[start..r.end]));
+        pos = r.end;
+    }
+    out.push_str(&line[pos..]);
+    out
 }
 
 /// Text from the repository made safe to print on a terminal: control
@@ -378,136 +360,4 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn masks_common_secret_shapes_and_keeps_length() {
-        for (src, hidden) in [
-            ("DB_PASSWORD=hunter2\n", "hunter2"),
-            ("  api_key: \"sk_live_123\"\n", "sk_live_123"),
-            ("\"client_secret\": \"abc\",\n", "abc"),
-            ("'password' => 'geheim',\n", "geheim"),
-            ("smtp_password = \"pässwort\"\n", "pässwort"),
-        ] {
-            let out = mask_secrets(src);
-            assert_eq!(out.len(), src.len(), "{src}");
-            assert!(!out.contains(hidden), "{src} -> {out}");
-            assert!(out.contains('*'));
-        }
-    }
-
-    #[test]
-    fn shell_assignments_before_a_command_mask_only_the_value() {
-        let cron = "0 3 * * * root BORG_PASSPHRASE=hunter2 borg create /b::{now} /srv\n";
-        assert_eq!(
-            mask_secrets(cron),
-            "0 3 * * * root BORG_PASSPHRASE=******* borg create /b::{now} /srv\n"
-        );
-        let quoted = "run: PGPASSWORD='s3 cret' pg_dump shop\n";
-        let out = mask_secrets(quoted);
-        assert!(!out.contains("s3") && !out.contains("cret") && out.contains("pg_dump shop"));
-        // At the start of a line the value runs to its end: `.env` values.
-        assert_eq!(
-            mask_secrets("DB_PASSWORD=two words\n"),
-            "DB_PASSWORD=*********\n"
-        );
-        // As riskdiff's messages quote it.
-        assert_eq!(
-            mask_secrets("The job `BORG_PASSPHRASE=x1 borg create` (`0 3 * * *`) was removed."),
-            "The job `BORG_PASSPHRASE=** borg create` (`0 3 * * *`) was removed."
-        );
-        assert_eq!(
-            mask_secrets("`smtp_password` changed from `a b` to `c`"),
-            "`smtp_password` changed from `a b` to `c`"
-        );
-    }
-
-    #[test]
-    fn leaves_references_and_ordinary_lines_alone() {
-        for src in [
-            "DB_PASSWORD=${DB_PASSWORD}\n",
-            "password: \"{{ vault_password }}\"\n",
-            "<input name=\"password\" type=\"password\">\n",
-            "MAIL_HOST=smtp.example.com\n",
-            "reset_password_url: /reset\n",
-        ] {
-            assert_eq!(mask_secrets(src), src);
-        }
-        assert!(!is_secret_key("reset_password_url"));
-        assert!(is_secret_key("mail.smtp_password"));
-    }
-
-    #[test]
-    fn masks_url_and_spaced_passwords() {
-        for (src, hidden) in [
-            (
-                "MAILER_DSN=smtp://mailer:s3cret@mail.example.com:587\n",
-                "s3cret",
-            ),
-            ("url: \"postgres://app:hunter2@db/app\"\n", "hunter2"),
-            (
-                "poll mail.example.com user \"anna\" password \"geheim\" is anna\n",
-                "geheim",
-            ),
-            ("  user anna with password geheim\n", "geheim"),
-            (
-                "machine mail.example.com login anna password geheim\n",
-                "geheim",
-            ),
-            ("password geheim\n", "geheim"),
-        ] {
-            let out = mask_secrets(src);
-            assert_eq!(out.len(), src.len(), "{src}");
-            assert!(!out.contains(hidden), "{src} -> {out}");
-            assert!(out.contains("anna") || !src.contains("anna"), "{out}");
-        }
-        for src in [
-            "MAILER_DSN=smtp://mail.example.com:587\n",
-            "see https://example.com/a:b@c for the password policy\n",
-            "DATABASE_URL=postgres://app:${DB_PASSWORD}@db/app\n",
-            "<p>Forgot your password? We send a link.</p>\n",
-            "Change the password regularly\n",
-        ] {
-            assert_eq!(mask_secrets(src), src);
-        }
-    }
-
-    #[test]
-    fn masks_password_hashes_of_passwd_files() {
-        let src = "fristen@k.de:{SHA512-CRYPT}$6$abcdefgh$ijklmnop:5000:5000::/var/mail/fristen\nadmin:$2y$10$abcdefghijklmnopqrstuv\n";
-        let out = mask_secrets(src);
-        assert_eq!(out.len(), src.len());
-        assert!(
-            out.starts_with("fristen@k.de:*") && out.contains(":5000:5000::/var/mail/fristen"),
-            "{out}"
-        );
-        assert!(!out.contains("abcdefgh"), "{out}");
-        for src in [
-            "price: {USD} $6 per month\n",
-            "const x = {A}; let y = $1;\n",
-            "RewriteRule ^ https://%{HTTP_HOST}%{REQUEST_URI} [R=301]\n",
-        ] {
-            assert_eq!(mask_secrets(src), src);
-        }
-    }
-
-    #[test]
-    fn masks_private_key_blocks() {
-        let src =
-            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n";
-        let out = mask_secrets(src);
-        assert!(!out.contains("MIIEow"));
-        assert_eq!(out.len(), src.len());
-    }
-
-    #[test]
-    fn values_are_masked_by_key() {
-        assert_eq!(value_for("smtp.password", "x"), "****");
-        assert_eq!(
-            value_for("smtp.host", "mail.example.com"),
-            "mail.example.com"
-        );
-        assert_eq!(value_for("token", "$TOKEN"), "$TOKEN");
-    }
-}
+mod tests;
