@@ -166,7 +166,10 @@ fn build_analyzers(registry: &Registry, config: &Config) -> Result<Vec<Box<dyn A
 
 /// A rayon pool of `threads` workers (all cores when `None`).
 pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
-    let mut b = rayon::ThreadPoolBuilder::new();
+    // Generous stacks: readers of nested syntax recurse (bounded by
+    // `parse::MAX_TREE_DEPTH`), and a worker's default 2 MiB leaves little
+    // margin in debug builds.
+    let mut b = rayon::ThreadPoolBuilder::new().stack_size(16 << 20);
     if let Some(n) = threads {
         b = b.num_threads(n.max(1));
     }
@@ -257,12 +260,23 @@ impl Session {
         let files = read::read_changed(changes, analyzers, [&base_source, &head_source], &progress);
         let (wanted, notes) = read::to_parse(&files, analyzers, &mut stats);
 
+        let (wanted, mut notes) = (wanted, notes);
         let cache = ParseCache::new();
         progress.stage("parsing", wanted.len());
         wanted.par_iter().for_each(|(version, lang)| {
             cache.get(version, *lang);
             progress.advance();
         });
+        // Files too deep or too costly to parse: said, never dropped.
+        notes.extend(wanted.iter().filter_map(|(version, lang)| {
+            cache.skipped(version, *lang).map(|message| Note {
+                path: version.path.clone(),
+                revision: version.revision,
+                message,
+            })
+        }));
+        notes.sort();
+        notes.dedup();
         let cx = Context::new(&files, &cache, config, base_source, head_source)?;
         progress.stage("analyzing", analyzers.len());
         let findings: Vec<Finding> = analyzers
