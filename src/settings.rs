@@ -255,6 +255,16 @@ impl Config {
                 .add_line(None, pattern)
                 .map_err(|e| Error::new(format!("built-in exclude `{pattern}` is invalid: {e}")))?;
         }
+        if file.exclude.len() > MAX_LIST_ENTRIES {
+            let span = file.exclude[MAX_LIST_ENTRIES].span();
+            return Err(at(
+                span,
+                format!(
+                    "`exclude` lists {} patterns; riskdiff takes at most {MAX_LIST_ENTRIES}",
+                    file.exclude.len()
+                ),
+            ));
+        }
         for pattern in &file.exclude {
             builder
                 .add_line(None, pattern.get_ref())
@@ -359,6 +369,11 @@ impl Config {
     }
 }
 
+/// The most entries a repository may add to one list (a table extension
+/// or `exclude`): far more than anyone writes, and few enough that
+/// matching against them stays cheap (100,000 `hidden_classes` took 32 s).
+pub const MAX_LIST_ENTRIES: usize = 1_000;
+
 /// Extends a built-in table entry: lists grow (duplicates dropped), other
 /// values are replaced by a value of the same type.
 fn extend_table(
@@ -374,6 +389,12 @@ fn extend_table(
         ));
     };
     match (existing, value) {
+        (toml::Value::Array(_), toml::Value::Array(add)) if add.len() > MAX_LIST_ENTRIES => Err(
+            format!(
+                "`{key}` lists {} entries; riskdiff takes at most {MAX_LIST_ENTRIES} from a repository",
+                add.len()
+            ),
+        ),
         (toml::Value::Array(list), toml::Value::Array(add)) => {
             for item in add {
                 if let Some(first) = list.first() {
@@ -535,6 +556,27 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn lists_from_a_repository_are_capped() {
+        let many = |n: usize| {
+            (0..n)
+                .map(|i| format!("\"c{i}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let ok = format!("[forms]\nhidden_classes = [{}]\n", many(MAX_LIST_ENTRIES));
+        assert!(Config::parse(&ok, "riskdiff.toml", &reg()).is_ok());
+        let big = format!(
+            "[forms]\nhidden_classes = [{}]\n",
+            many(MAX_LIST_ENTRIES + 1)
+        );
+        let err = Config::parse(&big, "riskdiff.toml", &reg()).unwrap_err();
+        assert!(err.message.contains("at most"), "{}", err.message);
+        let big = format!("exclude = [{}]\n", many(MAX_LIST_ENTRIES + 1));
+        let err = Config::parse(&big, "riskdiff.toml", &reg()).unwrap_err();
+        assert!(err.message.contains("at most"), "{}", err.message);
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub(super) struct LogArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core; at most four per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
 

@@ -9,3 +9,4 @@ mod common;
 mod crashes;
 mod files;
 mod secrets;
+mod sizes;
