@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::findings::finding::Severity;
 use crate::findings::rules::Registry;
+use crate::pipeline::repo_files;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -230,20 +231,8 @@ impl Config {
                 return Err(both_config_files(&present));
             }
             for name in CONFIG_NAMES {
-                let path = root.join(name);
-                match std::fs::symlink_metadata(&path) {
-                    Ok(meta) if meta.file_type().is_symlink() => {
-                        return Err(Error::new(format!(
-                            "{name} is a symbolic link, which riskdiff never follows"
-                        ))
-                        .with_hint(format!("make {name} a regular file")));
-                    }
-                    Ok(_) => {
-                        let text = std::fs::read_to_string(&path)
-                            .map_err(|e| Error::new(format!("cannot read {name}: {e}")))?;
-                        return Config::parse(&text, name, registry);
-                    }
-                    Err(_) => continue,
+                if let Some(text) = repo_files::read_setting(root, name, name)? {
+                    return Config::parse(&text, name, registry);
                 }
             }
             return Config::defaults(registry);
@@ -271,9 +260,15 @@ impl Config {
     }
 
     pub fn parse(text: &str, name: &str, registry: &Registry) -> Result<Config> {
+        // toml's own message quotes the offending line unmasked: only its
+        // first line (what is wrong) is kept, the line is quoted masked.
         let file: ConfigFile = toml::from_str(text).map_err(|e| {
-            Error::new(format!("invalid {name}: {}", e.to_string().trim_end()))
-                .with_hint("see `riskdiff init` for a commented example of every setting")
+            let what = e.message().lines().next().unwrap_or("").trim_end();
+            let err = match e.span() {
+                Some(span) => spanned_error(name, text, span, format!("invalid {name}: {what}")),
+                None => Error::new(format!("invalid {name}: {what}")),
+            };
+            err.with_hint("see `riskdiff init` for a commented example of every setting")
         })?;
         let at = |span: Range<usize>, msg: String| spanned_error(name, text, span, msg);
 
@@ -314,6 +309,16 @@ impl Config {
             builder
                 .add_line(None, pattern)
                 .map_err(|e| Error::new(format!("built-in exclude `{pattern}` is invalid: {e}")))?;
+        }
+        if file.exclude.len() > MAX_LIST_ENTRIES {
+            let span = file.exclude[MAX_LIST_ENTRIES].span();
+            return Err(at(
+                span,
+                format!(
+                    "`exclude` lists {} patterns; riskdiff takes at most {MAX_LIST_ENTRIES}",
+                    file.exclude.len()
+                ),
+            ));
         }
         for pattern in &file.exclude {
             if let Some(problem) = glob_problem(pattern.get_ref()) {
@@ -382,14 +387,10 @@ impl Config {
     /// working tree, else the head commit) marks as vendored or generated.
     pub fn with_attributes_of(mut self, repo: &git2::Repository) -> Config {
         const NAME: &str = ".gitattributes";
+        // Unreadable (a link, not UTF-8, too large): nothing is excluded by
+        // it, as if it were absent.
         let text = match repo.workdir() {
-            Some(root) => {
-                let path = root.join(NAME);
-                match std::fs::symlink_metadata(&path) {
-                    Ok(meta) if meta.is_file() => std::fs::read_to_string(&path).ok(),
-                    _ => None,
-                }
-            }
+            Some(root) => repo_files::read_setting(root, NAME, NAME).ok().flatten(),
             None => repo
                 .head()
                 .and_then(|h| h.peel_to_tree())
@@ -432,6 +433,11 @@ impl Config {
     }
 }
 
+/// The most entries a repository may add to one list (a table extension
+/// or `exclude`): far more than anyone writes, and few enough that
+/// matching against them stays cheap (100,000 `hidden_classes` took 32 s).
+pub const MAX_LIST_ENTRIES: usize = 1_000;
+
 /// Extends a built-in table entry: lists grow (duplicates dropped), other
 /// values are replaced by a value of the same type.
 fn extend_table(
@@ -447,6 +453,12 @@ fn extend_table(
         ));
     };
     match (existing, value) {
+        (toml::Value::Array(_), toml::Value::Array(add)) if add.len() > MAX_LIST_ENTRIES => Err(
+            format!(
+                "`{key}` lists {} entries; riskdiff takes at most {MAX_LIST_ENTRIES} from a repository",
+                add.len()
+            ),
+        ),
         (toml::Value::Array(list), toml::Value::Array(add)) => {
             for item in add {
                 if let Some(first) = list.first() {
@@ -476,23 +488,32 @@ fn extend_table(
     }
 }
 
-/// An error at a place in a config file, with the line shown.
+/// An error at a place in a config file, with the line shown (secrets
+/// masked: the file may be a link's target or hold a token by mistake).
 fn spanned_error(name: &str, text: &str, span: Range<usize>, msg: String) -> Error {
     let start = span.start.min(text.len());
-    let line_no = text[..start].matches('\n').count() + 1;
+    let (line_no, line) = repo_files::quote_line(text, start);
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    let line = &text[line_start..line_end];
     let col = text[line_start..start].chars().count() + 1;
     let width = text[start..span.end.clamp(start, line_end)]
         .chars()
         .count()
         .max(1);
     let gutter = " ".repeat(line_no.to_string().len());
+    // The caret only where the quoted line reaches.
+    let shown = line.chars().count();
+    let caret = if col <= shown {
+        format!(
+            "{}{}",
+            " ".repeat(col - 1),
+            "^".repeat(width.min(shown + 1 - col))
+        )
+    } else {
+        String::new()
+    };
     Error::new(format!(
-        "{name}:{line_no}:{col}: {msg}\n{gutter} |\n{line_no} | {line}\n{gutter} | {}{}",
-        " ".repeat(col - 1),
-        "^".repeat(width)
+        "{name}:{line_no}:{col}: {msg}\n{gutter} |\n{line_no} | {line}\n{gutter} | {caret}"
     ))
 }
 
@@ -571,7 +592,7 @@ mod tests {
     fn unknown_key_and_bad_values_are_errors_with_lines() {
         let err = Config::parse("fial_on = \"high\"\n", "riskdiff.toml", &reg()).unwrap_err();
         assert!(
-            err.message.contains("line 1") && err.message.contains("fial_on"),
+            err.message.contains("riskdiff.toml:1:1:") && err.message.contains("fial_on"),
             "{}",
             err.message
         );
@@ -599,6 +620,27 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn lists_from_a_repository_are_capped() {
+        let many = |n: usize| {
+            (0..n)
+                .map(|i| format!("\"c{i}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let ok = format!("[forms]\nhidden_classes = [{}]\n", many(MAX_LIST_ENTRIES));
+        assert!(Config::parse(&ok, "riskdiff.toml", &reg()).is_ok());
+        let big = format!(
+            "[forms]\nhidden_classes = [{}]\n",
+            many(MAX_LIST_ENTRIES + 1)
+        );
+        let err = Config::parse(&big, "riskdiff.toml", &reg()).unwrap_err();
+        assert!(err.message.contains("at most"), "{}", err.message);
+        let big = format!("exclude = [{}]\n", many(MAX_LIST_ENTRIES + 1));
+        let err = Config::parse(&big, "riskdiff.toml", &reg()).unwrap_err();
+        assert!(err.message.contains("at most"), "{}", err.message);
     }
 
     #[test]

@@ -103,7 +103,7 @@ fn config_switches_rules_off_and_errors_show_the_line() {
     let (code, _, err) = run_bin(repo.path(), &["check", "HEAD~1..HEAD"]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("invalid riskdiff.toml") && err.contains("line 1"),
+        err.contains("invalid riskdiff.toml") && err.contains("riskdiff.toml:1:"),
         "{err}"
     );
 }

@@ -55,17 +55,20 @@ pub(super) fn ack(repo: PathBuf, mut args: AckArgs, stdout: &mut dyn Write) -> R
             Error::new("acknowledgements need a working tree (this repository is bare)")
         })?
         .to_path_buf();
-    let mut acks = ack::load(&workdir)?;
     if args.prune {
-        let (keep, stale): (Vec<_>, Vec<_>) = acks.into_iter().partition(|a| {
-            report
-                .findings
-                .iter()
-                .any(|f| f.fingerprint == a.fingerprint)
-        });
+        // Read, pruned and written under the lock.
+        let stale = ack::update(&workdir, |acks| {
+            let (keep, stale): (Vec<_>, Vec<_>) = std::mem::take(acks).into_iter().partition(|a| {
+                report
+                    .findings
+                    .iter()
+                    .any(|f| f.fingerprint == a.fingerprint)
+            });
+            *acks = keep;
+            (!stale.is_empty(), stale)
+        })?;
         if stale.is_empty() {
             writeln!(stdout, "no stale acknowledgements").map_err(io)?;
-            return Ok(0);
         }
         for a in &stale {
             writeln!(
@@ -75,7 +78,6 @@ pub(super) fn ack(repo: PathBuf, mut args: AckArgs, stdout: &mut dyn Write) -> R
             )
             .map_err(io)?;
         }
-        ack::save(&workdir, &keep)?;
         return Ok(0);
     }
     let (Some(fp), Some(reason)) = (args.fingerprint, args.reason) else {
@@ -97,11 +99,13 @@ pub(super) fn ack(repo: PathBuf, mut args: AckArgs, stdout: &mut dyn Write) -> R
         author: ack::author(&git),
         date: ack::today(),
     };
-    match acks.iter_mut().find(|a| a.fingerprint == fp) {
-        Some(a) => *a = entry,
-        None => acks.push(entry),
-    }
-    ack::save(&workdir, &acks)?;
+    ack::update(&workdir, |acks| {
+        match acks.iter_mut().find(|a| a.fingerprint == fp) {
+            Some(a) => *a = entry,
+            None => acks.push(entry),
+        }
+        (true, ())
+    })?;
     writeln!(
         stdout,
         "acknowledged {fp} ({} in {}) in {}",

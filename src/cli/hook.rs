@@ -24,6 +24,18 @@ pub(super) fn install_hook(repo: &Path, force: bool, stdout: &mut dyn Write) -> 
     let git = crate::pipeline::revisions::open(repo)?;
     let hooks = hooks_dir(&git)?;
     let hook = hooks.join("pre-commit");
+    if hook
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return Err(Error::new(format!(
+            "{} is a symbolic link; riskdiff never writes through or replaces a link",
+            hook.display()
+        ))
+        .with_hint(format!(
+            "remove the link, or add `{COMMAND}` to the hook it points to yourself"
+        )));
+    }
     let existing = existing_hook(&hook)?;
     if let Some(manager) = hook_manager(&git, &hooks, existing.as_ref()) {
         if !force {
@@ -50,8 +62,15 @@ pub(super) fn install_hook(repo: &Path, force: bool, stdout: &mut dyn Write) -> 
     let (binary, how) = riskdiff_binary();
     std::fs::create_dir_all(&hooks)
         .map_err(|e| Error::new(format!("cannot create {}: {e}", hooks.display())))?;
-    write_hook_file(&hook, &hook_script(binary.as_deref()))
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", hook.display())))?;
+    // Like every file riskdiff writes for a repository: never through a
+    // link, atomically.
+    crate::pipeline::repo_files::write(
+        &hooks,
+        "pre-commit",
+        hook_script(binary.as_deref()).as_bytes(),
+        0o755,
+        crate::pipeline::repo_files::Existing::Replace,
+    )?;
     writeln!(stdout, "wrote {}", hook.display()).map_err(io)?;
     match binary {
         Some(b) => writeln!(
@@ -256,29 +275,6 @@ exec \"$riskdiff\" check --staged
 ",
         sh_quote(recorded)
     )
-}
-
-/// Writes an executable hook file without following a symlink at its path:
-/// the text goes to a new file beside it, which is then renamed over it.
-/// Kept in one place so the repository-file writer can replace it.
-fn write_hook_file(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".pre-commit.riskdiff-{}", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o755);
-    }
-    let result = options
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|_| f.sync_all()))
-        .and_then(|_| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ pub(super) struct LogArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
-    /// Worker threads, 1 or more (default: one per core).
+    /// Worker threads, 1 or more (default: one per core; at most four per core).
     #[arg(long, value_name = "N", value_parser = super::parse_threads)]
     threads: Option<usize>,
 

@@ -1,6 +1,7 @@
 //! `riskdiff init`: a starter configuration (the hook is in `hook.rs`).
 
 use crate::error::Error;
+use crate::pipeline::repo_files;
 use std::io::Write;
 use std::path::Path;
 
@@ -44,14 +45,20 @@ pub(super) fn init(repo: &Path, stdout: &mut dyn Write) -> Result<i32, Error> {
         .workdir()
         .ok_or_else(|| Error::new("init needs a working tree (this repository is bare)"))?;
     let path = workdir.join("riskdiff.toml");
-    if path.exists() {
+    // Never overwrites, and never writes through a (dangling) link.
+    if repo_files::exists(workdir, "riskdiff.toml") {
         return Err(Error::new(format!(
             "{} exists already; not overwriting it",
             path.display()
         )));
     }
-    std::fs::write(&path, STARTER_CONFIG)
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+    repo_files::write(
+        workdir,
+        "riskdiff.toml",
+        STARTER_CONFIG.as_bytes(),
+        0o644,
+        repo_files::Existing::Keep,
+    )?;
     writeln!(stdout, "wrote {}", path.display()).map_err(io)?;
     Ok(0)
 }

@@ -4,6 +4,7 @@
 //! fingerprint, so they survive unrelated edits and rebases.
 
 use crate::error::{Error, Result};
+use crate::pipeline::repo_files;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -27,51 +28,52 @@ struct AckFile {
     acknowledged: Vec<Ack>,
 }
 
+/// The lock `ack` holds while it reads, changes and writes the file, so
+/// concurrent runs keep each other's entries.
+pub const LOCK: &str = ".riskdiff/.lock";
+
 pub fn file_path(workdir: &Path) -> PathBuf {
     workdir.join(FILE)
 }
 
 /// The acknowledgements of a working tree; none when the file is absent.
+/// Read like every file the repository controls: never through a link,
+/// only a regular file, and a bounded size.
 pub fn load(workdir: &Path) -> Result<Vec<Ack>> {
-    let path = file_path(workdir);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::new(format!("cannot read {FILE}: {e}"))),
-    };
-    parse(&text)
+    match repo_files::read_setting(workdir, FILE, FILE)? {
+        Some(text) => parse(&text),
+        None => Ok(Vec::new()),
+    }
 }
 
 pub fn parse(text: &str) -> Result<Vec<Ack>> {
     toml::from_str::<AckFile>(text)
         .map(|f| f.acknowledged)
         .map_err(|e| {
-            let (line_no, line) = match e.span() {
-                Some(span) => {
-                    let start = span.start.min(text.len());
-                    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-                    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-                    (
-                        text[..start].matches('\n').count() + 1,
-                        &text[line_start..line_end],
-                    )
-                }
-                None => (1, text.lines().next().unwrap_or("")),
-            };
-            Error::new(format!(
-                "{FILE}:{line_no}: {}\n{line_no} | {line}",
-                e.message()
-            ))
-            .with_hint("fix or delete the entry; `riskdiff ack` rewrites the file")
+            // At most the offending line, masked: never the whole file.
+            let (line_no, line) = repo_files::quote_line(text, e.span().map_or(0, |s| s.start));
+            let what = e.message().lines().next().unwrap_or("").trim_end();
+            Error::new(format!("{FILE}:{line_no}: {what}\n{line_no} | {line}"))
+                .with_hint("fix or delete the entry; `riskdiff ack` rewrites the file")
         })
 }
 
-pub fn save(workdir: &Path, acks: &[Ack]) -> Result<()> {
-    let path = file_path(workdir);
-    let io = |e: std::io::Error| Error::new(format!("cannot write {FILE}: {e}"));
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
+/// Reads the acknowledgements, lets `change` edit them, and writes them
+/// back if it says so, all under [`LOCK`]: eight `riskdiff ack` runs at
+/// once keep eight entries.
+pub fn update<T>(workdir: &Path, change: impl FnOnce(&mut Vec<Ack>) -> (bool, T)) -> Result<T> {
+    let _held = repo_files::lock(workdir, LOCK)?;
+    let mut acks = load(workdir)?;
+    let (write, out) = change(&mut acks);
+    if write {
+        save(workdir, &acks)?;
     }
+    Ok(out)
+}
+
+/// Writes the file atomically (temporary file and rename), never through
+/// a link. Callers hold [`LOCK`] (see [`update`]).
+pub fn save(workdir: &Path, acks: &[Ack]) -> Result<()> {
     let body = toml::to_string_pretty(&AckFile {
         acknowledged: acks.to_vec(),
     })
@@ -80,7 +82,13 @@ pub fn save(workdir: &Path, acks: &[Ack]) -> Result<()> {
         "# Findings reviewed and signed off with `riskdiff ack`. Keyed by\n\
          # fingerprint; `riskdiff ack --prune` removes stale entries.\n\n{body}"
     );
-    std::fs::write(&path, text).map_err(io)
+    repo_files::write(
+        workdir,
+        FILE,
+        text.as_bytes(),
+        0o644,
+        repo_files::Existing::Replace,
+    )
 }
 
 /// `Name <email>` from git config, or "unknown".

@@ -94,6 +94,10 @@ impl Span {
     /// The whole of 1-based line `line` (for findings about a file as a whole
     /// we point at line 1).
     pub fn line_of(text: &str, line: usize) -> Span {
+        if let Some(index) = super::line_index::index_of(text) {
+            let (start, end) = index.line_range(text, line);
+            return Span::from_bytes(text, start, end);
+        }
         let mut start = 0;
         for _ in 1..line.max(1) {
             match text[start..].find('\n') {
@@ -113,9 +117,14 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// Through the text's line index when it has one (see
+/// [`super::line_index`]), else by counting.
 fn line_col(text: &str, byte: usize) -> (usize, usize) {
+    if let Some(index) = super::line_index::index_of(text) {
+        return index.line_col(text, byte);
+    }
     let before = &text[..byte];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line = memchr::memchr_iter(b'\n', before.as_bytes()).count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = text[line_start..byte].chars().count() + 1;
     (line, column)

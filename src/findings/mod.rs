@@ -4,6 +4,7 @@
 
 pub mod ack;
 pub mod finding;
+pub mod line_index;
 pub mod redact;
 pub mod rules;
 pub mod suppress;

@@ -164,11 +164,21 @@ fn build_analyzers(registry: &Registry, config: &Config) -> Result<Vec<Box<dyn A
     Ok(out)
 }
 
-/// A rayon pool of `threads` workers (all cores when `None`).
+/// More workers than this buy nothing and cost a thread each: `--threads
+/// 100000` spent a minute starting threads.
+pub fn max_threads() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A rayon pool of `threads` workers (all cores when `None`, at most
+/// [`max_threads`]).
 pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
-    let mut b = rayon::ThreadPoolBuilder::new();
+    // Generous stacks: readers of nested syntax recurse (bounded by
+    // `parse::MAX_TREE_DEPTH`), and a worker's default 2 MiB leaves little
+    // margin in debug builds.
+    let mut b = rayon::ThreadPoolBuilder::new().stack_size(16 << 20);
     if let Some(n) = threads {
-        b = b.num_threads(n.max(1));
+        b = b.num_threads(n.clamp(1, max_threads()));
     }
     b.build()
         .map_err(|e| Error::new(format!("cannot start worker threads: {e}")))
@@ -257,12 +267,23 @@ impl Session {
         let files = read::read_changed(changes, analyzers, [&base_source, &head_source], &progress);
         let (wanted, notes) = read::to_parse(&files, analyzers, &mut stats);
 
+        let (wanted, mut notes) = (wanted, notes);
         let cache = ParseCache::new();
         progress.stage("parsing", wanted.len());
         wanted.par_iter().for_each(|(version, lang)| {
             cache.get(version, *lang);
             progress.advance();
         });
+        // Files too deep or too costly to parse: said, never dropped.
+        notes.extend(wanted.iter().filter_map(|(version, lang)| {
+            cache.skipped(version, *lang).map(|message| Note {
+                path: version.path.clone(),
+                revision: version.revision,
+                message,
+            })
+        }));
+        notes.sort();
+        notes.dedup();
         let cx = Context::new(&files, &cache, config, base_source, head_source)?;
         progress.stage("analyzing", analyzers.len());
         let findings: Vec<Finding> = analyzers
@@ -280,8 +301,11 @@ impl Session {
             config,
             acknowledged: &self.acknowledged,
         };
-        let findings = filter::apply(findings, &rules_in, &cx, &mut stats);
-        let sources = filter::sources_of(&cx, &findings);
+        let mut findings = filter::apply(findings, &rules_in, &cx, &mut stats);
+        let sources = filter::sources_of(&cx, &mut findings);
+        drop(cx);
+        drop(files);
+        crate::findings::line_index::forget_unused();
         let rules = self
             .registry
             .rules()

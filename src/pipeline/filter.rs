@@ -6,8 +6,11 @@
 use super::check::Stats;
 use crate::families::context::Context;
 use crate::findings::finding::{fingerprint, Finding, Location, Revision, Span};
+use crate::findings::line_index::LineIndex;
+use crate::findings::redact::{mask_mapped, Masked};
 use crate::findings::rules::Registry;
 use crate::findings::suppress;
+use crate::pipeline::changes::FileVersion;
 use crate::settings::{Config, RuleSetting};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -58,7 +61,13 @@ fn fingerprint_all(findings: &mut [Finding], acknowledged: &HashSet<String>) {
         if *n > 1 {
             f.subject = format!("{} #{n}", f.subject);
         }
-        f.fingerprint = fingerprint(&f.rule, &f.location.path, &f.subject);
+        // Over the masked subject: a fingerprint of a secret would let a
+        // guessed password be confirmed offline.
+        f.fingerprint = fingerprint(
+            &f.rule,
+            &f.location.path,
+            &crate::findings::redact::mask_secrets(&f.subject),
+        );
         f.acknowledged = acknowledged.contains(&f.fingerprint);
     }
 }
@@ -89,18 +98,61 @@ pub(super) fn apply(
 /// The meta rule for a `riskdiff-ignore:` comment without a reason.
 pub const SUPPRESSION_WITHOUT_REASON: &str = "riskdiff/suppression-without-reason";
 
+/// A text with its line index.
+type Indexed = (Arc<str>, Arc<LineIndex>);
+
+/// The texts of both sides by path, each read and indexed once however
+/// many findings point into it.
+struct Texts<'c> {
+    cx: &'c Context<'c>,
+    changed: HashMap<(Revision, &'c str), &'c FileVersion>,
+    read: HashMap<(Revision, String), Option<Indexed>>,
+}
+
+impl<'c> Texts<'c> {
+    fn new(cx: &'c Context<'c>) -> Self {
+        let mut changed = HashMap::new();
+        for f in cx.files {
+            for (rev, v) in [(Revision::Base, &f.base), (Revision::Head, &f.head)] {
+                if let Some(v) = v {
+                    changed.entry((rev, v.path.as_str())).or_insert(v);
+                }
+            }
+        }
+        Texts {
+            cx,
+            changed,
+            read: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, revision: Revision, path: &str) -> Option<&Indexed> {
+        let (cx, changed) = (self.cx, &self.changed);
+        self.read
+            .entry((revision, path.to_string()))
+            .or_insert_with(|| {
+                let text = source_text(cx, changed, revision, path)?;
+                let index = crate::findings::line_index::index_of(&text)
+                    .unwrap_or_else(|| Arc::new(LineIndex::new(&text)));
+                Some((text, index))
+            })
+            .as_ref()
+    }
+}
+
 /// Drops findings an inline `riskdiff-ignore:` with a reason suppresses,
 /// read from the text of the side each finding's location is in. A
 /// directive without a reason suppresses nothing and is reported itself:
 /// those meta findings are returned.
 fn suppressed(findings: &mut Vec<Finding>, cx: &Context, stats: &mut Stats) -> Vec<Finding> {
     let mut meta_findings = Vec::new();
+    let mut texts = Texts::new(cx);
     findings.retain(|f| {
         let loc = &f.location;
-        let Some(text) = source_text(cx, loc.revision, &loc.path) else {
+        let Some((text, index)) = texts.get(loc.revision, &loc.path) else {
             return true;
         };
-        let directives = suppress::directives_for(&text, loc.span.line);
+        let directives = suppress::directives_at(index, text, loc.span.line);
         match suppress::verdict(&directives, &f.rule) {
             suppress::Verdict::None => true,
             suppress::Verdict::Suppressed => {
@@ -111,7 +163,7 @@ fn suppressed(findings: &mut Vec<Finding>, cx: &Context, stats: &mut Stats) -> V
                 let location = Location {
                     revision: loc.revision,
                     path: loc.path.clone(),
-                    span: Span::line_of(&text, d.line),
+                    span: Span::line_of(text, d.line),
                 };
                 meta_findings.push(Finding::new(
                     SUPPRESSION_WITHOUT_REASON,
@@ -132,37 +184,49 @@ fn suppressed(findings: &mut Vec<Finding>, cx: &Context, stats: &mut Stats) -> V
 
 /// The text of a file on one side: from the change when it is one of the
 /// changed files, else read from that revision.
-fn source_text(cx: &Context, revision: Revision, path: &str) -> Option<Arc<str>> {
-    let from_change = cx.files.iter().find_map(|f| {
-        let v = match revision {
-            Revision::Base => f.base.as_ref(),
-            Revision::Head => f.head.as_ref(),
-        }?;
-        (v.path == path).then(|| v.text().cloned()).flatten()
-    });
-    from_change.or_else(|| cx.lookup(revision, path).and_then(|v| v.text().cloned()))
+fn source_text(
+    cx: &Context,
+    changed: &HashMap<(Revision, &str), &FileVersion>,
+    revision: Revision,
+    path: &str,
+) -> Option<Arc<str>> {
+    match changed.get(&(revision, path)) {
+        Some(v) => v.text().cloned(),
+        None => cx.lookup(revision, path).and_then(|v| v.text().cloned()),
+    }
 }
 
 /// The texts findings point at, with secrets masked: reports end up in PR
-/// comments and CI logs.
+/// comments and CI logs. Masks have one length whatever they hide, so the
+/// byte spans of the findings are carried over into the masked texts
+/// (lines stay; columns in JSON keep counting the file as it is).
 pub(super) fn sources_of(
     cx: &Context,
-    findings: &[Finding],
+    findings: &mut [Finding],
 ) -> BTreeMap<(Revision, String), Arc<str>> {
-    let mut out = BTreeMap::new();
-    let locations = findings
-        .iter()
-        .flat_map(|f| std::iter::once(&f.location).chain(f.related.iter().map(|r| &r.location)));
-    for loc in locations {
-        let key = (loc.revision, loc.path.clone());
-        if out.contains_key(&key) {
-            continue;
-        }
-        if let Some(text) = source_text(cx, loc.revision, &loc.path) {
-            out.insert(key, Arc::from(crate::findings::redact::mask_secrets(&text)));
+    let mut masked: BTreeMap<(Revision, String), Masked> = BTreeMap::new();
+    let mut texts = Texts::new(cx);
+    for f in findings.iter_mut() {
+        let locations =
+            std::iter::once(&mut f.location).chain(f.related.iter_mut().map(|r| &mut r.location));
+        for loc in locations {
+            let key = (loc.revision, loc.path.clone());
+            if !masked.contains_key(&key) {
+                let Some((text, _)) = texts.get(loc.revision, &loc.path) else {
+                    continue;
+                };
+                masked.insert(key.clone(), mask_mapped(text));
+            }
+            if let Some(m) = masked.get(&key) {
+                loc.span.start_byte = m.offset(loc.span.start_byte, false);
+                loc.span.end_byte = m.offset(loc.span.end_byte, true);
+            }
         }
     }
-    out
+    masked
+        .into_iter()
+        .map(|(k, m)| (k, Arc::from(m.text)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod history;
 pub mod lang;
 pub mod parse;
 mod read;
+pub mod repo_files;
 pub mod revisions;
 pub mod source;
 pub mod template;

@@ -80,19 +80,149 @@ pub fn grammar(lang: Lang) -> Option<Language> {
     })
 }
 
-fn parse_with(language: &Language, text: &str) -> Option<Tree> {
+/// Progress callbacks tree-sitter may make per byte of input, on top of
+/// [`BASE_BUDGET`], before a parse is given up. It calls back once per
+/// hundred or so parser operations; ordinary files of every grammar need
+/// well under one callback per 10 bytes, error recovery on hostile input
+/// (a million invalid YAML lines, 64 KiB of unclosed `<%`) many more. A
+/// count of work, not a clock, so every run skips the same files.
+const BUDGET_PER_BYTE: usize = 1;
+const BASE_BUDGET: usize = 20_000;
+
+/// The clock behind the work budget. Some grammars make each operation
+/// cost more as a file nests deeper (tree-sitter-html keeps a stack of
+/// open tags: 100,000 nested `<div>` or 64 KiB of `<%` take seconds in a
+/// few thousand operations), which no count of operations bounds. Real
+/// files parse at a few hundred KiB per 100 ms, so the limit is far above
+/// them and only ever stops a pathological file.
+const TIME_BASE: std::time::Duration = std::time::Duration::from_millis(500);
+const TIME_PER_MIB: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// Nesting deeper than this (levels of the syntax tree) is skipped with a
+/// note for the grammars whose readers walk trees recursively
+/// (configuration formats, Ruby routes): no real file comes near it, and
+/// a hostile one must not overflow a stack.
+pub const MAX_TREE_DEPTH: usize = 400;
+
+/// Block structure deeper than this in a YAML file is never handed to
+/// tree-sitter-yaml, whose scanner aborts the process (a C assertion, not
+/// a Rust panic) on block mappings nested about 255 levels.
+pub const MAX_YAML_NESTING: usize = 100;
+
+/// Why a file version was not parsed: the note the report shows.
+pub type Skip = String;
+
+/// Parses `text` as `language` within a work budget: `Err` with the note
+/// to show when the parser runs out of it.
+pub fn parse_bounded(language: &Language, text: &str) -> Result<Tree, Skip> {
     let mut parser = Parser::new();
-    parser.set_language(language).ok()?;
-    parser.parse(text, None)
+    parser
+        .set_language(language)
+        .map_err(|e| format!("skipped: grammar cannot be loaded ({e})"))?;
+    let budget = BASE_BUDGET + text.len() * BUDGET_PER_BYTE;
+    let deadline = std::time::Instant::now()
+        + TIME_BASE
+        + TIME_PER_MIB.mul_f64(text.len() as f64 / (1024.0 * 1024.0));
+    let mut calls = 0usize;
+    let mut over_budget = |_: &tree_sitter::ParseState| {
+        calls += 1;
+        calls > budget || std::time::Instant::now() > deadline
+    };
+    let bytes = text.as_bytes();
+    let tree = parser.parse_with_options(
+        &mut |i, _| bytes.get(i..).unwrap_or_default(),
+        None,
+        Some(tree_sitter::ParseOptions::new().progress_callback(&mut over_budget)),
+    );
+    tree.ok_or_else(|| {
+        "skipped: too costly to parse (the parser's work budget for a file of this size ran out)"
+            .to_string()
+    })
+}
+
+/// The depth of a tree, counted without recursion and given up past `limit`.
+pub fn tree_depth(tree: &Tree, limit: usize) -> usize {
+    let mut cursor = tree.walk();
+    let (mut depth, mut max) = (0usize, 0usize);
+    loop {
+        if cursor.goto_first_child() {
+            depth += 1;
+            max = max.max(depth);
+            if max > limit {
+                return max;
+            }
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return max;
+            }
+            depth -= 1;
+        }
+    }
+}
+
+/// How deep the block structure of a YAML text nests, by indentation and
+/// `- ` item markers, given up past `limit`. Cheap: one pass over the bytes.
+pub fn yaml_nesting(text: &str, limit: usize) -> usize {
+    let mut indents: Vec<usize> = Vec::new();
+    let mut max = 0;
+    for line in text.lines() {
+        let b = line.as_bytes();
+        let mut col = b.iter().take_while(|&&c| c == b' ').count();
+        let rest = line[col..].trim_end();
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        // Each level this line opens: its indentation, then one per `- `.
+        let mut levels = vec![col];
+        let mut r = rest.as_bytes();
+        while r.len() >= 2 && r[0] == b'-' && r[1] == b' ' {
+            let spaces = r[1..].iter().take_while(|&&c| c == b' ').count();
+            col += 1 + spaces;
+            r = &r[1 + spaces..];
+            levels.push(col);
+        }
+        while indents.last().is_some_and(|&top| top >= levels[0]) {
+            indents.pop();
+        }
+        indents.extend(levels);
+        max = max.max(indents.len());
+        if max > limit {
+            return max;
+        }
+        // Flow collections nest too: `[[[[…` on one line.
+        let flow = r.iter().filter(|&&c| c == b'[' || c == b'{').count();
+        if indents.len() + flow > limit {
+            return indents.len() + flow;
+        }
+    }
+    max
+}
+
+/// What stops a file version from being parsed before the parser runs, or
+/// after, from being read by the recursive readers.
+fn too_deep_before(lang: Lang, text: &str) -> Option<Skip> {
+    (lang == Lang::Yaml && yaml_nesting(text, MAX_YAML_NESTING) > MAX_YAML_NESTING)
+        .then(|| format!("skipped: YAML nested more than {MAX_YAML_NESTING} levels deep"))
+}
+
+fn too_deep_after(lang: Lang, tree: &Tree) -> Option<Skip> {
+    let walked_recursively = matches!(
+        lang,
+        Lang::Yaml | Lang::Json | Lang::Toml | Lang::Hcl | Lang::Ruby
+    );
+    (walked_recursively && tree_depth(tree, MAX_TREE_DEPTH) > MAX_TREE_DEPTH)
+        .then(|| format!("skipped: nested more than {MAX_TREE_DEPTH} syntax levels deep"))
 }
 
 /// The byte ranges of a PHP file that are PHP code rather than HTML: what
 /// tree-sitter-php does not call `text`.
-fn php_code_regions(text: &str) -> Vec<Range<usize>> {
-    let Some(tree) = parse_with(&tree_sitter_php::LANGUAGE_PHP.into(), text) else {
-        // No tree: treat the whole file as code, so nothing is misread as HTML.
-        return std::iter::once(0..text.len()).collect();
-    };
+fn php_code_regions(text: &str) -> Result<Vec<Range<usize>>, Skip> {
+    let tree = parse_bounded(&tree_sitter_php::LANGUAGE_PHP.into(), text)?;
     let mut html: Vec<Range<usize>> = Vec::new();
     let mut stack = vec![tree.root_node()];
     while let Some(node) = stack.pop() {
@@ -119,14 +249,32 @@ fn php_code_regions(text: &str) -> Vec<Range<usize>> {
     if pos < text.len() {
         code.push(pos..text.len());
     }
-    code
+    Ok(code)
 }
 
 pub fn parse(text: Arc<str>, lang: Lang) -> Option<Parsed> {
-    let language = grammar(lang)?;
+    parse_or_skip(text, lang).ok().flatten()
+}
+
+/// A parse, `Ok(None)` for languages without a grammar, or why the file
+/// was skipped.
+pub fn parse_or_skip(text: Arc<str>, lang: Lang) -> Result<Option<Parsed>, Skip> {
+    let Some(language) = grammar(lang) else {
+        return Ok(None);
+    };
+    if let Some(why) = too_deep_before(lang, &text) {
+        return Err(why);
+    }
+    // Bundles and generated scripts are not what a change broke, and
+    // cost the most to parse and hold (a 2 MiB one-line bundle: 400 MB).
+    if matches!(lang, Lang::JavaScript | Lang::TypeScript | Lang::Tsx) {
+        if let Some(why) = super::source::generated_reason(&text) {
+            return Err(why);
+        }
+    }
     if lang.is_markup() {
         let mut regions = if matches!(lang, Lang::Php | Lang::Blade) {
-            php_code_regions(&text)
+            php_code_regions(&text)?
         } else {
             Vec::new()
         };
@@ -134,26 +282,29 @@ pub fn parse(text: Arc<str>, lang: Lang) -> Option<Parsed> {
         regions.extend(template::template_regions(&once, lang));
         regions.sort_by_key(|r| r.start);
         let masked = template::blank(&text, &regions);
-        let tree = parse_with(&language, &masked)?;
-        return Some(Parsed {
+        let tree = parse_bounded(&language, &masked)?;
+        return Ok(Some(Parsed {
             lang,
             text,
             masked: Some(masked),
             template_regions: regions,
             tree,
-        });
+        }));
     }
-    let tree = parse_with(&language, &text)?;
-    Some(Parsed {
+    let tree = parse_bounded(&language, &text)?;
+    if let Some(why) = too_deep_after(lang, &tree) {
+        return Err(why);
+    }
+    Ok(Some(Parsed {
         lang,
         text,
         masked: None,
         template_regions: Vec::new(),
         tree,
-    })
+    }))
 }
 
-type Slot = Arc<OnceLock<Option<Arc<Parsed>>>>;
+type Slot = Arc<OnceLock<Result<Arc<Parsed>, Option<Skip>>>>;
 
 /// Parses shared by every rule family for one run.
 #[derive(Default)]
@@ -170,16 +321,32 @@ impl ParseCache {
     /// The parse of a file version as `lang`; `None` for skipped files and
     /// languages without a grammar.
     pub fn get(&self, file: &FileVersion, lang: Lang) -> Option<Arc<Parsed>> {
+        self.outcome(file, lang)?.ok()
+    }
+
+    /// Why a file version could not be parsed as `lang` (too deep, too
+    /// costly), if it could not; `None` when it parsed or needs no parse.
+    pub fn skipped(&self, file: &FileVersion, lang: Lang) -> Option<Skip> {
+        self.outcome(file, lang)?.err().flatten()
+    }
+
+    fn outcome(&self, file: &FileVersion, lang: Lang) -> Option<Result<Arc<Parsed>, Option<Skip>>> {
         let text = file.text()?.clone();
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
             slots.entry((file.oid, lang)).or_default().clone()
         };
-        slot.get_or_init(|| {
-            self.parses.fetch_add(1, Ordering::Relaxed);
-            parse(text, lang).map(Arc::new)
-        })
-        .clone()
+        Some(
+            slot.get_or_init(|| {
+                self.parses.fetch_add(1, Ordering::Relaxed);
+                match parse_or_skip(text, lang) {
+                    Ok(Some(p)) => Ok(Arc::new(p)),
+                    Ok(None) => Err(None),
+                    Err(why) => Err(Some(why)),
+                }
+            })
+            .clone(),
+        )
     }
 
     /// How many parses actually ran (not cache hits).
@@ -227,5 +394,42 @@ mod tests {
         let start = src.find("<?= $url").unwrap();
         assert!(parsed.is_templated(start..start + 3));
         assert!(!parsed.root_has_error());
+    }
+
+    #[test]
+    fn yaml_nesting_counts_indentation_and_item_markers() {
+        assert_eq!(
+            yaml_nesting("a: 1\nb:\n  c: 2\n  d:\n    e: 3\nf: 4\n", 100),
+            3
+        );
+        assert_eq!(yaml_nesting("- - - a\n", 100), 4);
+        assert_eq!(yaml_nesting("# comment\n\nx: [[[[1]]]]\n", 100), 1);
+        assert!(yaml_nesting(&format!("x: {}\n", "[".repeat(500)), 100) > 100);
+        let deep: String = (0..300).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        assert!(yaml_nesting(&deep, 100) > 100);
+    }
+
+    #[test]
+    fn deep_trees_are_skipped_for_recursive_readers_only() {
+        let json = format!("{}1{}", "[".repeat(1000), "]".repeat(1000));
+        let why = parse_or_skip(Arc::from(json.as_str()), Lang::Json).err();
+        assert!(why.is_some_and(|w| w.contains("nested")));
+        let js = format!("x = {}1{};", "[".repeat(1000), "]".repeat(1000));
+        assert!(parse_or_skip(Arc::from(js.as_str()), Lang::JavaScript).is_ok());
+        let yaml: String = (0..300).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        let why = parse_or_skip(Arc::from(yaml.as_str()), Lang::Yaml).err();
+        assert!(why.is_some_and(|w| w.contains("YAML nested")));
+    }
+
+    #[test]
+    fn a_parse_that_runs_out_of_budget_is_skipped_with_a_reason() {
+        // tree-sitter-html spends seconds on 64 KiB of unclosed `<%`.
+        let text = "<%".repeat(32_000);
+        let why = parse_or_skip(Arc::from(text.as_str()), Lang::Html).err();
+        assert!(why.is_some_and(|w| w.contains("too costly")));
+        let cache = ParseCache::new();
+        let v = version(&text);
+        assert!(cache.get(&v, Lang::Html).is_none());
+        assert!(cache.skipped(&v, Lang::Html).is_some());
     }
 }

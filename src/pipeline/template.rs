@@ -39,6 +39,7 @@ pub fn blank(text: &str, ranges: &[Range<usize>]) -> String {
 pub fn template_regions(text: &str, lang: Lang) -> Vec<Range<usize>> {
     let b = text.as_bytes();
     let mut out = Vec::new();
+    let mut closers = NextCloser::default();
     let mut i = 0;
     while i + 1 < b.len() {
         let close: Option<&[u8]> = match (b[i], b[i + 1]) {
@@ -53,9 +54,11 @@ pub fn template_regions(text: &str, lang: Lang) -> Vec<Range<usize>> {
         };
         if let Some(close) = close {
             let from = i + 2;
-            let window = &b[from..b.len().min(from + MAX_TAG_BYTES)];
-            if let Some(pos) = memchr::memmem::find(window, close) {
-                let end = from + pos + close.len();
+            if let Some(pos) = closers
+                .find(b, close, from)
+                .filter(|&p| p - from < MAX_TAG_BYTES)
+            {
+                let end = pos + close.len();
                 out.push(i..end);
                 i = end;
                 continue;
@@ -71,6 +74,40 @@ pub fn template_regions(text: &str, lang: Lang) -> Vec<Range<usize>> {
         i += 1;
     }
     out
+}
+
+/// The next occurrence of each closing delimiter, remembered: a file of
+/// unclosed `<%` would otherwise search the same 64 KiB again at every one
+/// of them (12 s for 64 KiB, minutes for 500 KiB).
+#[derive(Default)]
+struct NextCloser {
+    /// (closer, the result of its last search). Searches start further on
+    /// each time, so the first occurrence at or after an earlier start is
+    /// still the first one at or after a later start it does not precede,
+    /// and none after an earlier start means none after a later one.
+    seen: Vec<(&'static [u8], Option<usize>)>,
+}
+
+impl NextCloser {
+    fn find(&mut self, b: &[u8], close: &'static [u8], from: usize) -> Option<usize> {
+        let slot = self.seen.iter().position(|(c, _)| *c == close);
+        if let Some(i) = slot {
+            match self.seen[i].1 {
+                Some(at) if at >= from => return Some(at),
+                None => return None,
+                Some(_) => {}
+            }
+        }
+        let found = b
+            .get(from..)
+            .and_then(|rest| memchr::memmem::find(rest, close))
+            .map(|p| from + p);
+        match slot {
+            Some(i) => self.seen[i].1 = found,
+            None => self.seen.push((close, found)),
+        }
+        found
+    }
 }
 
 const BLADE_BARE_DIRECTIVES: &[&str] = &[
@@ -236,5 +273,20 @@ mod tests {
         let src = "<form action=\"<%= contact_path %>\"><?= $x ?></form>";
         let out = masked(src, Lang::Template);
         assert!(!out.contains("contact_path") && !out.contains("$x"));
+    }
+
+    #[test]
+    fn unclosed_tags_do_not_hide_later_closed_ones() {
+        let text = format!("{}<% ok %>{{{{ a }}}}<% b %>", "<% x ".repeat(2000));
+        let regions = template_regions(&text, Lang::Template);
+        let found: Vec<&str> = regions.iter().map(|r| &text[r.clone()]).collect();
+        // The first `<%` runs to the first `%>`: everything before it.
+        assert_eq!(
+            found.len(),
+            3,
+            "{:?}",
+            found.iter().map(|f| f.len()).collect::<Vec<_>>()
+        );
+        assert!(found[1] == "{{ a }}" && found[2] == "<% b %>");
     }
 }

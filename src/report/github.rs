@@ -6,9 +6,12 @@ use crate::findings::finding::{Revision, Severity};
 use crate::pipeline::check::Report;
 use std::io::Write;
 
-/// Escaping for the message part of a workflow command.
+/// Escaping for the message part of a workflow command. Control
+/// characters are neutralised first: the runner's log renders escape
+/// sequences.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    crate::findings::redact::printable(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }

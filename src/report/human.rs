@@ -3,10 +3,12 @@
 //! then notes and a one-line summary.
 
 use crate::findings::finding::{Revision, Severity};
+use crate::findings::redact::printable;
 use crate::pipeline::check::Report;
 use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
@@ -51,11 +53,19 @@ pub fn diagnostics(
     let mut files: SimpleFiles<String, Arc<str>> = SimpleFiles::new();
     let mut ids: BTreeMap<(Revision, String), usize> = BTreeMap::new();
     for ((rev, path), text) in &report.sources {
+        // File names and lines come from the repository: an escape
+        // sequence in either must not reach the terminal. `printable`
+        // keeps byte offsets, so the spans still fit.
+        let path_shown = printable(path);
         let name = match rev {
-            Revision::Head => path.clone(),
-            Revision::Base => format!("{path} (base {})", report.base.short),
+            Revision::Head => path_shown.into_owned(),
+            Revision::Base => format!("{path_shown} (base {})", report.base.short),
         };
-        ids.insert((*rev, path.clone()), files.add(name, text.clone()));
+        let text: Arc<str> = match printable(text) {
+            Cow::Borrowed(_) => text.clone(),
+            Cow::Owned(clean) => Arc::from(clean),
+        };
+        ids.insert((*rev, path.clone()), files.add(name, text));
     }
     let config = term::Config::default();
     for (i, f) in report.findings.iter().enumerate() {
@@ -74,24 +84,24 @@ pub fn diagnostics(
         let mut labels = Vec::new();
         if let Some(&id) = ids.get(&(f.location.revision, f.location.path.clone())) {
             let here = match (&f.label, f.location.revision) {
-                (Some(label), _) => label.as_str(),
+                (Some(label), _) => label,
                 (None, Revision::Base) => "in base",
                 (None, Revision::Head) => "here",
             };
             labels.push(
                 Label::primary(id, f.location.span.start_byte..f.location.span.end_byte)
-                    .with_message(here),
+                    .with_message(printable(here)),
             );
         }
         for r in &f.related {
             if let Some(&id) = ids.get(&(r.location.revision, r.location.path.clone())) {
                 labels.push(
                     Label::secondary(id, r.location.span.start_byte..r.location.span.end_byte)
-                        .with_message(r.message.clone()),
+                        .with_message(printable(&r.message)),
                 );
             }
         }
-        let mut notes = vec![wrap(&f.message, WRAP)];
+        let mut notes = vec![wrap(&printable(&f.message), WRAP)];
         notes.push(wrap(&format!("help: {}", f.help), WRAP));
         notes.push(format!(
             "fingerprint: {} (riskdiff ack {} --reason \"…\")",
@@ -105,7 +115,10 @@ pub fn diagnostics(
             writeln!(
                 buf,
                 "{}: {} at {}:{}",
-                f.rule, f.message, f.location.path, f.location.span.line
+                f.rule,
+                printable(&f.message),
+                printable(&f.location.path),
+                f.location.span.line
             )?;
         }
     }
@@ -119,7 +132,12 @@ pub fn notes(report: &Report, buf: &mut dyn termcolor::WriteColor) -> std::io::R
             Revision::Base => " (base)",
             Revision::Head => "",
         };
-        writeln!(buf, "note: {}{side}: {}", note.path, note.message)?;
+        writeln!(
+            buf,
+            "note: {}{side}: {}",
+            printable(&note.path),
+            printable(&note.message)
+        )?;
     }
     if !report.notes.is_empty() {
         writeln!(buf)?;

@@ -11,6 +11,7 @@ use crate::readers::keypath;
 use crate::readers::keypath::ConfigEntry;
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// A scheduled job as it stands in one revision.
 #[derive(Clone, Debug)]
@@ -316,7 +317,8 @@ impl Backup {
             let Some(bv) = f.base.as_ref() else {
                 continue;
             };
-            let base_text = bv.text().map(|t| t.to_string()).unwrap_or_default();
+            // The text itself, not a copy: spans into it use its line index.
+            let base_text = bv.text().cloned().unwrap_or_else(|| Arc::from(""));
             for job in self.jobs(cx, f, Revision::Base) {
                 let now = head_jobs.get(&job.key);
                 if now.is_some_and(|n| !n.suspended) || job.suspended {
@@ -352,8 +354,8 @@ impl Backup {
                             .head
                             .as_ref()
                             .and_then(|h| h.text())
-                            .map(|t| t.to_string())
-                            .unwrap_or_default();
+                            .cloned()
+                            .unwrap_or_else(|| Arc::from(""));
                         Finding::new(
                             "backup/job-removed",
                             Location {

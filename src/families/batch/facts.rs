@@ -146,10 +146,8 @@ pub(super) fn code_side(
     let text = version.text()?.clone();
     let tree = if syntax == Syntax::Php {
         // The cache parses PHP as the HTML around its code.
-        let mut parser = tree_sitter::Parser::new();
         let language: tree_sitter::Language = tree_sitter_php::LANGUAGE_PHP.into();
-        parser.set_language(&language).ok()?;
-        parser.parse(&*text, None)?
+        crate::pipeline::parse::parse_bounded(&language, &text).ok()?
     } else {
         cx.parsed(version, lang)?.tree.clone()
     };

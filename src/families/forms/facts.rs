@@ -5,6 +5,7 @@
 use super::Forms;
 use crate::pipeline::parse::Parsed;
 use std::collections::BTreeSet;
+use std::rc::Rc;
 use tree_sitter::Node;
 
 /// An attribute value as written: literal text, or text the template
@@ -327,7 +328,7 @@ impl FormFacts {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Method {
     Get,
     Post,
@@ -449,9 +450,15 @@ impl Forms {
         let mut page = PageForms::default();
         // Controls outside any form, linked with `form="id"`.
         let mut linked: Vec<(String, Node)> = Vec::new();
-        let mut stack: Vec<(Node, Option<usize>)> = vec![(parsed.tree.root_node(), None)];
-        while let Some((node, current)) = stack.pop() {
+        // Each node carries the form it is in and why an element around it
+        // hides it (the nearest one): asking every form's ancestors with
+        // `Node::parent()`, itself a walk down from the root, took minutes
+        // on 100,000 nested elements.
+        let mut stack: Vec<(Node, Option<usize>, Option<Rc<str>>)> =
+            vec![(parsed.tree.root_node(), None, None)];
+        while let Some((node, current, hidden_above)) = stack.pop() {
             let mut inner = current;
+            let mut hidden_below = hidden_above.clone();
             match node.kind() {
                 "comment" => {
                     let text = parsed.text_of(node);
@@ -462,13 +469,23 @@ impl Forms {
                 }
                 "element" => {
                     if let Some(tag) = tag_of(node, parsed) {
+                        let hides = (!tag.templated).then(|| self.hides(&tag)).flatten();
+                        if let Some(reason) = &hides {
+                            let container =
+                                format!("its container `{}` has {reason}", tag.describe());
+                            hidden_below = Some(Rc::from(container));
+                        }
                         match tag.name.as_str() {
                             "form" => {
                                 let ordinal = page.forms.len();
+                                let hidden = match hides {
+                                    Some(reason) => Some(format!("the form has {reason}")),
+                                    None => hidden_above.as_deref().map(str::to_string),
+                                };
                                 page.forms.push(FormFacts {
                                     ordinal,
                                     same_identity_before: 0,
-                                    hidden: self.hidden_reason(node, parsed),
+                                    hidden,
                                     body_template: body_template(node, &tag, parsed),
                                     tag,
                                     range: node.byte_range(),
@@ -497,17 +514,19 @@ impl Forms {
             let children: Vec<Node> = node.children(&mut cursor).collect();
             for child in children.into_iter().rev() {
                 if child.child_count() > 0 || child.kind() == "comment" {
-                    stack.push((child, inner));
+                    stack.push((child, inner, hidden_below.clone()));
                 }
             }
         }
+        // The first form with each id, looked up once per linked control.
+        let mut by_id: std::collections::HashMap<String, usize> = Default::default();
+        for (i, f) in page.forms.iter().enumerate() {
+            if let Some(id) = f.id() {
+                by_id.entry(id.to_string()).or_insert(i);
+            }
+        }
         for (owner, node) in linked {
-            if let (Some(tag), Some(i)) = (
-                tag_of(node, parsed),
-                page.forms
-                    .iter()
-                    .position(|f| f.id() == Some(owner.as_str())),
-            ) {
+            if let (Some(tag), Some(&i)) = (tag_of(node, parsed), by_id.get(owner.as_str())) {
                 self.add_control(&mut page.forms[i], &tag, node);
             }
         }
@@ -575,28 +594,6 @@ impl Forms {
                 });
             }
         }
-    }
-
-    /// Why the form is hidden, looking at the form and every element around
-    /// it; `None` if nothing hides it (or only template code might).
-    pub(super) fn hidden_reason(&self, form: Node, parsed: &Parsed) -> Option<String> {
-        let mut node = Some(form);
-        while let Some(n) = node {
-            if let Some(tag) = tag_of(n, parsed) {
-                if !tag.templated {
-                    if let Some(reason) = self.hides(&tag) {
-                        let whose = if n.id() == form.id() {
-                            "the form has".to_string()
-                        } else {
-                            format!("its container `{}` has", tag.describe())
-                        };
-                        return Some(format!("{whose} {reason}"));
-                    }
-                }
-            }
-            node = n.parent();
-        }
-        None
     }
 
     pub(super) fn hides(&self, tag: &Tag) -> Option<String> {

@@ -2,10 +2,19 @@
 //! submit-button names and position, best evidence first.
 
 use super::facts::{FormFacts, Method};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+#[cfg(test)]
+thread_local! {
+    /// How often [`similarity`] ran on this thread: matching must stay
+    /// proportional to the forms.
+    pub(super) static SIMILARITY_CALLS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 /// How alike two forms are; 0 means no evidence they are the same form.
 pub(super) fn similarity(a: &FormFacts, b: &FormFacts) -> i64 {
+    #[cfg(test)]
+    SIMILARITY_CALLS.with(|c| c.set(c.get() + 1));
     let mut score = 0;
     match (a.id(), b.id()) {
         (Some(x), Some(y)) if x == y => score += 100,
@@ -38,10 +47,17 @@ pub(super) fn similarity(a: &FormFacts, b: &FormFacts) -> i64 {
 /// Pairs forms of two versions of a page: best evidence first, then what is
 /// left in order when both sides have as many left. Returns the pairs and
 /// the unmatched indices on each side.
-pub(super) fn match_forms(
-    base: &[FormFacts],
-    head: &[FormFacts],
-) -> (Vec<(usize, usize)>, Vec<usize>, Vec<usize>) {
+/// Pages with more pairs of forms than this are matched through an index
+/// ([`match_many`]): all against all took 74 s and 3.5 GB for 10,000 forms.
+const ALL_AGAINST_ALL: usize = 64 * 64;
+
+/// Matched pairs (base, head) and the unmatched forms of each side.
+pub(super) type Matching = (Vec<(usize, usize)>, Vec<usize>, Vec<usize>);
+
+pub(super) fn match_forms(base: &[FormFacts], head: &[FormFacts]) -> Matching {
+    if base.len() * head.len() > ALL_AGAINST_ALL {
+        return match_many(base, head);
+    }
     let mut scored = Vec::new();
     for (i, a) in base.iter().enumerate() {
         for (j, b) in head.iter().enumerate() {
@@ -69,11 +85,6 @@ pub(super) fn match_forms(
         // let the comparison report what changed. Forms that share nothing
         // (method, action, a field) are not one form restyled: a POST form
         // removed and an empty `<form>{% csrf_token %}</form>` added.
-        let share = |a: &FormFacts, b: &FormFacts| {
-            a.method() == b.method()
-                || matches!((a.action(), b.action()), (Some(x), Some(y)) if x.shown().trim() == y.shown().trim())
-                || !a.field_names().is_disjoint(&b.field_names())
-        };
         let (mut rest_b, mut rest_h) = (Vec::new(), Vec::new());
         for (&i, &j) in left_b.iter().zip(&left_h) {
             if share(&base[i], &head[j]) {
@@ -89,24 +100,6 @@ pub(super) fn match_forms(
     // Unequal counts: align what is left in order, pairing forms that look
     // the same (method, action and fields), so a form added between two
     // anonymous forms does not make both look removed.
-    // Whether it has a submit button tells an auto-submitted empty form
-    // from the button form beside it.
-    type Look<'f> = (
-        Method,
-        Option<String>,
-        BTreeSet<&'f str>,
-        BTreeSet<&'f str>,
-        bool,
-    );
-    fn look(f: &FormFacts) -> Look<'_> {
-        (
-            f.method(),
-            f.action().map(|a| a.shown().trim().to_string()),
-            f.field_names(),
-            f.control_names(),
-            f.controls.iter().any(|c| c.submits),
-        )
-    }
     let (n, m) = (left_b.len(), left_h.len());
     let mut lcs = vec![vec![0usize; m + 1]; n + 1];
     for i in (0..n).rev() {
@@ -171,12 +164,126 @@ pub(super) fn same_form_moved(a: &FormFacts, b: &FormFacts) -> bool {
 /// Two forms of one page that are copies of each other: same method,
 /// action, fields and submit buttons.
 pub(super) fn same_look(a: &FormFacts, b: &FormFacts) -> bool {
+    look(a) == look(b)
+}
+
+/// What a form looks like: method, action, fields, button names, and
+/// whether it has a submit button (which tells an auto-submitted empty
+/// form from the button form beside it).
+type Look<'f> = (
+    Method,
+    Option<String>,
+    BTreeSet<&'f str>,
+    BTreeSet<&'f str>,
+    bool,
+);
+
+fn look(f: &FormFacts) -> Look<'_> {
+    (
+        f.method(),
+        f.action().map(|a| a.shown().trim().to_string()),
+        f.field_names(),
+        f.control_names(),
+        f.controls.iter().any(|c| c.submits),
+    )
+}
+
+/// Forms pair when they share what they post: method, action or a field.
+fn share(a: &FormFacts, b: &FormFacts) -> bool {
     a.method() == b.method()
-        && a.action().map(|x| x.shown().trim().to_string())
-            == b.action().map(|x| x.shown().trim().to_string())
-        && a.field_names() == b.field_names()
-        && a.control_names() == b.control_names()
-        && a.controls.iter().any(|c| c.submits) == b.controls.iter().any(|c| c.submits)
+        || matches!((a.action(), b.action()), (Some(x), Some(y)) if x.shown().trim() == y.shown().trim())
+        || !a.field_names().is_disjoint(&b.field_names())
+}
+
+/// How many forms of the same id, name or action one form is compared with.
+const CANDIDATES: usize = 8;
+
+/// [`match_forms`] for pages with many forms, in time proportional to the
+/// forms: forms identical in id, name and look pair in order; then each
+/// form is scored against a few forms sharing its id, name or action
+/// (best first, in order); what is left pairs in order when both sides
+/// have as many left and share what they post.
+fn match_many(base: &[FormFacts], head: &[FormFacts]) -> Matching {
+    type Key<'f> = (Option<&'f str>, Option<&'f str>, Look<'f>);
+    let mut used_h = vec![false; head.len()];
+    let mut paired_b = vec![false; base.len()];
+    let mut pairs = Vec::new();
+    let mut same: HashMap<Key, VecDeque<usize>> = HashMap::new();
+    for (j, h) in head.iter().enumerate() {
+        same.entry((h.id(), h.name(), look(h)))
+            .or_default()
+            .push_back(j);
+    }
+    for (i, b) in base.iter().enumerate() {
+        if let Some(j) = same
+            .get_mut(&(b.id(), b.name(), look(b)))
+            .and_then(VecDeque::pop_front)
+        {
+            used_h[j] = true;
+            paired_b[i] = true;
+            pairs.push((i, j));
+        }
+    }
+    // Head forms by each kind of evidence, in order.
+    let mut by: HashMap<(u8, String), Vec<usize>> = HashMap::new();
+    for (j, h) in head.iter().enumerate().filter(|(j, _)| !used_h[*j]) {
+        for k in evidence(h) {
+            by.entry(k).or_default().push(j);
+        }
+    }
+    for (i, b) in base.iter().enumerate() {
+        if paired_b[i] {
+            continue;
+        }
+        let best = evidence(b)
+            .iter()
+            .filter_map(|k| by.get(k))
+            .flat_map(|list| list.iter().filter(|&&j| !used_h[j]).take(CANDIDATES))
+            .map(|&j| (similarity(b, &head[j]), j))
+            .filter(|(s, _)| *s > 5)
+            .max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
+        if let Some((_, j)) = best {
+            used_h[j] = true;
+            paired_b[i] = true;
+            pairs.push((i, j));
+        }
+    }
+    let left_b: Vec<usize> = (0..base.len()).filter(|&i| !paired_b[i]).collect();
+    let left_h: Vec<usize> = (0..head.len()).filter(|&j| !used_h[j]).collect();
+    let (mut rest_b, mut rest_h) = (Vec::new(), Vec::new());
+    if left_b.len() == left_h.len() {
+        for (&i, &j) in left_b.iter().zip(&left_h) {
+            if share(&base[i], &head[j]) {
+                pairs.push((i, j));
+            } else {
+                rest_b.push(i);
+                rest_h.push(j);
+            }
+        }
+    } else {
+        rest_b = left_b;
+        rest_h = left_h;
+    }
+    pairs.sort();
+    (pairs, rest_b, rest_h)
+}
+
+/// The id, name and action of a form, as index keys.
+fn evidence(f: &FormFacts) -> Vec<(u8, String)> {
+    let mut out = Vec::new();
+    if let Some(id) = f.id() {
+        out.push((0, id.to_string()));
+    }
+    if let Some(name) = f.name() {
+        out.push((1, name.to_string()));
+    }
+    if let Some(a) = f.action() {
+        let a = a.shown().trim().to_string();
+        if !a.is_empty() {
+            out.push((2, a));
+        }
+    }
+    out
 }
 
 /// Strong evidence that a form left one page and arrived on another.

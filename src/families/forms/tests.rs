@@ -192,3 +192,56 @@ fn matching_survives_restyling_and_reordering() {
     assert_eq!(pairs, vec![(0, 1), (1, 0)]);
     assert!(lb.is_empty() && lh.is_empty());
 }
+
+#[test]
+fn many_forms_are_matched_in_proportion_to_their_number() {
+    use super::matching::SIMILARITY_CALLS;
+    let form =
+        r#"<form action="/send" method="post"><input name="email"><button>Go</button></form>"#;
+    let n = 2_000;
+    let base = facts(&form.repeat(n), Lang::Html);
+    let hidden = form.replace("<form ", "<form hidden ");
+    let head = facts(&hidden.repeat(n), Lang::Html);
+    assert_eq!(base.forms.len(), n);
+    SIMILARITY_CALLS.with(|c| c.set(0));
+    let (pairs, lb, lh) = match_forms(&base.forms, &head.forms);
+    assert_eq!(pairs.len(), n);
+    assert!(
+        pairs.iter().all(|(i, j)| i == j),
+        "identical forms pair in order"
+    );
+    assert!(lb.is_empty() && lh.is_empty());
+    let calls = SIMILARITY_CALLS.with(|c| c.get());
+    assert!(calls <= 8 * n, "{calls} comparisons for {n} forms");
+
+    // Changed actions, no ids: nothing identical, paired in order.
+    let moved = form.replace("/send", "#");
+    let head = facts(&moved.repeat(n), Lang::Html);
+    SIMILARITY_CALLS.with(|c| c.set(0));
+    let (pairs, _, _) = match_forms(&base.forms, &head.forms);
+    assert_eq!(pairs.len(), n);
+    assert!(SIMILARITY_CALLS.with(|c| c.get()) <= 8 * n);
+}
+
+#[test]
+fn hidden_containers_are_found_however_deep_the_form() {
+    let depth = 2_000;
+    let page = format!(
+        "<div class=\"d-none\">{}<form action=\"/a\" method=\"post\"><input name=\"x\"></form>{}</div>",
+        "<div>".repeat(depth),
+        "</div>".repeat(depth)
+    );
+    let f = facts(&page, Lang::Html);
+    assert_eq!(f.forms.len(), 1);
+    let why = f.forms[0].hidden.as_deref().unwrap_or("");
+    assert!(why.contains("container") && why.contains("d-none"), "{why}");
+    let own = facts(
+        "<div hidden><form hidden action=\"/a\"></form></div>",
+        Lang::Html,
+    );
+    assert!(own.forms[0]
+        .hidden
+        .as_deref()
+        .unwrap()
+        .starts_with("the form has"));
+}

@@ -9,13 +9,15 @@ use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Finding, Location, Revision, Span};
 use crate::pipeline::lang::Lang;
 use crate::readers::routes::{self, Route};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// A route that accepted POST in base and is not served for POST in head.
 struct Lost {
     route: Route,
     base_path: String,
-    base_text: String,
+    /// The route file's text (shared, never copied per route).
+    base_text: Arc<str>,
     /// Still served, but only for GET (or other non-POST methods).
     now_get_only: bool,
     /// A head route of the same name accepts POST: forms that resolve the
@@ -80,7 +82,7 @@ impl Forms {
     }
 
     fn lost_routes(&self, cx: &Context) -> Vec<Lost> {
-        let mut base_routes: Vec<(Route, String, String)> = Vec::new();
+        let mut base_routes: Vec<(Route, String, Arc<str>)> = Vec::new();
         let mut head_routes: Vec<Route> = Vec::new();
         for f in cx.files {
             if cx.is_excluded(f.path()) {
@@ -92,27 +94,40 @@ impl Forms {
                     base_routes.push((
                         r,
                         bv.path.clone(),
-                        bv.text().map(|t| t.to_string()).unwrap_or_default(),
+                        bv.text().cloned().unwrap_or_else(|| Arc::from("")),
                     ));
                 }
             }
             head_routes.extend(routes_of_side(cx, f, Revision::Head));
+        }
+        // Head routes by path and the names that still accept POST: one
+        // look-up per base route, not a scan of head (8,000 routes).
+        let mut head_by_path: HashMap<&str, (bool, bool)> = HashMap::new();
+        let mut posting_names: HashSet<&str> = HashSet::new();
+        for h in &head_routes {
+            let e = head_by_path.entry(h.path.as_str()).or_default();
+            e.0 = true;
+            e.1 |= h.accepts_post();
+            if let (Some(n), true) = (&h.name, h.accepts_post()) {
+                posting_names.insert(n.as_str());
+            }
         }
         let mut lost = Vec::new();
         for (r, path, text) in base_routes {
             if !r.accepts_post() {
                 continue;
             }
-            let same_path: Vec<&Route> = head_routes.iter().filter(|h| h.path == r.path).collect();
-            if same_path.iter().any(|h| h.accepts_post()) {
+            let (declared, posts) = head_by_path
+                .get(r.path.as_str())
+                .copied()
+                .unwrap_or_default();
+            if posts {
                 continue;
             }
-            let name_still_served = r.name.is_some()
-                && head_routes
-                    .iter()
-                    .any(|h| h.name == r.name && h.accepts_post());
+            let same_path = declared;
+            let name_still_served = r.name.as_deref().is_some_and(|n| posting_names.contains(n));
             lost.push(Lost {
-                now_get_only: !same_path.is_empty(),
+                now_get_only: same_path,
                 name_still_served,
                 route: r,
                 base_path: path,

@@ -294,12 +294,8 @@ fn php_value(node: Node, text: &str, scope: &Scope, function: &str, depth: u8) -
 pub(super) fn php_mail_calls(text: &str) -> Vec<MailCall> {
     // The cache parses PHP as the HTML around its code; a handler's
     // `mail()` call needs the code itself.
-    let mut parser = tree_sitter::Parser::new();
     let language: tree_sitter::Language = tree_sitter_php::LANGUAGE_PHP.into();
-    if parser.set_language(&language).is_err() {
-        return Vec::new();
-    }
-    let Some(tree) = parser.parse(text, None) else {
+    let Ok(tree) = crate::pipeline::parse::parse_bounded(&language, text) else {
         return Vec::new();
     };
     let mut scope: Scope = Vec::new();

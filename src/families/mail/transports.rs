@@ -130,12 +130,8 @@ pub(super) fn nodemailer_transports(root: Node, text: &str) -> Vec<Setting> {
 pub(super) fn laravel_default_mailer(text: &str) -> Vec<Setting> {
     // The cache parses PHP as the HTML around its code; this small config
     // file needs the code itself.
-    let mut parser = tree_sitter::Parser::new();
     let language: tree_sitter::Language = tree_sitter_php::LANGUAGE_PHP.into();
-    if parser.set_language(&language).is_err() {
-        return Vec::new();
-    }
-    let Some(tree) = parser.parse(text, None) else {
+    let Ok(tree) = crate::pipeline::parse::parse_bounded(&language, text) else {
         return Vec::new();
     };
     let mut out = Vec::new();

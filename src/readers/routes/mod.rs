@@ -154,12 +154,9 @@ pub fn routes_of(path: &str, lang: Lang, text: &str, tree: Option<&Tree>) -> Vec
             }
         }
         Lang::Php => {
-            let mut parser = tree_sitter::Parser::new();
             let language: tree_sitter::Language = tree_sitter_php::LANGUAGE_PHP.into();
-            if parser.set_language(&language).is_ok() {
-                if let Some(t) = parser.parse(text, None) {
-                    php_routes(t.root_node(), text, &mut out);
-                }
+            if let Ok(t) = crate::pipeline::parse::parse_bounded(&language, text) {
+                php_routes(t.root_node(), text, &mut out);
             }
         }
         Lang::Ruby => {
