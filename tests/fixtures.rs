@@ -232,3 +232,101 @@ fn every_rule_has_two_flagging_and_two_quiet_cases() {
         missing.join("\n")
     );
 }
+
+/// What a real file may carry before its body: a licence header on
+/// Terraform and YAML, a `%YAML` directive, a comment on TOML, a byte
+/// order mark on JSON. None of it may change what a case reports.
+fn with_header(path: &Path, text: &str) -> Option<String> {
+    let ext = path.extension()?.to_str()?;
+    let header = match ext {
+        "tf" | "hcl" | "tfvars" => "/*\n * Copyright 2024 Example Ltd. Licensed under the Apache License.\n */\n# Variables required by this module\n",
+        "yaml" | "yml" if text.trim_start().starts_with("---") || text.contains("\n---") => "# Licensed under the Apache License.\n",
+        "yaml" | "yml" => "%YAML 1.2\n---\n",
+        "toml" => "# Licensed under the Apache License.\n\n",
+        "json" => "\u{feff}",
+        _ => return None,
+    };
+    Some(format!("{header}{text}"))
+}
+
+fn rewrite_with_headers(dir: &Path) -> bool {
+    let mut changed = false;
+    for entry in walk(dir) {
+        let Ok(text) = std::fs::read_to_string(&entry) else {
+            continue;
+        };
+        if let Some(new) = with_header(&entry, &text) {
+            std::fs::write(&entry, new).unwrap();
+            changed = true;
+        }
+    }
+    changed
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_header_comment_or_directive_changes_no_finding() {
+    let mut failures = Vec::new();
+    let mut variants = 0;
+    for fx in fixtures() {
+        let copy = tempfile::tempdir().unwrap();
+        let mut touched = false;
+        for side in ["before", "after"] {
+            let src = fx.dir.join(side);
+            if src.exists() {
+                std::fs::create_dir_all(copy.path().join(side)).unwrap();
+                common::copy_dir(&src, &copy.path().join(side));
+                touched |= rewrite_with_headers(&copy.path().join(side));
+            }
+        }
+        if !touched {
+            continue;
+        }
+        variants += 1;
+        let plain = check(&build(&fx), "HEAD~1", "HEAD", 2);
+        let headed_fx = Fixture {
+            name: fx.name.clone(),
+            dir: copy.path().to_path_buf(),
+            case: fx.case,
+        };
+        let headed = check(&build(&headed_fx), "HEAD~1", "HEAD", 2);
+        let rules = |r: &Report| {
+            let mut v: Vec<(String, String)> = r
+                .findings
+                .iter()
+                .map(|f| (f.rule.clone(), f.location.path.clone()))
+                .collect();
+            v.sort();
+            v
+        };
+        if rules(&plain) != rules(&headed) {
+            failures.push(format!(
+                "{}: without header {:?}, with header {:?}",
+                fx.name,
+                rules(&plain),
+                rules(&headed)
+            ));
+        }
+    }
+    assert!(
+        variants > 20,
+        "only {variants} cases have configuration files"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,9 +1,11 @@
 //! Fact readers more than one family uses: configuration files as key
 //! paths ([`keypath`], [`config_files`]), the route table of a side
-//! ([`routes`]) and the words of names and paths ([`words`]).
+//! ([`routes`]), Terraform resources and modules ([`terraform`]) and the
+//! words of names and paths ([`words`]).
 
 pub mod config_files;
 pub mod keypath;
 pub mod routes;
 pub mod syntax;
+pub mod terraform;
 pub mod words;

@@ -9,12 +9,13 @@
 //! settings by key path ([`crate::readers::keypath`]).
 
 use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
-use crate::findings::finding::Finding;
+use crate::findings::finding::{Finding, Revision};
 use crate::pipeline::lang::Lang;
 use crate::readers::keypath;
 use crate::readers::words::is_ignored_path;
 use serde::Deserialize;
 
+mod buckets;
 mod colocated;
 mod jobs;
 mod protection;
@@ -40,6 +41,8 @@ struct Tables {
     remote_prefixes: Vec<String>,
     destination_words: Vec<String>,
     ignored_path_words: Vec<String>,
+    retained_purposes: Vec<String>,
+    disposable_purposes: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
@@ -79,6 +82,8 @@ impl Backup {
                 "point_in_time",
                 "verify",
                 "checks",
+                "expiration",
+                "delete_after_days",
             ]
             .iter()
             .any(|w| text.contains(w))
@@ -123,7 +128,23 @@ impl Analyzer for Backup {
         self.check_jobs(cx, &files, &mut out);
         self.check_verification(cx, &files, &mut out);
         self.check_retention(cx, &files, &mut out);
-        self.check_protection(cx, &files, &mut out);
+        // Terraform is compared per resource and per bucket, across every
+        // changed `.tf` file: a setting may move between files or between
+        // an inline block and its split resource.
+        let terraform = files
+            .iter()
+            .any(|f| f.base_lang == Lang::Hcl || f.head_lang == Lang::Hcl)
+            .then(|| {
+                (
+                    buckets::Terraform::read(cx, cx.files, Revision::Base),
+                    buckets::Terraform::read(cx, cx.files, Revision::Head),
+                )
+            });
+        if let Some((base, head)) = &terraform {
+            self.check_bucket_protection(base, head, &mut out);
+            self.check_bucket_retention(base, head, &mut out);
+        }
+        self.check_protection(cx, &files, terraform.as_ref().map(|t| &t.1), &mut out);
         self.check_colocated(cx, &files, &mut out);
         out
     }

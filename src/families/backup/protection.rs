@@ -2,6 +2,7 @@
 //! versioning, object lock, point-in-time recovery or `prevent_destroy`
 //! switched off.
 
+use super::buckets::{is_s3_protection_key, Terraform};
 use super::Backup;
 use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Finding, Revision};
@@ -26,6 +27,7 @@ impl Backup {
         &self,
         cx: &Context,
         files: &[&ChangedFile],
+        terraform_head: Option<&Terraform>,
         out: &mut Vec<Finding>,
     ) {
         for f in files {
@@ -36,6 +38,11 @@ impl Backup {
                 continue;
             };
             for change in keypath::compare(&base.entries, &head.entries) {
+                if let Some(tf) = terraform_head {
+                    if terraform_handled(tf, &head.path, change.path, change.after.is_none()) {
+                        continue;
+                    }
+                }
                 let last = change.path.rsplit('.').next().unwrap_or("");
                 let parent = change.path.rsplit('.').nth(1).unwrap_or("");
                 let key = words(last).join("_");
@@ -109,5 +116,40 @@ impl Backup {
                 out.push(finding);
             }
         }
+    }
+}
+
+/// Whether a Terraform key change is not this check's: S3 versioning and
+/// object lock are compared per bucket; a setting whose whole resource is
+/// gone from head is `durability/store-removed`'s (or moot); a setting
+/// whose resource moved to another file is read where it now stands.
+fn terraform_handled(tf: &Terraform, file: &str, path: &str, removed: bool) -> bool {
+    let (address, rtype, rest) = if let Some(r) = path.strip_prefix("resource.") {
+        let mut p = r.splitn(3, '.');
+        let (t, n, rest) = (p.next(), p.next(), p.next());
+        match (t, n, rest) {
+            (Some(t), Some(n), Some(rest)) => (format!("{t}.{n}"), t, rest),
+            _ => return false,
+        }
+    } else if let Some(r) = path.strip_prefix("module.") {
+        match r.split_once('.') {
+            Some((n, rest)) => (format!("module.{n}"), "module", rest),
+            None => return false,
+        }
+    } else {
+        return false;
+    };
+    if is_s3_protection_key(rtype, rest) {
+        return true;
+    }
+    if !removed {
+        return false;
+    }
+    match tf.block(&address) {
+        None => true,
+        Some(b) if b.file != file => b
+            .get(rest)
+            .is_some_and(|e| e.value.is_on() || e.value.shown().eq_ignore_ascii_case("enabled")),
+        Some(_) => false,
     }
 }

@@ -85,6 +85,27 @@ impl Backup {
                 .any(|e| self.mentions_tool(&e.path) || self.mentions_tool(&e.value.shown()))
     }
 
+    /// CDN, session, token and cache lifetimes: how long a copy is served
+    /// or a login lasts, not how long data is kept.
+    pub(super) fn is_cache_ttl(&self, path: &str) -> bool {
+        words(path).iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "cdn"
+                    | "cloudfront"
+                    | "session"
+                    | "sessions"
+                    | "token"
+                    | "tokens"
+                    | "cache"
+                    | "caching"
+                    | "cookie"
+                    | "jwt"
+                    | "otp"
+            )
+        })
+    }
+
     pub(super) fn retention_key(&self, path: &str) -> bool {
         let segs: Vec<&str> = path.rsplit('.').take(2).collect();
         segs.iter().any(|s| {
@@ -141,6 +162,8 @@ impl Backup {
                     };
                     if !self.retention_key(change.path)
                         || !(backupish || change.path.contains("retention"))
+                        || super::buckets::is_bucket_lifecycle_path(change.path)
+                        || self.is_cache_ttl(change.path)
                     {
                         continue;
                     }

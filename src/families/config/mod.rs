@@ -18,6 +18,8 @@ use code_defaults::{code_side, is_code};
 use serde::Deserialize;
 
 mod code_defaults;
+mod orm_code;
+mod values;
 
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "config",
@@ -39,6 +41,11 @@ pub(crate) struct Tables {
     negations: Vec<String>,
     ignored_path_words: Vec<String>,
     ignored_files: Vec<String>,
+    destructive_values: Vec<values::DestructiveValue>,
+    kind_switches: Vec<values::KindSwitch>,
+    in_memory_markers: Vec<String>,
+    test_profiles: Vec<String>,
+    nonproduction_path_words: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
@@ -191,9 +198,22 @@ impl ConfigFamily {
         None
     }
 
-    fn hits<'a>(&self, path: &'a str, base: &[ConfigEntry], head: &[ConfigEntry]) -> Vec<Hit<'a>> {
+    fn hits<'a>(
+        &self,
+        path: &'a str,
+        base: &[ConfigEntry],
+        head: &[ConfigEntry],
+        override_url: &dyn Fn() -> Option<(String, String)>,
+    ) -> Vec<Hit<'a>> {
         let mut out = Vec::new();
         for change in keypath::compare(base, head) {
+            if let Some(hit) = self
+                .value_hit(path, &change, head, override_url)
+                .or_else(|| self.kind_switch_hit(path, &change, base, head))
+            {
+                out.push(hit);
+                continue;
+            }
             let (before, after) = (change.before, change.after);
             let p = change.path;
             if self.is_destructive(p) {
@@ -274,6 +294,9 @@ impl Analyzer for ConfigFamily {
         }
         // Only a file that names a switch from the tables is worth a parse;
         // code is only read for destructive and safeguard defaults.
+        if is_code(lang) && orm_code::mentions_orm_switch(text) {
+            return true;
+        }
         let lower = text.to_ascii_lowercase();
         let squashed: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
         let scope_words: Vec<&String> = if is_code(lang) {
@@ -295,6 +318,11 @@ impl Analyzer for ConfigFamily {
                 let w: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
                 !w.is_empty() && squashed.contains(&w)
             })
+            || (!is_code(lang)
+                && self
+                    .value_filter_words()
+                    .iter()
+                    .any(|w| squashed.contains(w.as_str())))
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
@@ -316,6 +344,9 @@ impl Analyzer for ConfigFamily {
                 continue;
             }
             let code = is_code(file.head_lang);
+            if code {
+                out.extend(orm_code::orm_findings(cx, file));
+            }
             let side = |rev| {
                 if code {
                     code_side(cx, file, rev)
@@ -328,7 +359,8 @@ impl Analyzer for ConfigFamily {
             };
             let base = side(Revision::Base);
             let base_entries = base.as_ref().map_or(&[][..], |b| &b.entries[..]);
-            let mut hits = self.hits(shown_path, base_entries, &head.entries);
+            let override_url = || self.persistent_datasource_elsewhere(cx, shown_path);
+            let mut hits = self.hits(shown_path, base_entries, &head.entries, &override_url);
             if code {
                 // In code only a default that flipped is a switch; a new or
                 // removed parameter changes every caller, which fails loudly.
@@ -348,6 +380,33 @@ impl Analyzer for ConfigFamily {
 }
 
 impl ConfigFamily {
+    /// Another changed file whose head now points a datasource at a
+    /// database that is not in memory: (its path, the URL).
+    fn persistent_datasource_elsewhere(
+        &self,
+        cx: &Context,
+        this: &str,
+    ) -> Option<(String, String)> {
+        cx.files.iter().filter(|f| f.path() != this).find_map(|f| {
+            let side = config_side(cx, f, Revision::Head)?;
+            let url = self.persistent_datasource(&side.path, &side.entries)?;
+            // Only a URL this change sets points the application somewhere new.
+            let base = config_side(cx, f, Revision::Base);
+            let unchanged = base.is_some_and(|b| {
+                b.entries
+                    .iter()
+                    .any(|e| e.path == url.path && e.value == url.value)
+            });
+            if unchanged {
+                return None;
+            }
+            Some((
+                side.path.clone(),
+                redact::value_for(&url.path, &url.value.shown()),
+            ))
+        })
+    }
+
     fn wants_path(&self, path: &str) -> bool {
         !is_ignored_path(
             path,
@@ -385,6 +444,8 @@ impl ConfigFamily {
             _ => format!("`{key}`"),
         };
         let message = match hit.kind {
+            // A destructive value or a kind-scoped switch says what it does.
+            Kind::Destructive if !hit.meaning.is_empty() => hit.meaning.clone(),
             Kind::Destructive => {
                 let scope = widened.first().map_or_else(
                     || "everything this configuration applies to".to_string(),

@@ -76,3 +76,62 @@ fn safeguards() {
     }
     assert!(!f.is_negated_safeguard("skip_tests"));
 }
+
+#[test]
+fn destructive_values_by_key_ending_and_value() {
+    let f = family();
+    for (file, key) in [
+        ("application.yml", "spring.jpa.hibernate.ddl-auto"),
+        (
+            "docker-compose.yml",
+            "services.app.environment.SPRING_JPA_HIBERNATE_DDL_AUTO",
+        ),
+        ("persistence.properties", "hibernate.hbm2ddl.auto"),
+        ("app.env", "TYPEORM_DROP_SCHEMA"),
+        ("ormconfig.json", "synchronize"),
+    ] {
+        assert!(f.destructive_value(file, key).is_some(), "{file} {key}");
+    }
+    for (file, key) in [
+        ("config.yml", "synchronize"),
+        ("config.yml", "calendar.auto"),
+        ("application.yml", "spring.jpa.hibernate.naming"),
+    ] {
+        assert!(f.destructive_value(file, key).is_none(), "{file} {key}");
+    }
+    let d = f
+        .destructive_value("a.yml", "spring.jpa.hibernate.ddl-auto")
+        .unwrap();
+    assert!(ConfigFamily::destroys(
+        d,
+        &Scalar::Text("create-drop".into())
+    ));
+    assert!(ConfigFamily::destroys(d, &Scalar::Text("Create".into())));
+    for v in ["update", "validate", "none", "create-only"] {
+        assert!(!ConfigFamily::destroys(d, &Scalar::Text(v.into())), "{v}");
+    }
+}
+
+#[test]
+fn documents_and_their_keys() {
+    let e = |p: &str, v: &str| ConfigEntry {
+        path: p.into(),
+        value: Scalar::Text(v.into()),
+        range: 0..0,
+    };
+    let multi = [
+        e("Kustomization/cluster.local.kind", "Kustomization"),
+        e("Kustomization/cluster.local.spec.prune", "true"),
+        e("#1.spring.jpa.hibernate.ddl-auto", "create"),
+    ];
+    let docs = values::documents(&multi);
+    assert_eq!(docs, ["Kustomization/cluster.local", "#1"]);
+    assert_eq!(
+        values::document_of("Kustomization/cluster.local.spec.prune", &docs),
+        "Kustomization/cluster.local"
+    );
+    assert_eq!(values::document_of("#1.spring.jpa", &docs), "#1");
+    assert_eq!(values::document_of("other", &docs), "");
+    let single = [e("kind", "Application"), e("spec.x", "y")];
+    assert_eq!(values::documents(&single), [""]);
+}

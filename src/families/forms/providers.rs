@@ -304,8 +304,9 @@ impl Forms {
                 continue;
             };
             let (Ok(bj), Ok(hj)) = (
-                serde_json::from_str::<serde_json::Value>(bt),
-                serde_json::from_str::<serde_json::Value>(ht),
+                // serde_json refuses a byte order mark; editors on Windows write one.
+                serde_json::from_str::<serde_json::Value>(bt.trim_start_matches('\u{feff}')),
+                serde_json::from_str::<serde_json::Value>(ht.trim_start_matches('\u{feff}')),
             ) else {
                 continue;
             };

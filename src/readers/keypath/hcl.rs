@@ -83,8 +83,13 @@ pub(super) fn hcl_value(
 }
 
 pub(super) fn hcl_body(node: Node, text: &str, path: &str, out: &mut Vec<ConfigEntry>) {
+    // A licence header or a `/* … */` block before the first block is a
+    // comment child of the file, not its body: look the body up by kind.
     let body = if node.kind() == "config_file" {
-        match node.named_child(0) {
+        match named_children(node)
+            .into_iter()
+            .find(|c| c.kind() == "body")
+        {
             Some(b) => b,
             None => return,
         }

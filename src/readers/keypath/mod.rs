@@ -16,6 +16,7 @@ use toml::toml_document;
 use tree_sitter::Tree;
 use yaml::yaml_stream;
 
+mod env_lists;
 mod hcl;
 mod json;
 mod lines;
@@ -115,7 +116,12 @@ pub fn entries(lang: Lang, text: &str, tree: Option<&Tree>) -> Option<Vec<Config
         Lang::Yaml => yaml_stream(tree?.root_node(), text, &mut out),
         Lang::Json => {
             let root = tree?.root_node();
-            if let Some(value) = root.named_child(0) {
+            // JSONC (`tsconfig.json`, `.vscode/`, `renovate.json5`) may
+            // open with a comment: the value is the first non-comment.
+            let value = crate::readers::syntax::named_children(root)
+                .into_iter()
+                .find(|c| c.kind() != "comment");
+            if let Some(value) = value {
                 json_value(value, text, "", root.byte_range(), &mut out);
             }
         }
@@ -123,6 +129,7 @@ pub fn entries(lang: Lang, text: &str, tree: Option<&Tree>) -> Option<Vec<Config
         Lang::Hcl => hcl_body(tree?.root_node(), text, "", &mut out),
         _ => return None,
     }
+    env_lists::expand(&mut out, text);
     Some(out)
 }
 

@@ -206,3 +206,106 @@ fn garbage_never_panics() {
         }
     }
 }
+
+/// A licence header, a `/* … */` block, a `%YAML` directive or a BOM in
+/// front of a file is not its body: every setting after it is still read.
+#[test]
+fn what_precedes_the_body_never_hides_it() {
+    let hcl = "resource \"aws_db_instance\" \"crm\" {\n  deletion_protection = true\n}\n";
+    let want = pairs(&[("resource.aws_db_instance.crm.deletion_protection", "true")]);
+    for header in [
+        "# Copyright 2024 Example\n",
+        "// licence\n\n",
+        "/* Variables required by this module */\n",
+        "/*\n * multi\n * line\n */\n# and more\n",
+    ] {
+        assert_eq!(
+            read(Lang::Hcl, &format!("{header}{hcl}")),
+            want,
+            "{header:?}"
+        );
+    }
+    let yaml = "maintenance:\n  factory_reset: true\n";
+    let want = pairs(&[("maintenance.factory_reset", "true")]);
+    for header in [
+        "# header\n",
+        "# header\n---\n",
+        "%YAML 1.2\n---\n",
+        "\u{feff}",
+        "\u{feff}# header\n",
+    ] {
+        assert_eq!(
+            read(Lang::Yaml, &format!("{header}{yaml}")),
+            want,
+            "{header:?}"
+        );
+    }
+    let json = "{\"maintenance\": {\"factory_reset\": true}}\n";
+    for header in ["\u{feff}", "// tsconfig-style comment\n", "/* c */\n"] {
+        assert_eq!(
+            read(Lang::Json, &format!("{header}{json}")),
+            want,
+            "{header:?}"
+        );
+    }
+    let toml = "[maintenance]\nfactory_reset = true\n";
+    for header in ["# header\n\n", "\u{feff}", "\u{feff}# header\n"] {
+        assert_eq!(
+            read(Lang::Toml, &format!("{header}{toml}")),
+            want,
+            "{header:?}"
+        );
+    }
+}
+
+#[test]
+fn environment_lists_are_key_paths() {
+    let compose = "services:\n  app:\n    environment:\n      - spring.datasource.url=jdbc:postgresql://db/app\n      - \"SPRING_JPA_HIBERNATE_DDL_AUTO=create\"\n      - DEBUG\n    command: [a, b]\n";
+    let got = read(Lang::Yaml, compose);
+    assert_eq!(
+        got,
+        pairs(&[
+            (
+                "services.app.environment.spring.datasource.url",
+                "jdbc:postgresql://db/app"
+            ),
+            (
+                "services.app.environment.SPRING_JPA_HIBERNATE_DDL_AUTO",
+                "create"
+            ),
+            ("services.app.environment.DEBUG", "null"),
+            ("services.app.command", "[a, b]"),
+        ])
+    );
+    let tree = {
+        let mut p = tree_sitter::Parser::new();
+        p.set_language(&grammar(Lang::Yaml).unwrap()).unwrap();
+        p.parse(compose, None).unwrap()
+    };
+    let e = entries(Lang::Yaml, compose, Some(&tree)).unwrap();
+    assert_eq!(
+        &compose[e[1].range.clone()],
+        "\"SPRING_JPA_HIBERNATE_DDL_AUTO=create\""
+    );
+    let k8s = "spec:\n  containers:\n    - name: app\n      env:\n        - name: TYPEORM_SYNCHRONIZE\n          value: \"true\"\n        - name: SECRET\n          valueFrom: {secretKeyRef: {name: s, key: k}}\n";
+    assert_eq!(
+        read(Lang::Yaml, k8s),
+        pairs(&[
+            ("spec.containers.app.name", "app"),
+            ("spec.containers.app.env.TYPEORM_SYNCHRONIZE", "true"),
+            (
+                "spec.containers.app.env.SECRET.valueFrom.secretKeyRef.name",
+                "s"
+            ),
+            (
+                "spec.containers.app.env.SECRET.valueFrom.secretKeyRef.key",
+                "k"
+            ),
+        ])
+    );
+    // Not an environment list: left whole.
+    assert_eq!(
+        read(Lang::Yaml, "args: [--keep=3, run]\nenvironments: [a=b]\n"),
+        pairs(&[("args", "[--keep=3, run]"), ("environments", "[a=b]")])
+    );
+}

@@ -12,9 +12,11 @@ use crate::readers::words::{is_ignored_path, words};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+mod store_removed;
+
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "durability",
-    rules: include_str!("../../rules/durability.toml"),
+    rules: include_str!("../../../rules/durability.toml"),
     build,
 };
 
@@ -26,6 +28,9 @@ struct Tables {
     weak_values: BTreeMap<String, Vec<String>>,
     consequences: BTreeMap<String, String>,
     ignored_path_words: Vec<String>,
+    store_types: Vec<String>,
+    store_module_sources: Vec<String>,
+    disposable_words: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
@@ -125,6 +130,21 @@ impl Durability {
         .evidence("after", after)
     }
 
+    /// Whether Terraform text declares a store type or a module call whose
+    /// source makes one.
+    fn mentions_store(&self, text: &str) -> bool {
+        self.tables
+            .store_types
+            .iter()
+            .any(|t| text.contains(&format!("\"{t}\"")))
+            || (text.contains("module")
+                && self
+                    .tables
+                    .store_module_sources
+                    .iter()
+                    .any(|s| text.contains(s.as_str())))
+    }
+
     fn mentions_key(&self, text: &str) -> bool {
         let squashed: String = text
             .chars()
@@ -148,11 +168,38 @@ impl Analyzer for Durability {
         keypath::is_config(lang)
             && !matches!(lang, Lang::Env | Lang::Ini)
             && !is_ignored_path(path, &self.tables.ignored_path_words, &[])
-            && self.mentions_key(text)
+            && (self.mentions_key(text) || (lang == Lang::Hcl && self.mentions_store(text)))
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut out = Vec::new();
+        let stores: Vec<&ChangedFile> = cx
+            .files
+            .iter()
+            .filter(|f| {
+                let path = f.path();
+                f.base_lang == Lang::Hcl
+                    && !cx.is_excluded(path)
+                    && !is_ignored_path(path, &self.tables.ignored_path_words, &[])
+                    && f.base
+                        .as_ref()
+                        .and_then(|v| v.text())
+                        .is_some_and(|t| self.mentions_store(t))
+            })
+            .collect();
+        if !stores.is_empty() {
+            // Head sides of every changed Terraform file: a store may have
+            // moved to another file, or a `moved` block may stand there.
+            let mut hcl: Vec<&ChangedFile> = cx
+                .files
+                .iter()
+                .filter(|f| {
+                    f.head_lang == Lang::Hcl && !stores.iter().any(|s| std::ptr::eq(*s, *f))
+                })
+                .collect();
+            hcl.extend(stores.iter().copied());
+            self.check_stores(cx, &hcl, &mut out);
+        }
         for file in cx.files {
             let path = file.path();
             if cx.is_excluded(path) || is_ignored_path(path, &self.tables.ignored_path_words, &[]) {
@@ -179,7 +226,7 @@ mod tests {
 
     fn family() -> Durability {
         let rules: toml::Table =
-            toml::from_str(include_str!("../../rules/durability.toml")).unwrap();
+            toml::from_str(include_str!("../../../rules/durability.toml")).unwrap();
         let tables: Tables = toml::Value::Table(rules["tables"].as_table().unwrap().clone())
             .try_into()
             .unwrap();
