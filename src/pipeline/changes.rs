@@ -101,6 +101,8 @@ pub fn list(repo: &Repository, base: &Side, head: &Side) -> Result<Vec<Change>> 
     }
     .map_err(|e| Error::git("cannot compute the changes", e))?;
 
+    missing_blobs(repo, &diff, base, head)?;
+
     // Similarity search is quadratic, so it is capped; past the cap libgit2
     // would pair nothing, and a restructuring commit that moves 2,000
     // templates unchanged would read as 2,000 deleted pages. Past the cap
@@ -179,6 +181,68 @@ pub fn list(repo: &Repository, base: &Side, head: &Side) -> Result<Vec<Change>> 
     }
     changes.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(changes)
+}
+
+/// Stops the run when a blob of the change is not in the object database,
+/// before anything reads one: a partial clone (`--filter=blob:none`, a
+/// common CI checkout) or a damaged mirror would otherwise make rename
+/// detection fail on an unnamed object, or read missing pages as skipped
+/// and pass a check that analysed nothing. riskdiff never fetches; the
+/// hint says what does.
+fn missing_blobs(repo: &Repository, diff: &git2::Diff, base: &Side, head: &Side) -> Result<()> {
+    let odb = repo
+        .odb()
+        .map_err(|e| Error::git("cannot open the object database", e))?;
+    let mut missing: Vec<(String, Oid)> = Vec::new();
+    for delta in diff.deltas() {
+        // The index's and working tree's versions are local by nature (a
+        // working-tree id is computed, never stored): only commits can lack one.
+        let head_stored = matches!(head, Side::Commit { .. });
+        let files = [
+            Some(delta.old_file()),
+            head_stored.then(|| delta.new_file()),
+        ];
+        for file in files.into_iter().flatten() {
+            let blob = matches!(
+                file.mode(),
+                FileMode::Blob | FileMode::BlobExecutable | FileMode::Link
+            );
+            if blob && !file.id().is_zero() && !odb.exists(file.id()) {
+                missing.push((path_str(file.path()).unwrap_or_default(), file.id()));
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let short = super::revisions::short;
+    let shown: Vec<String> = missing
+        .iter()
+        .take(3)
+        .map(|(path, oid)| format!("`{path}` ({})", short(*oid)))
+        .collect();
+    let more = match missing.len() {
+        n if n > 3 => format!(" and {} more", n - 3),
+        _ => String::new(),
+    };
+    let rev = |side: &Side| match side {
+        Side::Commit { commit, .. } => short(*commit),
+        Side::Index | Side::Workdir | Side::Empty => "HEAD".into(),
+    };
+    Err(Error::new(format!(
+        "{} file version{} of this comparison {} not in the local repository: {}{more}",
+        missing.len(),
+        if missing.len() == 1 { "" } else { "s" },
+        if missing.len() == 1 { "is" } else { "are" },
+        shown.join(", ")
+    ))
+    .with_hint(format!(
+        "a partial or damaged clone leaves file contents out, and riskdiff never goes on the network. \
+         In a partial clone, `git diff --stat {} {} >/dev/null` fetches what the comparison needs; \
+         in CI, check out without a blob filter (actions/checkout: no `filter:`, `fetch-depth: 0`).",
+        rev(base),
+        rev(head)
+    )))
 }
 
 /// Pairs the deleted and added files of a change too large for similarity

@@ -245,3 +245,28 @@ fn a_handler_behind_a_linked_directory_is_not_found_outside() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("forms/handler-missing"), "{out}");
 }
+
+/// A partial clone (`--filter=blob:none`) lacks the blobs it never checked
+/// out: the check stops with exit 2 and says what fetches them, instead of
+/// reading the missing page as skipped and passing.
+#[test]
+fn a_missing_blob_stops_the_check_with_the_command_that_fetches_it() {
+    let repo = removed_forms(1);
+    let blob = repo
+        .repo
+        .revparse_single("HEAD~1:page0.html")
+        .unwrap()
+        .id()
+        .to_string();
+    let loose = repo
+        .path()
+        .join(".git/objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    std::fs::remove_file(loose).unwrap();
+    let (code, out, err) = run_bin(repo.path(), &["check", "HEAD~1..HEAD"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("`page0.html` ("), "{err}");
+    assert!(err.contains("git diff --stat"), "{err}");
+    assert!(!out.contains("no findings"), "{out}");
+}
