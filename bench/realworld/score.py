@@ -110,8 +110,8 @@ def main():
     per_rule = collections.defaultdict(lambda: collections.Counter())
     slow = []
     print("## Corpus run\n")
-    print("| repository | commits | high | medium | low | blocking / 100 commits | commits > 1 s | slowest |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| repository | commits | not checked | high | medium | low | blocking / 100 commits | commits > 1 s | slowest |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for repo, (commits, summary) in runs.items():
         sev = collections.Counter()
         for c in commits:
@@ -134,8 +134,9 @@ def main():
         blocking = sev["high"] + sev["medium"]
         slowest = max((c.get("elapsed_ms", 0) for c in commits), default=0)
         n_slow = sum(1 for c in commits if c.get("elapsed_ms", 0) > 1000)
+        unchecked = sum(1 for c in commits if c.get("error"))
         print(
-            f"| {repo} | {n} | {sev['high']} | {sev['medium']} | {sev['low']} | "
+            f"| {repo} | {n} | {unchecked} | {sev['high']} | {sev['medium']} | {sev['low']} | "
             f"{100 * blocking / n if n else 0:.2f} | {n_slow} | {slowest} ms |"
         )
 
