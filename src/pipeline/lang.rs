@@ -22,6 +22,9 @@ pub enum Lang {
     Ruby,
     Vue,
     Svelte,
+    /// Markdown and MDX: content pages of static sites, which hold raw
+    /// HTML forms (a Jekyll `contact.md`, a Hugo content page).
+    Markdown,
     Yaml,
     Json,
     Toml,
@@ -46,6 +49,7 @@ impl Lang {
             Lang::Ruby => "ruby",
             Lang::Vue => "vue",
             Lang::Svelte => "svelte",
+            Lang::Markdown => "markdown",
             Lang::Yaml => "yaml",
             Lang::Json => "json",
             Lang::Toml => "toml",
@@ -62,7 +66,13 @@ impl Lang {
     pub fn is_markup(self) -> bool {
         matches!(
             self,
-            Lang::Html | Lang::Template | Lang::Blade | Lang::Php | Lang::Vue | Lang::Svelte
+            Lang::Html
+                | Lang::Template
+                | Lang::Blade
+                | Lang::Php
+                | Lang::Vue
+                | Lang::Svelte
+                | Lang::Markdown
         )
     }
 }
@@ -144,6 +154,7 @@ pub fn detect(path: &str) -> Lang {
         "rb" | "rake" | "gemspec" | "ru" => Lang::Ruby,
         "vue" => Lang::Vue,
         "svelte" => Lang::Svelte,
+        "md" | "markdown" | "mdown" | "mkd" | "mdx" => Lang::Markdown,
         "yml" | "yaml" => Lang::Yaml,
         "json" | "jsonc" | "json5" => Lang::Json,
         "toml" => Lang::Toml,

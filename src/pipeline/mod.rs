@@ -2,7 +2,8 @@
 //! [`revisions`] (what to compare) → [`changes`] (which files, which lines)
 //! → `read` (both sides of the files a family reads, decoded by
 //! [`source`], with their [`lang`]) → [`parse`] (with [`template`]
-//! blanking) → the families → `filter` → the [`check::Report`]. [`check`]
+//! blanking, and `markdown` blanking the code of Markdown pages) → the
+//! families → `filter` → the [`check::Report`]. [`check`]
 //! drives one run through them.
 
 pub mod changes;
@@ -10,6 +11,7 @@ pub mod check;
 mod filter;
 pub mod history;
 pub mod lang;
+mod markdown;
 pub mod parse;
 mod read;
 pub mod repo_files;

@@ -63,9 +63,13 @@ impl Parsed {
 /// as HTML once its code is blanked.
 pub fn grammar(lang: Lang) -> Option<Language> {
     Some(match lang {
-        Lang::Html | Lang::Template | Lang::Blade | Lang::Php | Lang::Vue | Lang::Svelte => {
-            tree_sitter_html::LANGUAGE.into()
-        }
+        Lang::Html
+        | Lang::Template
+        | Lang::Blade
+        | Lang::Php
+        | Lang::Vue
+        | Lang::Svelte
+        | Lang::Markdown => tree_sitter_html::LANGUAGE.into(),
         Lang::Python => tree_sitter_python::LANGUAGE.into(),
         Lang::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
         Lang::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
@@ -273,10 +277,10 @@ pub fn parse_or_skip(text: Arc<str>, lang: Lang) -> Result<Option<Parsed>, Skip>
         }
     }
     if lang.is_markup() {
-        let mut regions = if matches!(lang, Lang::Php | Lang::Blade) {
-            php_code_regions(&text)?
-        } else {
-            Vec::new()
+        let mut regions = match lang {
+            Lang::Php | Lang::Blade => php_code_regions(&text)?,
+            Lang::Markdown => super::markdown::not_html(&text)?,
+            _ => Vec::new(),
         };
         let once = template::blank(&text, &regions);
         regions.extend(template::template_regions(&once, lang));
