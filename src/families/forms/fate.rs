@@ -201,6 +201,26 @@ pub(super) fn is_template_like(path: &str) -> bool {
             .any(|e| name.ends_with(e))
 }
 
+/// Whether `text` (a head page) names the template at `partial`, directly
+/// or through one template of `others` (the head pages of the change) that
+/// names it: `user.php` renders `user.twig`, which includes `tfa_keys.twig`.
+pub(super) fn names_partial<'t>(
+    text: &str,
+    partial: &str,
+    others: impl Iterator<Item = (&'t str, &'t str)>,
+) -> bool {
+    let names = reference_names(partial);
+    let named = |t: &str| names.iter().any(|n| t.contains(n.as_str()));
+    named(text)
+        || others
+            .filter(|(path, t)| *path != partial && named(t))
+            .any(|(path, _)| {
+                reference_names(path)
+                    .iter()
+                    .any(|n| text.contains(n.as_str()))
+            })
+}
+
 /// The names code and templates use for a template or component: its path
 /// under a template root, its file name, and a component's name. Names too
 /// common to search for (`form`, `index`) are left out.

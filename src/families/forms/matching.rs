@@ -300,3 +300,33 @@ pub(super) fn same_form_elsewhere(a: &FormFacts, b: &FormFacts) -> bool {
     let same_button = !a.control_names().is_disjoint(&b.control_names());
     (same_action && fields_alike) || (a.name().is_some() && a.name() == b.name()) || same_button
 }
+
+/// The attribute that names a form for good: `data-id`, else `id`, as
+/// `(attribute, value)`.
+pub(super) fn form_ident(f: &FormFacts) -> Option<(&'static str, &str)> {
+    let value = |attr| f.tag.literal(attr).map(str::trim).filter(|v| !v.is_empty());
+    value("data-id")
+        .map(|v| ("data-id", v))
+        .or_else(|| value("id").map(|v| ("id", v)))
+}
+
+/// Whether `text` holds a `<form …>` start tag carrying `attr="value"`,
+/// read from the text itself: the fallback for markup whose tree lost the
+/// form to error recovery.
+pub(super) fn has_form_tag_with(text: &str, (attr, value): (&str, &str)) -> bool {
+    let wanted = [format!(" {attr}=\"{value}\""), format!(" {attr}='{value}'")];
+    let lower = text.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find("<form") {
+        let start = from + at;
+        let rest = &text[start + 5..];
+        let end = rest.find('>').map_or(rest.len(), |e| e);
+        let tag = rest[..end].replace(['\n', '\t', '\r'], " ");
+        if rest.starts_with(char::is_whitespace) && wanted.iter().any(|w| tag.contains(w.as_str()))
+        {
+            return true;
+        }
+        from = start + 5;
+    }
+    false
+}

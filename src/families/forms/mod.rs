@@ -158,19 +158,51 @@ impl Analyzer for Forms {
                 continue;
             };
             let b = &bp.forms.forms[i];
-            let moved = arrived.iter().enumerate().find(|(k, (q, j))| {
-                !taken[*k]
-                    && pages[*q]
-                        .1
-                        .as_ref()
-                        .is_some_and(|hp| same_form_moved(b, &hp.forms.forms[*j]))
-            });
+            let moved_to = |k: usize| {
+                let (q, j) = arrived[k];
+                pages[q]
+                    .1
+                    .as_ref()
+                    .is_some_and(|hp| same_form_moved(b, &hp.forms.forms[j]))
+            };
+            // A partial serves every page that includes it: the copies of
+            // one form on several pages (admin and user both listing 2FA
+            // keys) may all have moved into the one shared template.
+            let shared = |k: usize| {
+                let (q, _) = arrived[k];
+                let (Some(own), Some(partial)) = (head, &pages[q].1) else {
+                    return false;
+                };
+                let heads = pages
+                    .iter()
+                    .filter_map(|(_, h)| h.as_ref().map(|h| (h.path, h.full_text())));
+                fate::is_template_like(partial.path)
+                    && fate::names_partial(own.full_text(), partial.path, heads)
+            };
+            let moved = (0..arrived.len())
+                .find(|&k| !taken[k] && moved_to(k))
+                .or_else(|| (0..arrived.len()).find(|&k| taken[k] && shared(k) && moved_to(k)))
+                .map(|k| (k, &arrived[k]));
             if let Some((k, &(q, j))) = moved {
                 taken[k] = true;
                 if let Some(hp) = &pages[q].1 {
                     let pages = Compared { base: bp, head: hp };
                     self.compare_pair(cx, pages, b, &hp.forms.forms[j], &mut out);
                 }
+                continue;
+            }
+            // A head page whose markup the parser could not make sense of
+            // (a quote inside a template condition) may hide the form that
+            // moved there: its start tag with the same id still shows it.
+            let tagged_in_head = matching::form_ident(b).is_some_and(|ident| {
+                pages.iter().any(|(_, h)| {
+                    h.as_ref().is_some_and(|hp| {
+                        hp.parsed.as_ref().is_some_and(|t| t.root_has_error())
+                            && matching::has_form_tag_with(hp.full_text(), ident)
+                    })
+                })
+            });
+            if tagged_in_head {
                 continue;
             }
             match self.fate(cx, files[p], bp, head.as_ref(), b, &gone_routes) {
