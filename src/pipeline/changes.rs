@@ -207,8 +207,15 @@ fn missing_blobs(repo: &Repository, diff: &git2::Diff, base: &Side, head: &Side)
                 file.mode(),
                 FileMode::Blob | FileMode::BlobExecutable | FileMode::Link
             );
-            if blob && !file.id().is_zero() && !odb.exists(file.id()) {
-                missing.push((path_str(file.path()).unwrap_or_default(), file.id()));
+            if !blob || file.id().is_zero() || odb.exists(file.id()) {
+                continue;
+            }
+            let path = path_str(file.path()).unwrap_or_default();
+            // A file of no language riskdiff reads (`.wasm`, `.map`, images)
+            // loses nothing by being absent; were it read after all (a
+            // script without extension), it is skipped with a note.
+            if super::lang::detect(&path) != super::lang::Lang::Unknown {
+                missing.push((path, file.id()));
             }
         }
     }
