@@ -249,6 +249,38 @@ fn reference_names(path: &str) -> Vec<String> {
     out
 }
 
+/// Whether `namer`, which named the deleted template `partial` in base, is
+/// a template this change deletes too and that nothing else in base named:
+/// the two were an unused chain (`coc.html` including `coc_form.html`,
+/// both removed as unused templates).
+fn dead_includer(cx: &Context, namer: &str, partial: &str) -> bool {
+    if !is_template_like(namer) || cx.lookup(Revision::Head, namer).is_some() {
+        return false;
+    }
+    let names = reference_names(namer);
+    !names.is_empty()
+        && [FileGroup::Markup, FileGroup::Code].iter().all(|g| {
+            !cx.side_files(Revision::Base, *g).iter().any(|v| {
+                v.path != namer
+                    && v.path != partial
+                    && v.text()
+                        .is_some_and(|t| names.iter().any(|n| names_file(t, n)))
+            })
+        })
+}
+
+/// Whether `text` names a file by `name` anywhere but inside an absolute
+/// URL: `http://speakup.io/coc.html` is another site's page, not the
+/// template `contact/coc.html`.
+fn names_file(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        let token_start = text[..at]
+            .rfind(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | '='))
+            .map_or(0, |i| i + 1);
+        !text[token_start..at].contains("://")
+    })
+}
+
 /// Whether base rendered the deleted template, and whether head still does.
 fn rendered(cx: &Context, path: &str) -> Rendered {
     let names = reference_names(path);
@@ -258,7 +290,7 @@ fn rendered(cx: &Context, path: &str) -> Rendered {
     let mentions = |v: &FileVersion| {
         v.path != path
             && v.text()
-                .is_some_and(|t| names.iter().any(|n| t.contains(n.as_str())))
+                .is_some_and(|t| names.iter().any(|n| names_file(t, n)))
     };
     let in_base: Vec<String> = [FileGroup::Markup, FileGroup::Code]
         .iter()
@@ -270,7 +302,7 @@ fn rendered(cx: &Context, path: &str) -> Rendered {
                 .collect::<Vec<_>>()
         })
         .collect();
-    if in_base.is_empty() {
+    if in_base.is_empty() || in_base.iter().all(|namer| dead_includer(cx, namer, path)) {
         return Rendered::Never;
     }
     let in_head = [FileGroup::Markup, FileGroup::Code].iter().find_map(|g| {
