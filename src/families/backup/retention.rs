@@ -107,7 +107,9 @@ impl Backup {
     }
 
     /// CDN, session, token and cache lifetimes: how long a copy is served
-    /// or a login lasts, not how long data is kept.
+    /// or a login lasts, not how long data is kept; and a catalog's limits
+    /// (kopiur's `catalog.retain`: how many snapshot records are listed in
+    /// the cluster, not how many backups the repository keeps).
     pub(super) fn is_cache_ttl(&self, path: &str) -> bool {
         words(path).iter().any(|w| {
             matches!(
@@ -123,6 +125,7 @@ impl Backup {
                     | "cookie"
                     | "jwt"
                     | "otp"
+                    | "catalog"
             )
         })
     }
