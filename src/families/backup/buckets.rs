@@ -103,8 +103,10 @@ fn protection_state<'t>(
         };
         for k in keys {
             if let Some(e) = b.get(k) {
+                // Off only when written off: `var.object_lock_enabled` or a
+                // conditional may well be on, and a module's inputs decide.
                 let shown = e.value.shown().to_ascii_lowercase();
-                let on = e.value.is_on() || shown == "enabled";
+                let on = !(e.value.is_off() || matches!(shown.as_str(), "suspended" | "disabled"));
                 out.insert(bucket.clone(), (on, b, e));
             }
         }

@@ -1,6 +1,7 @@
 //! `backup/job-removed`: backup jobs (cron lines, systemd timers, Kubernetes
-//! CronJobs, Velero Schedules, scheduled CI workflows) removed, commented
-//! out or suspended.
+//! CronJobs, Velero/k8up Schedules, VolSync and CloudNativePG backup
+//! objects, scheduled CI workflows, Ansible and Chef cron entries) removed,
+//! commented out or suspended.
 
 use super::{basename, Backup};
 use crate::families::context::{ChangedFile, Context};
@@ -12,6 +13,17 @@ use crate::readers::keypath::ConfigEntry;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
+
+/// Kinds that are backup schedules whatever they run: Velero and k8up
+/// `Schedule`, VolSync `ReplicationSource` (restic, kopia or rsync copies
+/// of a volume), VolSync `KopiaMaintenance` (the backup repository's
+/// upkeep), CloudNativePG `ScheduledBackup`.
+const BACKUP_KINDS: &[&str] = &[
+    "Schedule",
+    "ReplicationSource",
+    "KopiaMaintenance",
+    "ScheduledBackup",
+];
 
 /// A scheduled job as it stands in one revision.
 #[derive(Clone, Debug)]
@@ -33,6 +45,25 @@ pub(super) struct Side<'a> {
     pub(super) text: &'a str,
 }
 
+/// A job that maintains a backup repository rather than writing backups.
+fn is_upkeep(job: &Job) -> bool {
+    job.key.starts_with("KopiaMaintenance/")
+}
+
+/// The head cron line that runs the same command with more after it
+/// (`borg create … && find … -delete`): the job is still there.
+fn extended_cron_line<'a>(head: &'a BTreeMap<String, Job>, job: &Job) -> Option<&'a Job> {
+    if !job.shown.starts_with("cron job") {
+        return None;
+    }
+    head.values().find(|h| {
+        h.shown.starts_with("cron job")
+            && h.key
+                .strip_prefix(job.key.as_str())
+                .is_some_and(|rest| rest.starts_with([' ', '&', ';', '|']))
+    })
+}
+
 impl Backup {
     pub(super) fn mentions_tool(&self, text: &str) -> bool {
         let lower = text.to_ascii_lowercase();
@@ -48,6 +79,11 @@ impl Backup {
             || path.contains("cron.d/")
             || path.contains("/cron/")
             || path.starts_with("cron/")
+    }
+
+    /// A Chef recipe (`cookbooks/*/recipes/*.rb`), where `cron` resources live.
+    pub(super) fn is_chef_recipe(path: &str, lang: Lang) -> bool {
+        lang == Lang::Ruby && path.contains("recipes/")
     }
 
     /// Backup lines of a crontab: five schedule fields (or `@daily`), an
@@ -157,18 +193,22 @@ impl Backup {
         })
     }
 
-    /// Kubernetes CronJobs and Velero Schedules that back up, by document.
+    /// Kubernetes CronJobs that back up and the [`BACKUP_KINDS`], by document.
     pub(super) fn manifest_jobs(&self, side: &ConfigSide) -> Vec<Job> {
-        let mut docs: BTreeMap<&str, Vec<&ConfigEntry>> = BTreeMap::new();
-        for e in &side.entries {
-            let doc = e.path.split('.').next().unwrap_or("");
-            docs.entry(doc).or_default().push(e);
-        }
         let single_kind = side
             .entries
             .iter()
             .find(|e| e.path == "kind")
             .map(|e| e.value.shown());
+        // A one-document file is one job, whatever its top-level keys.
+        let mut docs: BTreeMap<&str, Vec<&ConfigEntry>> = BTreeMap::new();
+        for e in &side.entries {
+            let doc = match single_kind {
+                Some(_) => "",
+                None => e.path.split('.').next().unwrap_or(""),
+            };
+            docs.entry(doc).or_default().push(e);
+        }
         let mut out = Vec::new();
         for (doc, entries) in docs {
             // One-document files have no `Kind/name` prefix.
@@ -185,13 +225,10 @@ impl Backup {
                     None => continue,
                 },
             };
-            if !matches!(kind.as_str(), "CronJob" | "Schedule") {
+            if !BACKUP_KINDS.contains(&kind.as_str()) && kind != "CronJob" {
                 continue;
             }
-            if doc.contains('/') && single_kind.is_some() {
-                continue;
-            }
-            let backs_up = kind == "Schedule"
+            let backs_up = BACKUP_KINDS.contains(&kind.as_str())
                 || self.mentions_tool(&name)
                 || entries.iter().any(|e| self.mentions_tool(&e.value.shown()));
             if !backs_up {
@@ -199,18 +236,21 @@ impl Backup {
             }
             let find = |suffix: &str| entries.iter().find(|e| e.path.ends_with(suffix));
             let schedule = find("spec.schedule")
+                .or_else(|| find("spec.trigger.schedule"))
                 .map(|e| e.value.shown())
                 .unwrap_or_default();
-            let suspended = find("spec.suspend")
-                .or_else(|| find("spec.paused"))
-                .is_some_and(|e| e.value.is_on());
-            // A suspended job is shown at the line that suspended it.
+            // `enabled: false` is how VolSync's KopiaMaintenance pauses.
             let switch = find("spec.suspend")
                 .or_else(|| find("spec.paused"))
+                .filter(|e| e.value.is_on())
+                .or_else(|| find("spec.enabled").filter(|e| e.value.is_off()))
                 .copied();
+            let suspended = switch.is_some();
+            // A suspended job is shown at the line that suspended it.
             let anchor = switch
                 .filter(|_| suspended)
                 .or_else(|| find("spec.schedule").copied())
+                .or_else(|| find("spec.trigger.schedule").copied())
                 .or_else(|| entries.first().copied());
             out.push(Job {
                 key: format!("{kind}/{name}"),
@@ -266,9 +306,9 @@ impl Backup {
     }
 
     pub(super) fn jobs(&self, cx: &Context, file: &ChangedFile, rev: Revision) -> Vec<Job> {
-        let version = match rev {
-            Revision::Base => file.base.as_ref(),
-            Revision::Head => file.head.as_ref(),
+        let (version, lang) = match rev {
+            Revision::Base => (file.base.as_ref(), file.base_lang),
+            Revision::Head => (file.head.as_ref(), file.head_lang),
         };
         let Some(version) = version else {
             return Vec::new();
@@ -288,20 +328,16 @@ impl Backup {
             return vec![job];
         }
         match config_side(cx, file, rev) {
-            Some(side)
-                if matches!(
-                    if rev == Revision::Base {
-                        file.base_lang
-                    } else {
-                        file.head_lang
-                    },
-                    Lang::Yaml
-                ) =>
-            {
+            Some(side) if lang == Lang::Yaml => {
                 let mut jobs = self.manifest_jobs(&side);
                 jobs.extend(self.workflow_jobs(&side));
+                jobs.extend(self.ansible_cron_jobs(&side));
                 jobs
             }
+            _ if Self::is_chef_recipe(&version.path, lang) => cx
+                .parsed(version, lang)
+                .map(|p| self.chef_cron_jobs(&version.path, &p.text, &p.tree))
+                .unwrap_or_default(),
             _ => Vec::new(),
         }
     }
@@ -320,7 +356,9 @@ impl Backup {
             // The text itself, not a copy: spans into it use its line index.
             let base_text = bv.text().cloned().unwrap_or_else(|| Arc::from(""));
             for job in self.jobs(cx, f, Revision::Base) {
-                let now = head_jobs.get(&job.key);
+                let now = head_jobs
+                    .get(&job.key)
+                    .or_else(|| extended_cron_line(&head_jobs, &job));
                 if now.is_some_and(|n| !n.suspended) || job.suspended {
                     continue;
                 }
@@ -338,11 +376,20 @@ impl Backup {
                 } else {
                     format!(" (`{}`)", job.schedule)
                 };
-                let message = format!(
-                    "The backup {}{schedule} in `{}` {how}. Nothing else in this change schedules it, so no new backup is made from now on, and nobody is told: a restore after the next failure will find only what is older than this change.",
-                    job.shown,
-                    job.path
-                );
+                let upkeep = is_upkeep(&job);
+                let message = if upkeep {
+                    format!(
+                        "The upkeep of a backup repository, {}{schedule} in `{}`, {how}. Nothing else in this change schedules it: unless the repository is maintained elsewhere, it is no longer pruned or checked, so it grows until backups fail and corruption goes unnoticed.",
+                        job.shown,
+                        job.path
+                    )
+                } else {
+                    format!(
+                        "The backup {}{schedule} in `{}` {how}. Nothing else in this change schedules it, so no new backup is made from now on, and nobody is told: a restore after the next failure will find only what is older than this change.",
+                        job.shown,
+                        job.path
+                    )
+                };
                 let base_loc = Location {
                     revision: Revision::Base,
                     path: job.path.clone(),
@@ -371,6 +418,11 @@ impl Backup {
                     None => Finding::new("backup/job-removed", base_loc, job.key.clone(), message),
                 };
                 finding = finding.evidence("job", job.shown.clone());
+                if upkeep {
+                    // Backups still run; only their repository's upkeep
+                    // stopped, and operators often move it, not drop it.
+                    finding = finding.severity(crate::findings::finding::Severity::Medium);
+                }
                 if !job.schedule.is_empty() {
                     finding = finding.evidence("schedule", job.schedule.clone());
                 }

@@ -17,7 +17,9 @@ use serde::Deserialize;
 
 mod buckets;
 mod colocated;
+mod deletions;
 mod jobs;
+mod managed_cron;
 mod protection;
 mod retention;
 mod verification;
@@ -43,6 +45,7 @@ struct Tables {
     ignored_path_words: Vec<String>,
     retained_purposes: Vec<String>,
     disposable_purposes: Vec<String>,
+    scratch_target_words: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
@@ -84,6 +87,9 @@ impl Backup {
                 "checks",
                 "expiration",
                 "delete_after_days",
+                "ScheduledBackup",
+                "ReplicationSource",
+                "KopiaMaintenance",
             ]
             .iter()
             .any(|w| text.contains(w))
@@ -95,6 +101,7 @@ impl Analyzer for Backup {
         keypath::is_config(lang)
             || Self::is_crontab(path)
             || matches!(lang, Lang::Shell)
+            || Self::is_chef_recipe(path, lang)
             || path.ends_with(".timer")
             || path.ends_with(".service")
     }
@@ -128,6 +135,7 @@ impl Analyzer for Backup {
         self.check_jobs(cx, &files, &mut out);
         self.check_verification(cx, &files, &mut out);
         self.check_retention(cx, &files, &mut out);
+        self.check_deletions(cx, &files, &mut out);
         // Terraform is compared per resource and per bucket, across every
         // changed `.tf` file: a setting may move between files or between
         // an inline block and its split resource.

@@ -139,6 +139,9 @@ fn terraform_handled(tf: &Terraform, file: &str, path: &str, removed: bool) -> b
     } else {
         return false;
     };
+    // `dynamic "versioning" { content { … } }` writes the same setting.
+    let rest = rest.replace("dynamic.", "").replace(".content.", ".");
+    let rest = rest.as_str();
     if is_s3_protection_key(rtype, rest) {
         return true;
     }

@@ -76,6 +76,27 @@ pub(super) fn retention_finding(
     })
 }
 
+fn dropped_keep_finding(
+    key: &str,
+    before: &keypath::ConfigEntry,
+    base: &ConfigSide,
+    head: &ConfigSide,
+) -> Finding {
+    let shown = before.value.shown();
+    Finding::new(
+        "backup/retention-reduced",
+        base.location(Revision::Base, before),
+        format!("{} {key}", head.path),
+        format!(
+            "`{key}: {shown}` was removed from `{}` while the other retention counts stay: those {shown} backups are no longer kept, so a problem noticed later than the remaining tiers reach can no longer be restored.",
+            head.path
+        ),
+    )
+    .evidence("key", key.to_string())
+    .evidence("before", shown)
+    .evidence("after", "removed")
+}
+
 impl Backup {
     pub(super) fn is_backup_config(&self, side: &ConfigSide) -> bool {
         self.mentions_tool(&side.path)
@@ -86,7 +107,9 @@ impl Backup {
     }
 
     /// CDN, session, token and cache lifetimes: how long a copy is served
-    /// or a login lasts, not how long data is kept.
+    /// or a login lasts, not how long data is kept; and a catalog's limits
+    /// (kopiur's `catalog.retain`: how many snapshot records are listed in
+    /// the cluster, not how many backups the repository keeps).
     pub(super) fn is_cache_ttl(&self, path: &str) -> bool {
         words(path).iter().any(|w| {
             matches!(
@@ -102,6 +125,7 @@ impl Backup {
                     | "cookie"
                     | "jwt"
                     | "otp"
+                    | "catalog"
             )
         })
     }
@@ -113,6 +137,27 @@ impl Backup {
                 .iter()
                 .any(|w| self.tables.retention_words.contains(w))
         })
+    }
+
+    /// A count of kept backups (`keepWeekly: 4`, `retain.weekly: 4`)
+    /// removed while its neighbours stay: that tier of backups is no
+    /// longer kept. Expirations and TTLs are not counts: removing one
+    /// keeps data longer.
+    fn dropped_keep(&self, path: &str, before: &Scalar, head: &ConfigSide) -> bool {
+        let Some((parent, _)) = path.rsplit_once('.') else {
+            return false;
+        };
+        let keeps = |p: &str| {
+            let (parent, last) = p.rsplit_once('.').unwrap_or(("", p));
+            let parent_last = parent.rsplit('.').next().unwrap_or("");
+            words(last).first().is_some_and(|w| w == "keep")
+                || words(parent_last).first().is_some_and(|w| w == "retain")
+        };
+        keeps(path)
+            && before.number().is_some_and(|n| n > 0.0)
+            && head.entries.iter().any(|e| {
+                e.path.rsplit_once('.').is_some_and(|(p, _)| p == parent) && keeps(&e.path)
+            })
     }
 
     /// `--keep-daily 7` style flags of `borg prune` / `restic forget`.
@@ -157,6 +202,14 @@ impl Backup {
                         .iter()
                         .any(|e| e.path.contains("backup") || e.path.contains("snapshot"));
                 for change in keypath::compare(&base.entries, &head.entries) {
+                    if let (Some(b), None) = (change.before, change.after) {
+                        if (backupish || change.path.contains("retention"))
+                            && self.dropped_keep(change.path, &b.value, &head)
+                        {
+                            out.push(dropped_keep_finding(change.path, b, &base, &head));
+                        }
+                        continue;
+                    }
                     let (Some(b), Some(a)) = (change.before, change.after) else {
                         continue;
                     };

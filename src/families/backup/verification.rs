@@ -22,6 +22,18 @@ pub(super) fn checks_item(path: &str) -> Option<&str> {
     Some(&path[..item_end])
 }
 
+/// `spec.verification.deep` for `spec.verification.deep.schedule.cron`:
+/// the verification a key inside a `verification:` block belongs to.
+pub(super) fn verification_item(path: &str) -> Option<&str> {
+    let segs: Vec<&str> = path.split('.').collect();
+    let at = segs[..segs.len().saturating_sub(1)]
+        .iter()
+        .position(|s| matches!(*s, "verification" | "verify" | "verifications"))?;
+    let take = (at + 2).min(segs.len());
+    let len = segs[..take].iter().map(|s| s.len() + 1).sum::<usize>() - 1;
+    Some(&path[..len])
+}
+
 impl Backup {
     /// Lines that verify a backup (`borg check`, `restic check`), per file.
     pub(super) fn verify_lines(&self, text: &str) -> Vec<(String, Range<usize>)> {
@@ -99,7 +111,8 @@ impl Backup {
             let mut reported_items: BTreeSet<String> = BTreeSet::new();
             for change in keypath::compare(&base.entries, &head.entries) {
                 // A removed `checks` item is one finding, not one per key.
-                if let Some(item) = checks_item(change.path) {
+                let item = checks_item(change.path).or(verification_item(change.path));
+                if let Some(item) = item {
                     if change.after.is_none() && !reported_items.insert(item.to_string()) {
                         continue;
                     }
@@ -110,7 +123,8 @@ impl Backup {
                     .verify_keys
                     .iter()
                     .any(|k| last.first() == Some(k));
-                let in_checks = change.path.split('.').any(|s| s == "checks");
+                let in_checks = change.path.split('.').any(|s| s == "checks")
+                    || verification_item(change.path).is_some();
                 let turned_off = match (change.before, change.after) {
                     (Some(b), Some(a)) if is_verify_key => b.value.is_on() && a.value.is_off(),
                     (Some(b), None) if is_verify_key => b.value.is_on(),
@@ -137,12 +151,8 @@ impl Backup {
                         Some(a) => head.location(Revision::Head, a),
                         None => base.location(Revision::Base, b),
                     },
-                    format!(
-                        "{} {}",
-                        head.path,
-                        checks_item(change.path).unwrap_or(change.path)
-                    ),
-                    match (checks_item(change.path), change.after) {
+                    format!("{} {}", head.path, item.unwrap_or(change.path)),
+                    match (item, change.after) {
                         (Some(item), None) => format!(
                             "The check `{}` was removed from `{}` in `{}`. Backups are still written, but nobody finds out any more when they stop being readable.",
                             item.rsplit('.').next().unwrap_or(item),

@@ -10,8 +10,9 @@ use crate::readers::config_files::config_side;
 use crate::readers::keypath::{self, ConfigEntry, Scalar};
 use crate::readers::words::{is_ignored_path, words};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+mod command_flags;
 mod store_removed;
 
 pub const FAMILY: FamilyDef = FamilyDef {
@@ -31,6 +32,8 @@ struct Tables {
     store_types: Vec<String>,
     store_module_sources: Vec<String>,
     disposable_words: Vec<String>,
+    instance_kinds: Vec<String>,
+    persistence_blocks: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
@@ -72,25 +75,54 @@ impl Durability {
         })
     }
 
+    /// `instances` counts copies of data only in the kinds that say so
+    /// (CloudNativePG's `Cluster`); elsewhere it is anyone's word.
+    fn counts_copies(&self, key: &str, path: &str, side_kind: Option<&str>) -> bool {
+        if key == "instances" {
+            let doc_kind = path.split_once('/').map(|(k, _)| k).or(side_kind);
+            return doc_kind.is_some_and(|k| self.tables.instance_kinds.iter().any(|i| i == k));
+        }
+        self.tables.replica_keys.iter().any(|r| r == key)
+            && !self.availability_only(path, side_kind)
+    }
+
     fn check_file(&self, cx: &Context, file: &ChangedFile, out: &mut Vec<Finding>) {
-        let (Some(head), Some(base)) = (
+        let (Some(mut head), Some(mut base)) = (
             config_side(cx, file, Revision::Head),
             config_side(cx, file, Revision::Base),
         ) else {
             return;
         };
+        let weak_key = |k: &str| self.tables.weak_values.contains_key(k);
+        for side in [&mut head, &mut base] {
+            let flags = command_flags::command_flag_entries(&side.entries, weak_key);
+            side.entries.extend(flags);
+        }
         let kind = head
             .entries
             .iter()
             .find(|e| e.path == "kind")
             .map(|e| e.value.shown());
+        self.check_persistence(&base, &head, kind.as_deref(), out);
         for change in keypath::compare(&base.entries, &head.entries) {
+            let key = key_name(change.path);
+            // A weak setting written into a file that did without it
+            // (`-c fsync=off` added to a command line) weakens a default.
+            if let (None, Some(a)) = (change.before, change.after) {
+                // A weak value that only moved (another path, same key) is old.
+                let moved = base
+                    .entries
+                    .iter()
+                    .any(|e| key_name(&e.path) == key && self.weak(&key, &e.value));
+                if self.weak(&key, &a.value) && !moved {
+                    out.push(self.added_finding(change.path, &key, &head, a));
+                }
+                continue;
+            }
             let (Some(b), Some(a)) = (change.before, change.after) else {
                 continue;
             };
-            let key = key_name(change.path);
-            let reduced_count = self.tables.replica_keys.contains(&key)
-                && !self.availability_only(change.path, kind.as_deref())
+            let reduced_count = self.counts_copies(&key, change.path, kind.as_deref())
                 && matches!((b.value.number(), a.value.number()), (Some(x), Some(y)) if y < x);
             let weakened = self.weak(&key, &a.value) && !self.weak(&key, &b.value);
             if !reduced_count && !weakened {
@@ -130,6 +162,83 @@ impl Durability {
         .evidence("after", after)
     }
 
+    /// A store's persistence block (`Kind:path` in `persistence_blocks`,
+    /// Dragonfly's `spec.snapshot`) that base had and head has not: the
+    /// data now lives only in memory.
+    fn check_persistence(
+        &self,
+        base: &crate::readers::config_files::ConfigSide,
+        head: &crate::readers::config_files::ConfigSide,
+        kind: Option<&str>,
+        out: &mut Vec<Finding>,
+    ) {
+        for block in &self.tables.persistence_blocks {
+            let Some((want_kind, path)) = block.split_once(':') else {
+                continue;
+            };
+            // The block of each document: `Dragonfly/cache.spec.snapshot`
+            // in a multi-document file, `spec.snapshot` in a one-document one.
+            let block_of = |e: &ConfigEntry| -> Option<String> {
+                let (doc, rest) = match e.path.split_once('/') {
+                    Some((k, rest)) if k == want_kind => {
+                        let (name, rest) = rest.split_once('.')?;
+                        (format!("{k}/{name}."), rest)
+                    }
+                    _ if kind == Some(want_kind) => (String::new(), e.path.as_str()),
+                    _ => return None,
+                };
+                (rest == path || rest.starts_with(&format!("{path}.")))
+                    .then(|| format!("{doc}{path}"))
+            };
+            let kept: BTreeSet<String> = head.entries.iter().filter_map(block_of).collect();
+            let mut lost: BTreeMap<String, &ConfigEntry> = BTreeMap::new();
+            for e in &base.entries {
+                if let Some(b) = block_of(e).filter(|b| !kept.contains(b)) {
+                    lost.entry(b).or_insert(e);
+                }
+            }
+            for (block_path, first) in lost {
+                out.push(
+                Finding::new(
+                    "durability/replication-reduced",
+                    base.location(Revision::Base, first),
+                    format!("{} {block_path}", head.path),
+                    format!(
+                        "`{block_path}` was removed from the {want_kind} in `{}`: it no longer writes its data to disk, so a restart or a lost node loses everything it holds.",
+                        head.path
+                    ),
+                )
+                .evidence("key", block_path.clone())
+                .evidence("before", first.value.shown())
+                .evidence("after", "removed"),
+            );
+            }
+        }
+    }
+
+    fn added_finding(
+        &self,
+        path: &str,
+        key: &str,
+        head: &crate::readers::config_files::ConfigSide,
+        a: &ConfigEntry,
+    ) -> Finding {
+        let after = a.value.shown();
+        Finding::new(
+            "durability/replication-reduced",
+            head.location(Revision::Head, a),
+            format!("{} {path}", head.path),
+            format!(
+                "`{path}` in `{}` is now set to `{after}` where the default applied before: {}.",
+                head.path,
+                self.consequence(key)
+            ),
+        )
+        .evidence("key", path.to_string())
+        .evidence("before", "default")
+        .evidence("after", after)
+    }
+
     /// Whether Terraform text declares a store type or a module call whose
     /// source makes one.
     fn mentions_store(&self, text: &str) -> bool {
@@ -151,11 +260,19 @@ impl Durability {
             .filter(|c| c.is_alphanumeric())
             .collect::<String>()
             .to_ascii_lowercase();
+        let persistence_kinds = self
+            .tables
+            .persistence_blocks
+            .iter()
+            .filter_map(|b| b.split_once(':').map(|(k, _)| k.to_ascii_lowercase()));
         self.tables
             .replica_keys
             .iter()
             .chain(self.tables.weak_values.keys())
-            .any(|k| squashed.contains(&k.replace('_', "")))
+            .map(|k| k.replace('_', ""))
+            .chain(persistence_kinds)
+            .chain(std::iter::once("instances".to_string()))
+            .any(|k| squashed.contains(&k))
     }
 }
 
