@@ -19,7 +19,9 @@ use std::ops::Range;
 use syntax::{functions, Syntax};
 
 mod facts;
+mod flow;
 mod messages;
+mod senders;
 mod syntax;
 
 pub const FAMILY: FamilyDef = FamilyDef {
@@ -50,6 +52,15 @@ struct Tables {
     idempotency_words: Vec<String>,
     guard_words: Vec<String>,
     loop_methods: Vec<String>,
+    row_block_methods: Vec<String>,
+    mail_send_methods: Vec<String>,
+    mail_receivers: Vec<String>,
+    enqueue_methods: Vec<String>,
+    enqueue_receivers: Vec<String>,
+    not_enqueue_receivers: Vec<String>,
+    queue_receivers: Vec<String>,
+    configured_iterables: Vec<String>,
+    iterable_flag_words: Vec<String>,
     handler_decorators: Vec<String>,
     mail_module_words: Vec<String>,
     query_calls: Vec<String>,
@@ -219,6 +230,11 @@ impl Batch {
                     })
                 });
             let story = match same {
+                // Incident 4 re-created in a loop that already sent:
+                // each outcome now kept in memory and saved once, after.
+                Some(b) if b.unsafe_loop() && l.defers_save() && !b.defers_save() => {
+                    Story::DeferredSave
+                }
                 // It was already like this: not this change's doing.
                 Some(b) if b.unsafe_loop() => continue,
                 Some(_) => Story::CheckpointRemoved,
