@@ -125,6 +125,18 @@ impl LoopFacts {
         format!("{} {effect} over {}", self.function, over.trim())
     }
 
+    /// What identifies a loop moved to another file or function as it
+    /// was: what it sends and what it iterates.
+    pub(super) fn moved_key(&self) -> String {
+        let over = if self.iterable.trim().is_empty() {
+            &self.header
+        } else {
+            &self.iterable
+        };
+        let effect = self.effect.as_ref().map_or("", |(c, _)| c.callee.as_str());
+        format!("{effect} over {}", over.trim())
+    }
+
     /// What identifies the loop across revisions: where it is and what it
     /// sends, not its line.
     pub(super) fn identity(&self) -> (String, String) {

@@ -133,8 +133,20 @@ impl Batch {
         if !carries_item {
             return !self.is_query(iterable);
         }
-        if matches!(kind, "sends mail" | "enqueues a job") {
-            return false;
+        match kind {
+            // Records of a table: each its own mail or job.
+            "sends mail" | "enqueues a job" if item_field(args, &l.vars) => return false,
+            "enqueues a job" => return false,
+            // One message to each plain address of a list (`foreach
+            // ($toArr as $to) mail($to, $subject, $body)`), not to rows.
+            "sends mail" => {
+                let list = words(&l.iterable);
+                return !self.is_query(iterable)
+                    && list
+                        .iter()
+                        .any(|w| self.tables.address_list_words.contains(w));
+            }
+            _ => {}
         }
         // The item as destination only: `post(url, json=event)`;
         // `requests.delete(url)` has no payload: the URL is the item.

@@ -43,13 +43,22 @@ impl Batch {
                     && call.receiver != "_");
         }
         // BullMQ and Bee: `emailQueue.add('welcome', {id})`.
-        if method == "add" && receiver.iter().any(|w| t.queue_receivers.contains(w)) {
+        // The last word names the queue: `emailQueue.add`, not Django's
+        // many-to-many `ticket.queues.add(q)`.
+        if method == "add"
+            && receiver
+                .last()
+                .is_some_and(|w| t.queue_receivers.contains(w))
+        {
             return true;
         }
         // Laravel: `SendInvoice::dispatch($order)`, `Bus::dispatch(…)`,
         // `dispatch(new SendInvoice($order))`; not Redux's
         // `store.dispatch(action)`.
+        // Laravel events (`TokenDeleteEvent::dispatch`) are not jobs.
+        let event = call.receiver.ends_with("Event") || call.args.contains("Event(");
         method == "dispatch"
+            && !event
             && (call.shown.contains("::")
                 || (call.receiver.is_empty()
                     && call.args.trim_start_matches('(').starts_with("new ")))
