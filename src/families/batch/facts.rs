@@ -2,7 +2,8 @@
 //! per item, where (if anywhere) it saves progress, and whether it runs
 //! inside a web request over an unlimited query.
 
-use super::syntax::{after_first_argument, mentions_any, Syntax};
+use super::flow::recorded_in_memory;
+use super::syntax::Syntax;
 use super::{words, Batch};
 use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Revision, Span};
@@ -74,6 +75,10 @@ pub(super) struct LoopFacts {
     pub(super) guarded: bool,
     /// The first checkpoint after the loop in the same function.
     pub(super) saved_after: Option<Call>,
+    /// Where the loop keeps each item's outcome in memory only (assigned
+    /// into the item, appended to a list), as written: the shape of
+    /// incident 4 when the loop persists it once, after the loop.
+    pub(super) recorded: Option<String>,
     /// One message to many destinations (`for url in webhook_urls:
     /// post(url, json=event)`), or a retry loop: the item is not in what
     /// is sent, so there is no per-item progress to lose.
@@ -95,6 +100,12 @@ impl LoopFacts {
             && !self.fan_out
     }
 
+    /// Each item's outcome kept in memory in the loop and persisted once,
+    /// after it: the checkpoint of incident 4.
+    pub(super) fn defers_save(&self) -> bool {
+        self.recorded.is_some() && self.saved_after.is_some()
+    }
+
     /// Outside work per row of an unlimited query, inside a web request.
     pub(super) fn in_request(&self) -> bool {
         self.effect.is_some() && self.handler.is_some() && self.unbounded.is_some()
@@ -112,6 +123,18 @@ impl LoopFacts {
         };
         let effect = self.effect.as_ref().map_or("", |(c, _)| c.callee.as_str());
         format!("{} {effect} over {}", self.function, over.trim())
+    }
+
+    /// What identifies a loop moved to another file or function as it
+    /// was: what it sends and what it iterates.
+    pub(super) fn moved_key(&self) -> String {
+        let over = if self.iterable.trim().is_empty() {
+            &self.header
+        } else {
+            &self.iterable
+        };
+        let effect = self.effect.as_ref().map_or("", |(c, _)| c.callee.as_str());
+        format!("{effect} over {}", over.trim())
     }
 
     /// What identifies the loop across revisions: where it is and what it
@@ -212,6 +235,9 @@ impl Batch {
                 || function_text.contains("CURLOPT_CUSTOMREQUEST"))
         {
             return Some("sends an HTTP write");
+        }
+        if let Some(kind) = self.sender(call) {
+            return Some(kind);
         }
         let http_client = if lower_method == "delete" {
             self.any_word(&call.receiver, &self.tables.http_delete_clients)
@@ -336,25 +362,17 @@ impl Batch {
                     .iter()
                     .find(|c| c.range.start >= l.range.end && self.checkpoint(c))
                     .cloned();
-                // The call in the loop that carries the item: the same-file
-                // function it goes through, or the side effect itself, whose
-                // first argument is its destination.
-                let fan_out = !l.vars.is_empty()
-                    && match (&via, &effect) {
-                        (Some(v), _) => !mentions_any(&v.args, &l.vars),
-                        (None, Some((e, _))) => {
-                            // A payload sent unchanged to each destination;
-                            // `requests.delete(url)` has none: the URL is
-                            // the item.
-                            let rest = after_first_argument(&e.args);
-                            let lower = rest.to_ascii_lowercase();
-                            let payload = ["json", "data", "body", "payload", "message", "content"]
-                                .iter()
-                                .any(|w| lower.contains(w));
-                            payload && !mentions_any(rest, &l.vars)
-                        }
-                        (None, None) => false,
-                    };
+                // A job that records its own item is skipped on a rerun
+                // when the loop's rows are filtered on that record; a
+                // flag written after the loop guards nothing.
+                let enqueues = matches!(&effect, Some((_, "enqueues a job")));
+                let guarded = guarded || (enqueues && self.filtered_by_flag(f, l));
+                let carrier = via.as_ref().or(effect.as_ref().map(|(e, _)| e));
+                let fan_out = match (carrier, &effect) {
+                    (Some(c), Some((_, kind))) => self.fan_out(f, l, c, kind),
+                    _ => false,
+                };
+                let recorded = recorded_in_memory(f, l, &inside);
                 let handler = f.handler.clone().map(|h| (h, f.range.clone()));
                 let (unbounded, query_source) = match self.unbounded_query(f, l) {
                     Some((q, at)) => (Some(q), at),
@@ -371,6 +389,7 @@ impl Batch {
                     idempotent,
                     guarded,
                     saved_after,
+                    recorded,
                     fan_out,
                     handler,
                     unbounded,
@@ -463,37 +482,14 @@ impl Batch {
         f: &Function,
         l: &Loop,
     ) -> Option<(String, Option<Range<usize>>)> {
-        let own = l.iterable.trim();
-        let plain = !own.is_empty()
-            && own
-                .trim_start_matches('$')
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
-        let source = plain
-            .then(|| {
-                f.assignments
-                    .iter()
-                    .rev()
-                    .find(|(name, _, at)| name == own && at.start < l.range.start)
-            })
-            .flatten();
-        let expr = source.map_or(own, |(_, value, _)| value.as_str());
-        let is_query = self.tables.query_calls.iter().any(|m| {
-            expr.match_indices(m.as_str()).any(|(i, _)| {
-                // `.all` must end there: `Order.all.each`, not `.allowed`
-                // or `Promise.all(…)`.
-                !m.ends_with(|c: char| c.is_alphanumeric())
-                    || !expr[i + m.len()..]
-                        .starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '(')
-            })
-        });
+        let (expr, source) = self.iterated(f, l);
         let lower = expr.to_ascii_lowercase();
         let limited = self
             .tables
             .limit_words
             .iter()
             .any(|w| lower.contains(w.as_str()));
-        (is_query && !limited).then(|| (expr.to_string(), source.map(|s| s.2.clone())))
+        (self.is_query(expr) && !limited).then(|| (expr.to_string(), source))
     }
 
     pub(super) fn is_test_path(&self, path: &str) -> bool {

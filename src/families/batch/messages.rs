@@ -11,6 +11,7 @@ pub(super) type BaseFacts = ((String, CodeSide), Vec<LoopFacts>);
 pub(super) enum Story {
     New,
     CheckpointRemoved,
+    DeferredSave,
 }
 
 /// A loop's first line, where findings point.
@@ -50,6 +51,9 @@ impl Batch {
             .chain(&self.tables.partner_verbs)
             .chain(&self.tables.payment_words)
             .chain(&self.tables.mail_module_words)
+            .chain(&self.tables.enqueue_methods)
+            .chain(&self.tables.enqueue_receivers)
+            .chain(&self.tables.queue_receivers)
             .any(|w| text.contains(w.as_str()))
             || text.contains("fetch(")
             || text.contains("mail(")
@@ -87,6 +91,10 @@ impl Batch {
         let change = match story {
             Story::New => "This change adds the loop or its side effect".to_string(),
             Story::CheckpointRemoved => "In base the loop saved each item's progress inside the loop; this change removed that or moved it after the loop".to_string(),
+            Story::DeferredSave => format!(
+                "This change makes the loop keep each item's outcome in memory (`{}`) and persist it only once, after the loop",
+                short(l.recorded.as_deref().unwrap_or(""))
+            ),
         };
         let unnamed_handler = l
             .handler
@@ -103,6 +111,7 @@ impl Batch {
             "sends mail" => "the first k recipients get the mail twice",
             "makes a payment call" => "the first k payments are made twice",
             "publishes a message" => "the first k messages are published twice",
+            "enqueues a job" => "the jobs of the first k items are enqueued, and run, twice",
             "sends an HTTP write" => "the first k requests reach the other system twice (duplicate orders, shipments or records there)",
             _ => "the partner receives the first k items twice (duplicate shipments or orders)",
         };
@@ -129,7 +138,11 @@ impl Batch {
         )
         .evidence("loop", l.header.clone())
         .evidence("side_effect", effect.shown.clone())
-        .evidence("function", l.function.clone());
+        .evidence("function", l.function.clone())
+        .evidence("iterable", l.iterable.clone());
+        if let Some(r) = &l.recorded {
+            f = f.evidence("recorded_in_memory", r.clone());
+        }
         if let Some(c) = &l.saved_after {
             f = f
                 .related(
@@ -143,10 +156,12 @@ impl Batch {
                 .evidence("checkpoint", c.shown.clone());
         }
         if let (Some(b), Some((bpath, bside))) = (before, base) {
-            f = f.related(
-                header_location(Revision::Base, bpath, &bside.text, b),
-                "in base this loop saved progress per item",
-            );
+            let was = if l.defers_save() && !b.defers_save() && b.unsafe_loop() {
+                "in base this loop sent the same way and kept no outcome"
+            } else {
+                "in base this loop saved progress per item"
+            };
+            f = f.related(header_location(Revision::Base, bpath, &bside.text, b), was);
         }
         Some(f)
     }

@@ -19,7 +19,9 @@ use std::ops::Range;
 use syntax::{functions, Syntax};
 
 mod facts;
+mod flow;
 mod messages;
+mod senders;
 mod syntax;
 
 pub const FAMILY: FamilyDef = FamilyDef {
@@ -50,6 +52,16 @@ struct Tables {
     idempotency_words: Vec<String>,
     guard_words: Vec<String>,
     loop_methods: Vec<String>,
+    row_block_methods: Vec<String>,
+    mail_send_methods: Vec<String>,
+    mail_receivers: Vec<String>,
+    enqueue_methods: Vec<String>,
+    enqueue_receivers: Vec<String>,
+    not_enqueue_receivers: Vec<String>,
+    queue_receivers: Vec<String>,
+    configured_iterables: Vec<String>,
+    address_list_words: Vec<String>,
+    iterable_flag_words: Vec<String>,
     handler_decorators: Vec<String>,
     mail_module_words: Vec<String>,
     query_calls: Vec<String>,
@@ -183,7 +195,7 @@ impl Batch {
                 for l in facts {
                     let id = l.identity().1;
                     if l.unsafe_loop() {
-                        out.unsafe_before.insert(id.clone());
+                        out.unsafe_before.insert(l.moved_key());
                     }
                     if l.in_request() {
                         out.in_request_before.insert(id.clone());
@@ -207,22 +219,63 @@ impl Batch {
         out: &mut Vec<Finding>,
     ) {
         let base_loops = file.base_loops();
+        let same_call = |a: &LoopFacts, b: &LoopFacts| match (&a.effect, &b.effect) {
+            (Some((x, _)), Some((y, _))) => x.range == y.range,
+            _ => false,
+        };
+        let within = |inner: &LoopFacts, outer: &LoopFacts| {
+            outer.range.start < inner.range.start && inner.range.end <= outer.range.end
+        };
         for l in head_loops.iter().filter(|l| l.unsafe_loop()) {
+            // The innermost loop around a send is the one reported.
+            if head_loops
+                .iter()
+                .any(|i| within(i, l) && i.unsafe_loop() && same_call(i, l))
+            {
+                continue;
+            }
+            // A loop nested into one that already sent this way without a
+            // record (more recipients per row) re-sends no more than before.
+            if head_loops.iter().any(|o| {
+                within(l, o)
+                    && same_call(o, l)
+                    && base_loops.iter().any(|b| {
+                        b.unsafe_loop() && b.identity() == o.identity() && b.iterable == o.iterable
+                    })
+            }) {
+                continue;
+            }
             // The same loop in base: same function and side effect, or
             // same function and header when only the call was edited.
+            // A loop is known by what it iterates and sends: an outer loop
+            // of the same function that sends the same way is another loop.
+            let sends = |b: &&LoopFacts| b.effect.is_some() && b.identity() == l.identity();
+            let unique = base_loops.iter().filter(sends).count() == 1
+                && head_loops
+                    .iter()
+                    .filter(|h| h.effect.is_some() && h.identity() == l.identity())
+                    .count()
+                    == 1;
             let same = base_loops
                 .iter()
-                .find(|b| b.identity() == l.identity() && b.effect.is_some())
+                .filter(sends)
+                .find(|b| b.iterable == l.iterable)
                 .or_else(|| {
                     base_loops.iter().find(|b| {
                         b.function == l.function && b.header == l.header && b.effect.is_some()
                     })
-                });
+                })
+                .or_else(|| base_loops.iter().filter(sends).find(|_| unique));
             let story = match same {
+                // Incident 4 re-created in a loop that already sent:
+                // each outcome now kept in memory and saved once, after.
+                Some(b) if b.unsafe_loop() && l.defers_save() && !b.defers_save() => {
+                    Story::DeferredSave
+                }
                 // It was already like this: not this change's doing.
                 Some(b) if b.unsafe_loop() => continue,
                 Some(_) => Story::CheckpointRemoved,
-                None if before.unsafe_before.contains(&l.identity().1) => continue,
+                None if before.unsafe_before.contains(&l.moved_key()) => continue,
                 None if !file.changes.touches_head(file.lines(&l.range)) => continue,
                 None => Story::New,
             };

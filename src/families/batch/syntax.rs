@@ -61,8 +61,9 @@ impl Syntax {
         self,
         node: Node<'t>,
         text: &str,
-        loop_methods: &[String],
+        tables: &Tables,
     ) -> Option<Node<'t>> {
+        let loop_methods = &tables.loop_methods;
         match (self, node.kind()) {
             (Syntax::Python, "for_statement" | "while_statement")
             | (
@@ -108,7 +109,11 @@ impl Syntax {
             }
             (Syntax::Ruby, "call") => {
                 let m = text_of(node.child_by_field_name("method")?, text);
-                if !loop_methods.iter().any(|x| x == m) {
+                // `db.execute(sql) do |row|` yields each row; `File.open`,
+                // `transaction do` and `Net::SMTP.start do |smtp|` yield once.
+                let rows = tables.row_block_methods.iter().any(|x| x == m)
+                    && node.child_by_field_name("receiver").is_some();
+                if !rows && !loop_methods.iter().any(|x| x == m) {
                     return None;
                 }
                 node.child_by_field_name("block")
@@ -205,7 +210,7 @@ impl Syntax {
     }
 
     /// What a loop node iterates over, as written.
-    pub(super) fn iterable(self, node: Node, text: &str) -> String {
+    pub(super) fn iterable(self, node: Node, text: &str, row_methods: &[String]) -> String {
         let expr = match (self, node.kind()) {
             (Syntax::Python | Syntax::Js, "for_statement" | "for_in_statement") => {
                 node.child_by_field_name("right")
@@ -217,7 +222,18 @@ impl Syntax {
             (Syntax::Js, "call_expression") => node
                 .child_by_field_name("function")
                 .and_then(|f| f.child_by_field_name("object")),
-            (Syntax::Ruby, "call") => node.child_by_field_name("receiver"),
+            (Syntax::Ruby, "call") => {
+                // `db.execute(sql) do |row|`: the call itself is the rows.
+                let method = node.child_by_field_name("method").map(|m| text_of(m, text));
+                let block = node.child_by_field_name("block");
+                match (method, block) {
+                    (Some(m), Some(b)) if row_methods.iter().any(|r| r == m) => {
+                        let head = text.get(node.start_byte()..b.start_byte()).unwrap_or("");
+                        return head.split_whitespace().collect::<Vec<_>>().join(" ");
+                    }
+                    _ => node.child_by_field_name("receiver"),
+                }
+            }
             (Syntax::Php, "function_call_expression") => node
                 .child_by_field_name("arguments")
                 .and_then(|a| a.named_child(1)),
@@ -403,7 +419,7 @@ pub(super) fn functions(
             out.push(function(name, node.byte_range(), handler));
             owner = out.len() - 1;
         }
-        if let Some(body) = syntax.loop_body(node, text, &tables.loop_methods) {
+        if let Some(body) = syntax.loop_body(node, text, tables) {
             let header = text_of(node, text)
                 .lines()
                 .next()
@@ -411,7 +427,7 @@ pub(super) fn functions(
                 .trim()
                 .to_string();
             let guarded = has_guard(syntax, body);
-            let iterable = syntax.iterable(node, text);
+            let iterable = syntax.iterable(node, text, &tables.row_block_methods);
             let vars = loop_vars(
                 text.get(node.start_byte()..body.start_byte()).unwrap_or(""),
                 &iterable,

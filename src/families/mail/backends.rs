@@ -1,6 +1,7 @@
 //! `mail/backend-disabled`: production mail settings that send to a sink
 //! (console, log, null, a test backend) or lose their mail host.
 
+use super::django::deployment_sets;
 use super::recipient_removed::mentions_mail_call;
 use super::{basename, transports, Mail, Tables};
 use crate::families::context::{ChangedFile, Context};
@@ -62,6 +63,9 @@ pub(super) struct Setting {
     pub(super) key: String,
     pub(super) value: String,
     pub(super) range: Range<usize>,
+    /// The environment variable whose default `value` is, when the
+    /// setting is a lookup (`os.environ.get('EMAIL_BACKEND', '…')`).
+    pub(super) env_var: Option<String>,
 }
 
 pub(super) fn env_settings(text: &str) -> Vec<Setting> {
@@ -85,6 +89,7 @@ pub(super) fn env_settings(text: &str) -> Vec<Setting> {
             key: k.trim().to_string(),
             value: v.to_string(),
             range: start..start + line.len(),
+            env_var: None,
         });
     }
     out
@@ -102,41 +107,6 @@ pub(super) fn string_content(node: Node, text: &str) -> Option<String> {
         }
     }
     Some(s)
-}
-
-/// Module-level `NAME = "…"` assignments of a Python settings file.
-pub(super) fn python_settings(root: Node, text: &str) -> Vec<Setting> {
-    let mut out = Vec::new();
-    let mut cursor = root.walk();
-    for stmt in root.children(&mut cursor) {
-        if stmt.kind() != "expression_statement" {
-            continue;
-        }
-        let Some(assign) = stmt.named_child(0) else {
-            continue;
-        };
-        if assign.kind() != "assignment" {
-            continue;
-        }
-        let (Some(left), Some(right)) = (
-            assign.child_by_field_name("left"),
-            assign.child_by_field_name("right"),
-        ) else {
-            continue;
-        };
-        if left.kind() != "identifier" {
-            continue;
-        }
-        let Some(value) = string_content(right, text) else {
-            continue;
-        };
-        out.push(Setting {
-            key: text.get(left.byte_range()).unwrap_or("").to_string(),
-            value,
-            range: stmt.byte_range(),
-        });
-    }
-    out
 }
 
 /// `config.action_mailer.X = value` assignments of a Rails environment.
@@ -160,6 +130,7 @@ pub(super) fn rails_settings(root: Node, text: &str) -> Vec<Setting> {
                         key,
                         value: text.get(r.byte_range()).unwrap_or("").trim().to_string(),
                         range: node.byte_range(),
+                        env_var: None,
                     });
                 }
             }
@@ -259,7 +230,7 @@ impl Mail {
                     return Some((text.to_string(), Vec::new()));
                 }
                 let parsed = cx.parsed(version, lang)?;
-                python_settings(parsed.tree.root_node(), &parsed.text)
+                super::django::python_settings(parsed.tree.root_node(), &parsed.text, &self.tables)
             }
             BackendKind::Rails => {
                 if !text.contains("action_mailer") {
@@ -384,11 +355,10 @@ format!("the `{value}` mailer keeps mail instead of sending it")
             let Some((head_text, head_settings)) = self.settings(cx, file, Revision::Head) else {
                 continue;
             };
-            // A new file is not a switch away from a working transport.
-            let Some(base) = self.settings(cx, file, Revision::Base) else {
-                continue;
-            };
-            let base = Some(base);
+            // A new file is not a switch away from a working transport,
+            // unless what it sets is only an environment lookup's default.
+            let base = self.settings(cx, file, Revision::Base);
+            let new_file = base.is_none();
             let base_settings = base.as_ref().map_or(&[][..], |b| &b.1[..]);
             // The last assignment of a key is the one that counts; looked
             // up by key, not by scanning (a `.env` of 150,000 lines).
@@ -408,6 +378,19 @@ format!("the `{value}` mailer keeps mail instead of sending it")
                 if old.is_some_and(|o| self.sink(kind, o, None).is_some()) {
                     continue;
                 }
+                // Where a deployment may set the variable a lookup reads.
+                let deployed = s.env_var.as_ref().map(|v| {
+                    let var = if v.is_empty() {
+                        format!("DJANGO_{}", s.key)
+                    } else {
+                        v.clone()
+                    };
+                    let at = deployment_sets(cx, &var, &self.tables);
+                    (var, at)
+                });
+                if new_file && !deployed.as_ref().is_some_and(|(_, at)| at.is_none()) {
+                    continue;
+                }
                 let show = |v: &str| {
                     if kind == BackendKind::Nodemailer && v == transports::SENDING {
                         return "a sending transport".to_string();
@@ -420,11 +403,32 @@ format!("the `{value}` mailer keeps mail instead of sending it")
                     }
                 };
                 let before = old.map_or_else(
-                    || "unset (the real transport)".to_string(),
+                    || {
+                        if new_file {
+                            "not set (a new file)".to_string()
+                        } else {
+                            "unset (the real transport)".to_string()
+                        }
+                    },
                     |o| show(&o.value),
                 );
                 let after = show(&s.value);
-                let message = if kind == BackendKind::Nodemailer {
+                let message = if let Some((var, at)) = &deployed {
+                    let whose = match at {
+                        Some(p) => format!(
+                            "`{p}` names `{var}`: unless production sets it there, mail is lost"
+                        ),
+                        None => format!(
+                            "Nothing in the repository (`.env` files, compose files, Helm values, \
+                             manifests) sets `{var}`, so every deployment gets the default"
+                        ),
+                    };
+                    format!(
+                        "`{}` in `{}` now falls back to {} when the environment does not set \
+                         `{var}` (before: {}): {}. {whose}.",
+                        s.key, head.path, after, before, why
+                    )
+                } else if kind == BackendKind::Nodemailer {
                     format!(
                         "The nodemailer transport in `{}` changed from {} to {}: {}. \
                          Every message the application sends from now on is silently lost.",
@@ -461,6 +465,14 @@ format!("the `{value}` mailer keeps mail instead of sending it")
                 // MAIL_MAILER itself, so this is a question, not a verdict.
                 if kind == BackendKind::LaravelConfig {
                     f = f.severity(Severity::Medium);
+                }
+                // Only a default changed: a question where a deployment
+                // file names the variable or the file is new.
+                if let Some((var, at)) = &deployed {
+                    f = f.evidence("env_var", var.clone());
+                    if at.is_some() || new_file {
+                        f = f.severity(Severity::Medium);
+                    }
                 }
                 // A base line whose value had to be masked is not shown.
                 let masked = old.is_some_and(|o| show(&o.value) != format!("`{}`", o.value));

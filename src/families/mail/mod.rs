@@ -14,6 +14,7 @@ use mx::{is_dnscontrol, is_zone_file, mentions_mx};
 use serde::Deserialize;
 
 mod backends;
+mod django;
 mod line_formats;
 mod mx;
 mod recipient_removed;

@@ -34,6 +34,7 @@ pub(super) fn spring_properties(text: &str) -> Vec<Setting> {
             key: key.to_string(),
             value: value.to_string(),
             range: start..start + line.len(),
+            env_var: None,
         });
     }
     out
@@ -112,6 +113,7 @@ pub(super) fn nodemailer_transports(root: Node, text: &str) -> Vec<Setting> {
                     key: "createTransport".to_string(),
                     value,
                     range: node.byte_range(),
+                    env_var: None,
                 });
             }
         }
@@ -172,6 +174,7 @@ pub(super) fn laravel_default_mailer(text: &str) -> Vec<Setting> {
                             key: "default".to_string(),
                             value: mailer,
                             range: node.byte_range(),
+                            env_var: None,
                         });
                     }
                     continue;
