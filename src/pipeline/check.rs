@@ -265,9 +265,9 @@ impl Session {
         let head_source = SideSource::new(&self.git_dir, &resolved.head, Revision::Head)?;
         let progress = Tracker(progress);
         let files = read::read_changed(changes, analyzers, [&base_source, &head_source], &progress);
-        let (wanted, notes) = read::to_parse(&files, analyzers, &mut stats);
-
-        let (wanted, mut notes) = (wanted, notes);
+        let (files, withheld) = read::withhold_unanalysable(files);
+        let (wanted, mut notes) = read::to_parse(&files, analyzers, &mut stats);
+        notes.extend(withheld);
         let cache = ParseCache::new();
         progress.stage("parsing", wanted.len());
         wanted.par_iter().for_each(|(version, lang)| {
@@ -282,6 +282,7 @@ impl Session {
                 message,
             })
         }));
+        notes.extend(super::parse_errors::notes(&files, &wanted, &cache));
         notes.sort();
         notes.dedup();
         let cx = Context::new(&files, &cache, config, base_source, head_source)?;

@@ -11,6 +11,7 @@ mod filter;
 pub mod history;
 pub mod lang;
 pub mod parse;
+mod parse_errors;
 mod read;
 pub mod repo_files;
 pub mod revisions;

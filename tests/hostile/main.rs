@@ -9,4 +9,5 @@ mod common;
 mod crashes;
 mod files;
 mod secrets;
+mod silent;
 mod sizes;
