@@ -17,3 +17,5 @@ pub mod repo_files;
 pub mod revisions;
 pub mod source;
 pub mod template;
+pub mod trust;
+mod weakened;

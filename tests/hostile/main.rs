@@ -11,3 +11,4 @@ mod files;
 mod secrets;
 mod silent;
 mod sizes;
+mod trust;
