@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::findings::finding::Severity;
-use crate::findings::rules::Registry;
+use crate::findings::rules::{Registry, RuleMeta};
 use crate::pipeline::repo_files;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Deserialize;
@@ -119,6 +119,9 @@ pub struct Config {
     /// Family name → built-in tables merged with the repository's.
     pub tables: BTreeMap<String, toml::Table>,
     exclude: Gitignore,
+    /// The repository's own `exclude` patterns, as written (to tell a
+    /// change that widens them).
+    pub exclude_patterns: Vec<String>,
     /// Paths the repository's `.gitattributes` marks as vendored or generated.
     attributes: Gitignore,
 }
@@ -379,6 +382,7 @@ impl Config {
             rules,
             tables,
             exclude,
+            exclude_patterns: file.exclude.iter().map(|p| p.get_ref().clone()).collect(),
             attributes: Gitignore::empty(),
         })
     }
@@ -403,6 +407,25 @@ impl Config {
             self.attributes = vendored_by_attributes(&text);
         }
         self
+    }
+
+    /// Also excludes what `text`, a `.gitattributes` read from wherever the
+    /// run trusts, marks as vendored or generated.
+    pub fn with_attributes_text(mut self, text: Option<&str>) -> Config {
+        if let Some(text) = text {
+            self.attributes = vendored_by_attributes(text);
+        }
+        self
+    }
+
+    /// The severity a rule reports at under this configuration; `None`
+    /// when it is switched off.
+    pub fn effective(&self, rule: &RuleMeta) -> Option<Severity> {
+        match self.setting(&rule.id) {
+            Some(RuleSetting::Off) => None,
+            Some(RuleSetting::Severity(s)) => Some(s),
+            None => Some(rule.severity),
+        }
     }
 
     /// Whether a repository path is excluded from analysis.

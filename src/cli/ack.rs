@@ -46,6 +46,7 @@ pub(super) fn ack(repo: PathBuf, mut args: AckArgs, stdout: &mut dyn Write) -> R
         fail_on: None,
         threads: None,
         progress: None,
+        trust: Default::default(),
     };
     let report = run_check(&opts)?;
     let git = crate::pipeline::revisions::open(&repo)?;

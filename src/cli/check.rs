@@ -4,6 +4,7 @@ use super::{ColorChoice, RangeArgs};
 use crate::error::Error;
 use crate::pipeline::check::{run_check, CheckOptions, ProgressSink, Report};
 use crate::pipeline::revisions::RangeSpec;
+use crate::pipeline::trust::Trust;
 use crate::report::{self, Format};
 use crate::settings::FailOn;
 use clap::Args;
@@ -26,6 +27,12 @@ pub(super) struct CheckArgs {
     /// Use this config file instead of riskdiff.toml at the repository root.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+
+    /// Where riskdiff.toml, .gitattributes and the acknowledgements are read
+    /// from: the change under review, or the base revision (recommended for
+    /// pull requests from forks: a change cannot silence its own check).
+    #[arg(long, value_enum, value_name = "REVISION", default_value_t = Trust::Change)]
+    trust: Trust,
 
     /// Worker threads, 1 or more (default: one per core; at most four per core).
     #[arg(long, value_name = "N", value_parser = super::parse_threads)]
@@ -106,6 +113,7 @@ pub(super) fn check(
         config: args.config.clone(),
         fail_on: args.fail_on,
         threads: args.threads,
+        trust: args.trust,
         progress: (!args.quiet)
             .then(crate::progress::TerminalProgress::for_stderr)
             .flatten()

@@ -4,6 +4,7 @@
 use super::changes::{self, SideSource};
 use super::parse::ParseCache;
 use super::revisions::{self, RangeSpec, Resolved, RevInfo};
+use super::trust::Trust;
 use super::{filter, read};
 use crate::error::{Error, Result};
 use crate::families::context::{Analyzer, Context};
@@ -31,6 +32,8 @@ pub struct CheckOptions {
     pub threads: Option<usize>,
     /// Told how far the run got, stage by stage.
     pub progress: Option<ProgressSink>,
+    /// Where riskdiff's own configuration and acknowledgements are read.
+    pub trust: Trust,
 }
 
 /// Where a run reports how far it got. The library only counts; the CLI
@@ -77,6 +80,7 @@ impl CheckOptions {
             fail_on: None,
             threads: None,
             progress: None,
+            trust: Trust::Change,
         }
     }
 }
@@ -187,8 +191,22 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 pub fn run_check(opts: &CheckOptions) -> Result<Report> {
     let result = thread_pool(opts.threads)?.install(|| {
         let repo = revisions::open(&opts.repo)?;
-        let session = Session::open(&repo, opts.config.as_deref(), opts.fail_on)?;
-        let resolved = revisions::resolve(&repo, &opts.range)?;
+        let (session, resolved) = match opts.trust {
+            Trust::Change => {
+                let session = Session::open(&repo, opts.config.as_deref(), opts.fail_on)?;
+                (session, revisions::resolve(&repo, &opts.range)?)
+            }
+            Trust::Base => {
+                let resolved = revisions::resolve(&repo, &opts.range)?;
+                let session = Session::open_base(
+                    &repo,
+                    &resolved.base,
+                    opts.config.as_deref(),
+                    opts.fail_on,
+                )?;
+                (session, resolved)
+            }
+        };
         let progress = opts.progress.as_ref().map(|p| &*p.0);
         session.compare(&repo, resolved, progress)
     });
@@ -221,7 +239,6 @@ impl Session {
     ) -> Result<Session> {
         let registry = Registry::builtin()?;
         let config = Config::load(repo, config, &registry)?.with_attributes_of(repo);
-        let analyzers = build_analyzers(&registry, &config)?;
         let acknowledged: HashSet<String> = match repo.workdir() {
             Some(dir) => crate::findings::ack::load(dir)?
                 .into_iter()
@@ -229,6 +246,30 @@ impl Session {
                 .collect(),
             None => Default::default(),
         };
+        Session::with(repo, registry, config, acknowledged, fail_on)
+    }
+
+    /// Like [`Session::open`], with the configuration, `.gitattributes` and
+    /// acknowledgements of the base revision (`--trust base`).
+    pub fn open_base(
+        repo: &Repository,
+        base: &revisions::Side,
+        config: Option<&Path>,
+        fail_on: Option<FailOn>,
+    ) -> Result<Session> {
+        let registry = Registry::builtin()?;
+        let (config, acknowledged) = super::trust::base_settings(repo, base, config, &registry)?;
+        Session::with(repo, registry, config, acknowledged, fail_on)
+    }
+
+    fn with(
+        repo: &Repository,
+        registry: Registry,
+        config: Config,
+        acknowledged: HashSet<String>,
+        fail_on: Option<FailOn>,
+    ) -> Result<Session> {
+        let analyzers = build_analyzers(&registry, &config)?;
         let fail_on = fail_on
             .or(config.fail_on)
             .unwrap_or(FailOn::Severity(Severity::Medium));
@@ -265,9 +306,9 @@ impl Session {
         let head_source = SideSource::new(&self.git_dir, &resolved.head, Revision::Head)?;
         let progress = Tracker(progress);
         let files = read::read_changed(changes, analyzers, [&base_source, &head_source], &progress);
-        let (wanted, notes) = read::to_parse(&files, analyzers, &mut stats);
-
-        let (wanted, mut notes) = (wanted, notes);
+        let (files, withheld) = read::withhold_unanalysable(files);
+        let (wanted, mut notes) = read::to_parse(&files, analyzers, &mut stats);
+        notes.extend(withheld);
         let cache = ParseCache::new();
         progress.stage("parsing", wanted.len());
         wanted.par_iter().for_each(|(version, lang)| {
@@ -282,11 +323,12 @@ impl Session {
                 message,
             })
         }));
+        notes.extend(super::parse_errors::notes(&files, &wanted, &cache));
         notes.sort();
         notes.dedup();
         let cx = Context::new(&files, &cache, config, base_source, head_source)?;
         progress.stage("analyzing", analyzers.len());
-        let findings: Vec<Finding> = analyzers
+        let mut findings: Vec<Finding> = analyzers
             .iter()
             .flat_map(|a| {
                 let found = a.check(&cx);
@@ -294,6 +336,7 @@ impl Session {
                 found
             })
             .collect();
+        findings.extend(super::weakened::findings(&cx, &self.registry));
         stats.files_parsed = cache.parse_count();
 
         let rules_in = filter::Rules {

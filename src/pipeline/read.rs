@@ -86,6 +86,34 @@ pub(super) fn read_changed(
         .collect()
 }
 
+/// Leaves out the changes whose head version could not be read (binary, a
+/// link, over the size cap, a corrupt blob, a Git LFS pointer) while their
+/// base version could: compared with nothing, every form, route or key of
+/// base would read as removed ("the page was deleted", at high). Each gets
+/// a note instead, saying the change went unchecked.
+pub(super) fn withhold_unanalysable(files: Vec<ChangedFile>) -> (Vec<ChangedFile>, Vec<Note>) {
+    let mut notes = Vec::new();
+    let kept = files
+        .into_iter()
+        .filter(|file| {
+            let (Some(base), Some(head)) = (&file.base, &file.head) else {
+                return true;
+            };
+            let (Some(_), Content::Skipped(why)) = (base.text(), &head.content) else {
+                return true;
+            };
+            let why = why.strip_prefix("skipped: ").unwrap_or(why);
+            notes.push(Note {
+                path: head.path.clone(),
+                revision: head.revision,
+                message: format!("could not be analysed ({why}): the change to it is not checked"),
+            });
+            false
+        })
+        .collect();
+    (kept, notes)
+}
+
 /// The file versions some family wants parsed (by its byte pre-filter),
 /// and a note for each that was skipped or decoded with a caveat.
 pub(super) fn to_parse<'f>(

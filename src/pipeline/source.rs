@@ -22,6 +22,10 @@ impl Content {
     }
 }
 
+/// How a Git LFS pointer opens: the file itself lives elsewhere, and what
+/// the object database holds says nothing about the page.
+const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1";
+
 /// Decodes a file's bytes. Returns the text and an optional note, or the
 /// reason to skip the file.
 ///
@@ -39,6 +43,9 @@ pub fn decode(bytes: &[u8]) -> Result<(Arc<str>, Option<String>), String> {
     }
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err("skipped: UTF-16 text is not analysed; save the file as UTF-8".to_string());
+    }
+    if bytes.starts_with(LFS_POINTER) {
+        return Err("skipped: stored in Git LFS (a pointer file), not analysed".to_string());
     }
     let probe = &bytes[..bytes.len().min(8000)];
     if memchr::memchr(0, probe).is_some() {
@@ -161,6 +168,8 @@ mod tests {
             .unwrap_err()
             .contains("larger"));
         assert!(decode(b"\xff\xfe<\0h\0").unwrap_err().contains("UTF-16"));
+        let pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 12\n";
+        assert!(decode(pointer).unwrap_err().contains("Git LFS"));
     }
 
     #[test]

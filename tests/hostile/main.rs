@@ -9,4 +9,6 @@ mod common;
 mod crashes;
 mod files;
 mod secrets;
+mod silent;
 mod sizes;
+mod trust;

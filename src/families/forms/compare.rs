@@ -235,7 +235,17 @@ impl Forms {
             && !submitted_by_script(cx, hp, h)
             && !h.submits_on_enter()
         {
-            let (at, what) = if let Some(c) = h.controls.iter().find(|c| c.submits && c.disabled) {
+            let (at, what) = if let Some(c) = h.controls.iter().find(|c| c.dead_formaction) {
+                (
+                    c.span.clone(),
+                    "its submit button's `formaction` now sends it nowhere".to_string(),
+                )
+            } else if let Some(c) = h.controls.iter().find(|c| c.in_disabled_fieldset) {
+                (
+                    c.span.clone(),
+                    "a `<fieldset disabled>` around it now disables its submit button".to_string(),
+                )
+            } else if let Some(c) = h.controls.iter().find(|c| c.submits && c.disabled) {
                 (
                     c.span.clone(),
                     "its submit button is now `disabled`".to_string(),

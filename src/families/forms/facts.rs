@@ -99,6 +99,11 @@ pub struct SubmitControl {
     pub scripted: bool,
     /// Whether it submits the form natively (`type=submit`, `image`).
     pub submits: bool,
+    /// A `formaction` that posts nowhere (`#`, empty, `javascript:`, a
+    /// `data:` URL): the button sends the form to no handler.
+    pub dead_formaction: bool,
+    /// Disabled by a `<fieldset disabled>` around it, not by itself.
+    pub in_disabled_fieldset: bool,
     /// Its `name`, which the server often reads to tell actions apart
     /// (`name="show_keys"`): the identity of a form without fields.
     pub name: Option<String>,
@@ -324,7 +329,7 @@ impl FormFacts {
     pub(super) fn usable_controls(&self) -> impl Iterator<Item = &SubmitControl> {
         self.controls
             .iter()
-            .filter(|c| !c.disabled && (c.submits || c.scripted))
+            .filter(|c| !c.disabled && !c.dead_formaction && (c.submits || c.scripted))
     }
 }
 
@@ -444,6 +449,24 @@ pub(super) fn decode_entities(s: &str) -> String {
         .replace("&sol;", "/")
 }
 
+/// Why nothing inside `tag` is ever shown as a working form: a
+/// `<template>` is inert until script clones it, `<noscript>` renders only
+/// with scripts off, and `<textarea>` holds text, not markup.
+fn never_rendered_inside(tag: &Tag) -> Option<String> {
+    let why = match tag.name.as_str() {
+        "template" => "whose content the browser never renders",
+        "noscript" => "whose content shows only when scripts are off",
+        "textarea" => "which holds plain text, not markup",
+        _ => return None,
+    };
+    Some(format!("it sits inside `<{}>`, {why}", tag.name))
+}
+
+/// A node still to visit in [`Forms::facts`]: the form it is in, why an
+/// element around it hides it, and whether a `<fieldset disabled>` is
+/// around it.
+type WalkStep<'t> = (Node<'t>, Option<usize>, Option<Rc<str>>, bool);
+
 impl Forms {
     /// Extracts the forms of a parsed page.
     pub fn facts(&self, parsed: &Parsed) -> PageForms {
@@ -454,11 +477,12 @@ impl Forms {
         // hides it (the nearest one): asking every form's ancestors with
         // `Node::parent()`, itself a walk down from the root, took minutes
         // on 100,000 nested elements.
-        let mut stack: Vec<(Node, Option<usize>, Option<Rc<str>>)> =
-            vec![(parsed.tree.root_node(), None, None)];
-        while let Some((node, current, hidden_above)) = stack.pop() {
+        // Also whether a `<fieldset disabled>` is around it.
+        let mut stack: Vec<WalkStep> = vec![(parsed.tree.root_node(), None, None, false)];
+        while let Some((node, current, hidden_above, fieldset_disabled)) = stack.pop() {
             let mut inner = current;
             let mut hidden_below = hidden_above.clone();
+            let mut disabled_below = fieldset_disabled;
             match node.kind() {
                 "comment" => {
                     let text = parsed.text_of(node);
@@ -474,13 +498,25 @@ impl Forms {
                             let container =
                                 format!("its container `{}` has {reason}", tag.describe());
                             hidden_below = Some(Rc::from(container));
+                        } else if let Some(reason) = never_rendered_inside(&tag) {
+                            hidden_below = Some(Rc::from(reason));
                         }
+                        disabled_below |= tag.name == "fieldset"
+                            && tag.get("disabled").is_some()
+                            && !tag.templated;
                         match tag.name.as_str() {
                             "form" => {
                                 let ordinal = page.forms.len();
-                                let hidden = match hides {
-                                    Some(reason) => Some(format!("the form has {reason}")),
-                                    None => hidden_above.as_deref().map(str::to_string),
+                                let hidden = match (hides, current) {
+                                    (Some(reason), _) => Some(format!("the form has {reason}")),
+                                    // The HTML parser ignores a `<form>` tag
+                                    // inside an open form: the inner form is
+                                    // gone, its controls join the outer one.
+                                    (None, Some(_)) => Some(
+                                        "it is nested inside another form, and browsers drop a `<form>` inside a form"
+                                            .to_string(),
+                                    ),
+                                    (None, None) => hidden_above.as_deref().map(str::to_string),
                                 };
                                 page.forms.push(FormFacts {
                                     ordinal,
@@ -499,7 +535,15 @@ impl Forms {
                                     Some(owner) => linked.push((owner.to_string(), node)),
                                     None => {
                                         if let Some(i) = current {
-                                            self.add_control(&mut page.forms[i], &tag, node);
+                                            let form = &mut page.forms[i];
+                                            let before = form.controls.len();
+                                            self.add_control(form, &tag, node);
+                                            if fieldset_disabled {
+                                                for c in &mut form.controls[before..] {
+                                                    c.disabled = true;
+                                                    c.in_disabled_fieldset = true;
+                                                }
+                                            }
                                         }
                                     }
                                 }
@@ -514,7 +558,7 @@ impl Forms {
             let children: Vec<Node> = node.children(&mut cursor).collect();
             for child in children.into_iter().rev() {
                 if child.child_count() > 0 || child.kind() == "comment" {
-                    stack.push((child, inner, hidden_below.clone()));
+                    stack.push((child, inner, hidden_below.clone(), disabled_below));
                 }
             }
         }
@@ -559,9 +603,14 @@ impl Forms {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(str::to_string);
+        let dead_formaction = tag
+            .literal("formaction")
+            .is_some_and(|a| !tag.templated && super::is_dead_action(a));
         let control = |submits: bool| SubmitControl {
             span: span.clone(),
             disabled,
+            dead_formaction: dead_formaction && submits,
+            in_disabled_fieldset: false,
             scripted: scripted && !submits,
             submits,
             name: name.clone(),

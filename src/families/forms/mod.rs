@@ -67,7 +67,13 @@ pub(super) fn is_jsx(lang: Lang) -> bool {
 
 pub(super) fn is_dead_action(action: &str) -> bool {
     let a = action.trim().to_ascii_lowercase();
-    a.is_empty() || a == "#" || a.starts_with("javascript:") || a == "about:blank"
+    // Browsers refuse to navigate to a `data:` URL: a form posting to one
+    // goes nowhere.
+    a.is_empty()
+        || a == "#"
+        || a.starts_with("javascript:")
+        || a == "about:blank"
+        || a.starts_with("data:")
 }
 
 pub(super) fn one_line(s: &str, max: usize) -> String {
