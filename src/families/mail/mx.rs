@@ -137,6 +137,17 @@ pub(super) fn hcl_values(node: Node, text: &str) -> Vec<String> {
 }
 
 /// MX records of Terraform DNS resources.
+/// A Terraform value as the same reference in every syntax: `"${x.y}"`
+/// (Terraform 0.11 interpolation) and `x.y` (0.12 and later) are one zone,
+/// so upgrading the syntax moves no record.
+fn bare_reference(value: &str) -> String {
+    let v = value.trim().trim_matches('"').trim();
+    match v.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+        Some(inner) if !inner.contains("${") => inner.trim().to_string(),
+        _ => v.to_string(),
+    }
+}
+
 pub(super) fn terraform_mx(root: Node, text: &str) -> Vec<Mx> {
     let mut out = Vec::new();
     let mut stack = vec![root];
@@ -205,12 +216,14 @@ pub(super) fn terraform_mx(root: Node, text: &str) -> Vec<Mx> {
         if !mx_type {
             continue;
         }
-        let name = first("name").unwrap_or_default();
-        let zone = first("zone_id")
-            .or_else(|| first("zone"))
-            .or_else(|| first("managed_zone"))
-            .or_else(|| first("zone_name"))
-            .unwrap_or_default();
+        let name = bare_reference(&first("name").unwrap_or_default());
+        let zone = bare_reference(
+            &first("zone_id")
+                .or_else(|| first("zone"))
+                .or_else(|| first("managed_zone"))
+                .or_else(|| first("zone_name"))
+                .unwrap_or_default(),
+        );
         let last_word = |r: &String| {
             r.split_whitespace()
                 .last()

@@ -140,3 +140,28 @@ fn broken_input_never_panics() {
         zone_mx(t, "db.x");
     }
 }
+
+#[test]
+fn terraform_mx_keys_a_record_the_same_in_0_11_and_0_12_syntax() {
+    let old = "resource \"aws_route53_record\" \"mx\" {\n  zone_id = \"${aws_route53_zone.pif.zone_id}\"\n  name    = \"pif.gov.\"\n  type    = \"MX\"\n  records = [\"1 aspmx.l.google.com.\"]\n}\n";
+    let new = old.replace(
+        "\"${aws_route53_zone.pif.zone_id}\"",
+        "aws_route53_zone.pif.zone_id",
+    );
+    let read = |t: &str| {
+        let tree = crate::pipeline::parse::parse(
+            std::sync::Arc::from(t),
+            crate::pipeline::lang::Lang::Hcl,
+        )
+        .unwrap();
+        super::mx::terraform_mx(tree.tree.root_node(), t)
+    };
+    let (a, b) = (read(old), read(&new));
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].owner, b[0].owner);
+    assert!(
+        a[0].owner.contains("aws_route53_zone.pif.zone_id"),
+        "{}",
+        a[0].owner
+    );
+}
