@@ -483,8 +483,21 @@ impl Mail {
             };
             let before: Vec<&str> = base_hosts.iter().copied().collect();
             let after: Vec<&str> = head_hosts.iter().copied().collect();
-            let (severity, message) =
+            let (mut severity, mut message) =
                 mx_message(&domain, &before, &after, &removed, added.is_empty());
+            if after.is_empty() && name_retired(cx, &base_side.path, &base_rec.shown_owner) {
+                severity = Severity::Low;
+                message = format!(
+                    "The MX record of {domain} is gone (it pointed to {}), with every other \
+                     record of the name: the name is retired, so mail to it bounces from now \
+                     on. If addresses under it are still in use, keep the MX record.",
+                    before
+                        .iter()
+                        .map(|h| format!("`{h}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
             let base_loc = Location {
                 revision: Revision::Base,
                 path: base_side.path.clone(),
@@ -525,6 +538,25 @@ impl Mail {
             out.push(f);
         }
     }
+}
+
+/// Whether a Terraform file of head no longer names `owner` at all: the
+/// whole name (or the whole zone file) was retired with its MX record,
+/// as when an unused subdomain is cleaned up. Only Terraform, where a
+/// record's name is written out in full; zone and YAML files name records
+/// by relative labels that a text search cannot tell apart.
+fn name_retired(cx: &Context, base_path: &str, owner: &str) -> bool {
+    let name = owner.trim_end_matches('.');
+    // A relative name (`@`, `mail`) is the zone's, not a name of its own.
+    if !base_path.ends_with(".tf") || !name.contains('.') || name.contains(['$', '{', '(']) {
+        return false;
+    }
+    let quoted = [format!("\"{name}\""), format!("\"{name}.\"")];
+    // The file as head holds it, MX records or none; gone means retired.
+    cx.lookup(Revision::Head, base_path).is_none_or(|v| {
+        v.text()
+            .is_some_and(|t| !quoted.iter().any(|q| t.contains(q.as_str())))
+    })
 }
 
 /// What a reduction of MX hosts does: all gone (high), a fallback removed
