@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${MIRRORS:?set MIRRORS to the folder of fetched mirrors (owner+name/repo)}"
-out=bench/realworld/out
+out=${OUT:-bench/realworld/out} # OUT=… keeps a before and an after run apart
 mkdir -p "$out/repos" "$out/incidents"
 if [[ -n ${BIN:-} ]]; then
   bin=$BIN # a binary built elsewhere, e.g. main's, for a before/after table

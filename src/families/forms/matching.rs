@@ -2,7 +2,7 @@
 //! submit-button names and position, best evidence first.
 
 use super::facts::{FormFacts, Method};
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 #[cfg(test)]
 thread_local! {
@@ -310,23 +310,43 @@ pub(super) fn form_ident(f: &FormFacts) -> Option<(&'static str, &str)> {
         .or_else(|| value("id").map(|v| ("id", v)))
 }
 
-/// Whether `text` holds a `<form …>` start tag carrying `attr="value"`,
-/// read from the text itself: the fallback for markup whose tree lost the
-/// form to error recovery.
-pub(super) fn has_form_tag_with(text: &str, (attr, value): (&str, &str)) -> bool {
-    let wanted = [format!(" {attr}=\"{value}\""), format!(" {attr}='{value}'")];
+/// The `(attribute, value)` of the `data-id` and `id` of every `<form …>`
+/// start tag of `text`, read from the text itself: the fallback for markup
+/// whose tree lost its forms to error recovery. One pass, each tag read
+/// within a bounded window, so hostile text stays linear.
+pub(super) fn form_tag_idents(text: &str) -> HashSet<(&'static str, String)> {
+    const MAX_TAG_BYTES: usize = 4096;
     let lower = text.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(at) = lower[from..].find("<form") {
-        let start = from + at;
-        let rest = &text[start + 5..];
-        let end = rest.find('>').map_or(rest.len(), |e| e);
-        let tag = rest[..end].replace(['\n', '\t', '\r'], " ");
-        if rest.starts_with(char::is_whitespace) && wanted.iter().any(|w| tag.contains(w.as_str()))
-        {
-            return true;
+    let mut out = HashSet::new();
+    for (start, _) in lower.match_indices("<form") {
+        let rest = &text[start + "<form".len()..];
+        if !rest.starts_with(char::is_whitespace) {
+            continue;
         }
-        from = start + 5;
+        let mut end = MAX_TAG_BYTES.min(rest.len());
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let tag = rest[..end].split('>').next().unwrap_or("");
+        for attr in ["data-id", "id"] {
+            if let Some(value) = attribute_value(tag, attr) {
+                out.insert((attr, value));
+            }
+        }
     }
-    false
+    out
+}
+
+/// The value of `attr="…"` (or `'…'`) in a start tag's text, the name
+/// preceded by whitespace so `id` is never read out of `data-id`.
+fn attribute_value(tag: &str, attr: &str) -> Option<String> {
+    tag.match_indices(attr).find_map(|(at, _)| {
+        let before = tag[..at].chars().next_back()?;
+        let after = tag[at + attr.len()..].strip_prefix('=')?;
+        let quote = after.chars().next().filter(|q| matches!(q, '"' | '\''))?;
+        let value = &after[1..];
+        let close = value.find(quote)?;
+        let value = value[..close].trim();
+        (before.is_whitespace() && !value.is_empty()).then(|| value.to_string())
+    })
 }

@@ -159,6 +159,9 @@ impl Analyzer for Forms {
         // Computed once, and only if a form is removed.
         let gone = std::cell::OnceCell::new();
         let gone_routes = || gone.get_or_init(|| self.routes_gone(cx)).clone();
+        // The form ids of head pages whose tree has errors, read once.
+        let broken_heads: std::cell::OnceCell<std::collections::HashSet<(&str, String)>> =
+            std::cell::OnceCell::new();
         for (p, i) in lost {
             let (Some(bp), head) = (&pages[p].0, &pages[p].1) else {
                 continue;
@@ -200,13 +203,17 @@ impl Analyzer for Forms {
             // A head page whose markup the parser could not make sense of
             // (a quote inside a template condition) may hide the form that
             // moved there: its start tag with the same id still shows it.
-            let tagged_in_head = matching::form_ident(b).is_some_and(|ident| {
-                pages.iter().any(|(_, h)| {
-                    h.as_ref().is_some_and(|hp| {
-                        hp.parsed.as_ref().is_some_and(|t| t.root_has_error())
-                            && matching::has_form_tag_with(hp.full_text(), ident)
+            let tagged_in_head = matching::form_ident(b).is_some_and(|(attr, value)| {
+                broken_heads
+                    .get_or_init(|| {
+                        pages
+                            .iter()
+                            .filter_map(|(_, h)| h.as_ref())
+                            .filter(|hp| hp.parsed.as_ref().is_some_and(|t| t.root_has_error()))
+                            .flat_map(|hp| matching::form_tag_idents(hp.full_text()))
+                            .collect()
                     })
-                })
+                    .contains(&(attr, value.to_string()))
             });
             if tagged_in_head {
                 continue;

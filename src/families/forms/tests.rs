@@ -245,3 +245,18 @@ fn hidden_containers_are_found_however_deep_the_form() {
         .unwrap()
         .starts_with("the form has"));
 }
+
+#[test]
+fn form_tag_idents_read_ids_from_text_the_tree_lost() {
+    let text = "<div><form class=\"x\" data-id=\"editmailbox\"\n role=\"form\" method=\"post\">\n<FORM id='contact'>\n<formset id=\"nope\"><form>";
+    let idents = super::matching::form_tag_idents(text);
+    assert!(idents.contains(&("data-id", "editmailbox".to_string())));
+    assert!(idents.contains(&("id", "contact".to_string())));
+    // `id` is never read out of `data-id`, nor from another tag.
+    assert!(!idents.contains(&("id", "editmailbox".to_string())));
+    assert!(!idents.contains(&("id", "nope".to_string())));
+    assert_eq!(idents.len(), 2);
+    // Unclosed tags end within their window: nothing runs to the end.
+    let hostile = "<form id=\"a\" ".repeat(20_000);
+    assert_eq!(super::matching::form_tag_idents(&hostile).len(), 1);
+}
