@@ -273,11 +273,19 @@ fn dead_includer(cx: &Context, namer: &str, partial: &str) -> bool {
 /// URL: `http://speakup.io/coc.html` is another site's page, not the
 /// template `contact/coc.html`.
 fn names_file(text: &str, name: &str) -> bool {
+    // A URL is read back at most this far: a minified file is one token.
+    const MAX_URL_BYTES: usize = 512;
     text.match_indices(name).any(|(at, _)| {
-        let token_start = text[..at]
-            .rfind(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | '='))
-            .map_or(0, |i| i + 1);
-        !text[token_start..at].contains("://")
+        let mut from = at.saturating_sub(MAX_URL_BYTES);
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        let before = &text[from..at];
+        let token = before
+            .rsplit(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '(' | '='))
+            .next()
+            .unwrap_or(before);
+        !token.contains("://")
     })
 }
 
@@ -373,5 +381,23 @@ impl Forms {
                 .any(|h| h.method() == b.method() && same_form_elsewhere(b, h))
                 .then(|| v.path.clone())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_file;
+
+    #[test]
+    fn a_name_inside_an_absolute_url_is_another_sites_file() {
+        assert!(names_file("{% include \"contact/coc.html\" %}", "coc.html"));
+        assert!(!names_file(
+            "<a href=\"http://speakup.io/coc.html\">",
+            "coc.html"
+        ));
+        // A multi-byte space before the name, and a minified line.
+        assert!(names_file("x\u{a0}coc.html", "coc.html"));
+        let minified = format!("{}coc.html", "a".repeat(100_000));
+        assert!(names_file(&minified, "coc.html"));
     }
 }
