@@ -29,17 +29,25 @@ fn is_name(k: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-/// The line of `text` after `from` that assigns `key`, or the list's own
-/// range when it cannot be found.
-fn item_range(text: &str, from: usize, key: &str) -> Option<std::ops::Range<usize>> {
+/// The line of `text` at or after `from` that assigns `key` (the name
+/// starting a token, so `A=` is never found inside `DATA=`), and where the
+/// next item's search starts: items are searched in order, once each.
+fn item_range(text: &str, from: usize, key: &str) -> Option<(std::ops::Range<usize>, usize)> {
     let rest = text.get(from..)?;
-    let at = from + rest.find(&format!("{key}="))?;
+    let needle = format!("{key}=");
+    let at = from
+        + rest.match_indices(&needle).map(|(i, _)| i).find(|&i| {
+            rest[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| c.is_whitespace() || matches!(c, '-' | '[' | ',' | '"' | '\''))
+        })?;
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
     let indent = text[line_start..line_end]
         .find(|c: char| !c.is_whitespace() && c != '-')
         .unwrap_or(0);
-    Some(line_start + indent..line_end)
+    Some((line_start + indent..line_end, at + needle.len()))
 }
 
 /// Rewrites environment lists in `entries` into one entry per variable.
@@ -80,6 +88,7 @@ pub(super) fn expand(entries: &mut Vec<ConfigEntry>, text: &str) {
                         .iter()
                         .all(|i| split_assignment(i).is_some() || is_name(i)) =>
             {
+                let mut cursor = e.range.start;
                 for item in items {
                     // A bare `- DEBUG` passes the host's value through.
                     let (k, value) = match split_assignment(item) {
@@ -89,8 +98,13 @@ pub(super) fn expand(entries: &mut Vec<ConfigEntry>, text: &str) {
                     out.push(ConfigEntry {
                         path: format!("{}.{k}", e.path),
                         value,
-                        range: item_range(text, e.range.start, k)
-                            .unwrap_or_else(|| e.range.clone()),
+                        range: match item_range(text, cursor, k) {
+                            Some((range, next)) => {
+                                cursor = next;
+                                range
+                            }
+                            None => e.range.clone(),
+                        },
                     });
                 }
             }
@@ -121,5 +135,15 @@ mod tests {
         assert_eq!(split_assignment("A_B=c=d"), Some(("A_B", "c=d")));
         assert_eq!(split_assignment("no value"), None);
         assert_eq!(split_assignment("a b=c"), None);
+    }
+
+    #[test]
+    fn an_item_is_found_where_its_name_starts_a_token() {
+        let text = "environment:\n  - DATA=1\n  - A=2\n";
+        let (range, next) = item_range(text, 0, "A").unwrap();
+        assert_eq!(&text[range], "A=2");
+        assert!(item_range(text, next, "A").is_none());
+        let (range, _) = item_range(text, 0, "DATA").unwrap();
+        assert_eq!(&text[range], "DATA=1");
     }
 }
