@@ -16,12 +16,17 @@ use crate::readers::config_files::{config_side, ConfigSide};
 use crate::readers::keypath::ConfigEntry;
 use crate::readers::terraform::{blocks, referenced_bucket, TfBlock};
 use crate::readers::words::words;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The Terraform of every changed `.tf` file on one side.
 pub(super) struct Terraform {
     pub(super) sides: Vec<ConfigSide>,
     pub(super) blocks: Vec<TfBlock>,
+    /// Block index by address, first declaration wins.
+    by_address: HashMap<String, usize>,
+    /// `aws_s3_bucket` block index by address and by bucket name: what a
+    /// split resource's `bucket = …` resolves to, looked up once each.
+    buckets: HashMap<String, usize>,
 }
 
 impl Terraform {
@@ -36,11 +41,27 @@ impl Terraform {
             .collect();
         let refs: Vec<&ConfigSide> = sides.iter().collect();
         let blocks = blocks(&refs);
-        Terraform { sides, blocks }
+        let mut by_address = HashMap::new();
+        let mut buckets = HashMap::new();
+        for (i, b) in blocks.iter().enumerate() {
+            by_address.entry(b.address.clone()).or_insert(i);
+            if b.rtype == "aws_s3_bucket" {
+                buckets.entry(b.address.clone()).or_insert(i);
+                if let Some(name) = b.identifier() {
+                    buckets.entry(name).or_insert(i);
+                }
+            }
+        }
+        Terraform {
+            sides,
+            blocks,
+            by_address,
+            buckets,
+        }
     }
 
     pub(super) fn block(&self, address: &str) -> Option<&TfBlock> {
-        self.blocks.iter().find(|b| b.address == address)
+        self.by_address.get(address).map(|&i| &self.blocks[i])
     }
 
     fn location(&self, rev: Revision, b: &TfBlock, e: &ConfigEntry) -> Option<Location> {
@@ -59,9 +80,7 @@ impl Terraform {
             return None;
         }
         let r = referenced_bucket(b)?;
-        let known = self.blocks.iter().find(|x| {
-            x.rtype == "aws_s3_bucket" && (x.address == r || x.identifier().as_deref() == Some(&r))
-        });
+        let known = self.buckets.get(&r).map(|&i| &self.blocks[i]);
         Some(known.map_or(r, |x| x.address.clone()))
     }
 }
