@@ -190,7 +190,7 @@ impl Analyzer for Forms {
             };
             let moved = (0..arrived.len())
                 .find(|&k| !taken[k] && moved_to(k))
-                .or_else(|| (0..arrived.len()).find(|&k| taken[k] && shared(k) && moved_to(k)))
+                .or_else(|| (0..arrived.len()).find(|&k| taken[k] && moved_to(k) && shared(k)))
                 .map(|k| (k, &arrived[k]));
             if let Some((k, &(q, j))) = moved {
                 taken[k] = true;
