@@ -58,7 +58,9 @@ impl Scalar {
     pub fn is_on(&self) -> bool {
         match self {
             Scalar::Bool(b) => *b,
-            Scalar::Number(n) => *n != 0.0,
+            // `1` is a switch; `2` or `58880` is a count, a version or a
+            // code point (`format_version = 2`, `resetPoint: 58880`).
+            Scalar::Number(n) => *n == 1.0,
             Scalar::Text(t) => matches!(
                 t.to_ascii_lowercase().as_str(),
                 "true" | "yes" | "on" | "1" | "enabled" | "enable"
