@@ -109,7 +109,9 @@ impl Backup {
     /// CDN, session, token and cache lifetimes: how long a copy is served
     /// or a login lasts, not how long data is kept; and a catalog's limits
     /// (kopiur's `catalog.retain`: how many snapshot records are listed in
-    /// the cluster, not how many backups the repository keeps).
+    /// the cluster, not how many backups the repository keeps); and how long
+    /// a finished Job object lingers (`ttlSecondsAfterFinished` of a backup
+    /// mover: its pod, not its backups).
     pub(super) fn is_cache_ttl(&self, path: &str) -> bool {
         words(path).iter().any(|w| {
             matches!(
@@ -126,6 +128,7 @@ impl Backup {
                     | "jwt"
                     | "otp"
                     | "catalog"
+                    | "finished"
             )
         })
     }

@@ -122,8 +122,10 @@ impl Durability {
             let (Some(b), Some(a)) = (change.before, change.after) else {
                 continue;
             };
+            // Down to 0 is the workload switched off (a game server scaled
+            // to zero), an outage at worst: its volumes, and the data, stay.
             let reduced_count = self.counts_copies(&key, change.path, kind.as_deref())
-                && matches!((b.value.number(), a.value.number()), (Some(x), Some(y)) if y < x);
+                && matches!((b.value.number(), a.value.number()), (Some(x), Some(y)) if y < x && y >= 1.0);
             let weakened = self.weak(&key, &a.value) && !self.weak(&key, &b.value);
             if !reduced_count && !weakened {
                 continue;
