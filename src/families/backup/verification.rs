@@ -109,11 +109,20 @@ impl Backup {
                 continue;
             }
             let mut reported_items: BTreeSet<String> = BTreeSet::new();
+            // The checks head still has: one whose keys were reshaped
+            // (`cron` moved under `schedule:`, `jitter` dropped) is kept.
+            let head_items: BTreeSet<&str> = head
+                .entries
+                .iter()
+                .filter_map(|e| checks_item(&e.path).or(verification_item(&e.path)))
+                .collect();
             for change in keypath::compare(&base.entries, &head.entries) {
                 // A removed `checks` item is one finding, not one per key.
                 let item = checks_item(change.path).or(verification_item(change.path));
                 if let Some(item) = item {
-                    if change.after.is_none() && !reported_items.insert(item.to_string()) {
+                    if change.after.is_none()
+                        && (head_items.contains(item) || !reported_items.insert(item.to_string()))
+                    {
                         continue;
                     }
                 }
