@@ -365,7 +365,15 @@ impl Batch {
                                         || per_item(gc, callee.range.start);
                                 }
                             }
-                            checkpointed |= self.persists(callee, gc);
+                            // A checkpoint the helper leaves to its own
+                            // helper (`$this->setSeen($message)`) is one too:
+                            // a refactor into helpers removes no checkpoint.
+                            let inner = by_name
+                                .get(gc.method.as_str())
+                                .filter(|h| h.name != callee.name && h.name != f.name);
+                            checkpointed |= self.persists(callee, gc)
+                                || inner
+                                    .is_some_and(|h| h.calls.iter().any(|x| self.persists(h, x)));
                         }
                     }
                 }
