@@ -27,6 +27,9 @@ pub(super) struct Call {
     /// The arguments as written, for SQL, HTTP methods and idempotency keys.
     pub(super) args: String,
     pub(super) range: Range<usize>,
+    /// The start of the innermost `try` around the call whose handler
+    /// swallows its error (see `shield.rs`).
+    pub(super) shield: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -75,6 +78,13 @@ pub(super) struct LoopFacts {
     pub(super) guarded: bool,
     /// The first checkpoint after the loop in the same function.
     pub(super) saved_after: Option<Call>,
+    /// A checkpoint before the loop in the same function: the batch's
+    /// state saved as one record (`campaign.update(email_sent: true)`).
+    pub(super) saved_before: bool,
+    /// What the loop iterates, followed to the assignment of its variable.
+    pub(super) source: String,
+    /// The send is in its own `try` whose handler swallows the error.
+    pub(super) swallowed: bool,
     /// Where the loop keeps each item's outcome in memory only (assigned
     /// into the item, appended to a list), as written: the shape of
     /// incident 4 when the loop persists it once, after the loop.
@@ -327,12 +337,19 @@ impl Batch {
                 let mut via: Option<Call> = None;
                 let mut checkpointed = false;
                 let mut idempotent = false;
+                let mut swallowed = false;
+                // A try inside the loop body, or inside the same-file
+                // function it calls per item, catches per item.
+                let per_item = |c: &Call, from: usize| c.shield.is_some_and(|t| t >= from);
                 for c in &inside {
                     if let Some(kind) = self.effect(c, ftext, mail_modules) {
                         idempotent |= self.idempotent(c);
-                        effect.get_or_insert(((*c).clone(), kind));
+                        if effect.is_none() {
+                            effect = Some(((*c).clone(), kind));
+                            swallowed = per_item(c, l.body.start);
+                        }
                     }
-                    checkpointed |= self.checkpoint(c);
+                    checkpointed |= self.persists(f, c);
                     // One level into functions of the same file.
                     if let Some(callee) =
                         by_name.get(c.method.as_str()).filter(|g| g.name != f.name)
@@ -344,9 +361,19 @@ impl Batch {
                                 if effect.is_none() {
                                     effect = Some((gc.clone(), kind));
                                     via = Some((*c).clone());
+                                    swallowed = per_item(c, l.body.start)
+                                        || per_item(gc, callee.range.start);
                                 }
                             }
-                            checkpointed |= self.checkpoint(gc);
+                            // A checkpoint the helper leaves to its own
+                            // helper (`$this->setSeen($message)`) is one too:
+                            // a refactor into helpers removes no checkpoint.
+                            let inner = by_name
+                                .get(gc.method.as_str())
+                                .filter(|h| h.name != callee.name && h.name != f.name);
+                            checkpointed |= self.persists(callee, gc)
+                                || inner
+                                    .is_some_and(|h| h.calls.iter().any(|x| self.persists(h, x)));
                         }
                     }
                 }
@@ -360,8 +387,12 @@ impl Batch {
                 let saved_after = f
                     .calls
                     .iter()
-                    .find(|c| c.range.start >= l.range.end && self.checkpoint(c))
+                    .find(|c| c.range.start >= l.range.end && self.persists(f, c))
                     .cloned();
+                let saved_before = f
+                    .calls
+                    .iter()
+                    .any(|c| c.range.end <= l.range.start && self.persists(f, c));
                 // A job that records its own item is skipped on a rerun
                 // when the loop's rows are filtered on that record; a
                 // flag written after the loop guards nothing.
@@ -389,6 +420,9 @@ impl Batch {
                     idempotent,
                     guarded,
                     saved_after,
+                    saved_before,
+                    source: self.iterated(f, l).0.to_string(),
+                    swallowed,
                     recorded,
                     fan_out,
                     handler,

@@ -122,10 +122,16 @@ impl Batch {
             return false;
         }
         let args = carrier.args.as_str();
+        let (iterable, _) = self.iterated(f, l);
+        // Mail to each plain address of a list that names addresses
+        // (`for rcpt in bcc_rcpts`), even with the message rebuilt per
+        // address for its `To:` header: one notice, not rows of a query.
+        if kind == "sends mail" && self.address_list(l, iterable) && !item_field(args, &l.vars) {
+            return true;
+        }
         if mentions_any(args, &names_assigned_in(f, &l.body)) {
             return false;
         }
-        let (iterable, _) = self.iterated(f, l);
         if self.configured_list(iterable) && !item_field(args, &l.vars) {
             return true;
         }
@@ -139,13 +145,7 @@ impl Batch {
             "enqueues a job" => return false,
             // One message to each plain address of a list (`foreach
             // ($toArr as $to) mail($to, $subject, $body)`), not to rows.
-            "sends mail" => {
-                let list = words(&l.iterable);
-                return !self.is_query(iterable)
-                    && list
-                        .iter()
-                        .any(|w| self.tables.address_list_words.contains(w));
-            }
+            "sends mail" => return self.address_list(l, iterable),
             _ => {}
         }
         // The item as destination only: `post(url, json=event)`;
@@ -158,6 +158,22 @@ impl Batch {
         payload && !mentions_any(rest, &l.vars)
     }
 
+    /// A checkpoint call that persists: not a merge into a dict or list the
+    /// function built itself (`event_data = rule.action_data or {}` then
+    /// `event_data.update(event['data'])` is a dict, not a row).
+    pub(super) fn persists(&self, f: &Function, c: &Call) -> bool {
+        self.checkpoint(c) && !in_memory_value(f, c)
+    }
+
+    /// A list that names the addresses of one message (`$toArr`,
+    /// `bcc_rcpts`), not a query of rows.
+    fn address_list(&self, l: &Loop, iterable: &str) -> bool {
+        !self.is_query(iterable)
+            && words(&l.iterable)
+                .iter()
+                .any(|w| self.tables.address_list_words.contains(w))
+    }
+
     /// A loop over rows a persisted flag already filters
     /// (`Invite.where(sent: false)`, `filter(notified_at__isnull=True)`,
     /// `.unsent`): a rerun skips what was done, once each item's job
@@ -168,6 +184,34 @@ impl Batch {
         w.iter()
             .any(|x| self.tables.iterable_flag_words.iter().any(|g| g == x))
     }
+}
+
+/// Whether a call's receiver is a plain name the function last assigned a
+/// literal dict, list or set (or `x or {}`, `x || {}`, `x ?? []`).
+fn in_memory_value(f: &Function, c: &Call) -> bool {
+    let name = c.receiver.trim();
+    let plain = !name.is_empty()
+        && name
+            .trim_start_matches('$')
+            .chars()
+            .all(|ch| ch.is_alphanumeric() || ch == '_');
+    if !plain {
+        return false;
+    }
+    let Some((_, value, _)) = f
+        .assignments
+        .iter()
+        .rev()
+        .find(|(n, _, at)| n.trim() == name && at.start < c.range.start)
+    else {
+        return false;
+    };
+    let v = value.trim();
+    const LITERAL_START: &[&str] = &[
+        "{", "[", "dict(", "set(", "list(", "array(", "new Map", "new Set", "Hash.new", "Set.new",
+    ];
+    const EMPTY_DEFAULT: &[&str] = &[" or {}", "|| {}", "?? {}", " or []", "|| []", "?? []"];
+    LITERAL_START.iter().any(|p| v.starts_with(p)) || EMPTY_DEFAULT.iter().any(|p| v.ends_with(p))
 }
 
 /// Where a loop body keeps an item's outcome only in memory: an

@@ -67,7 +67,7 @@ impl Batch {
         l: &LoopFacts,
         before: Option<&LoopFacts>,
         base: Option<&(String, CodeSide)>,
-        story: Story,
+        story: &Story,
     ) -> Option<Finding> {
         // Only loops with a side effect are unsafe, so this always holds.
         let (effect, kind) = l.effect.as_ref()?;
@@ -142,17 +142,6 @@ impl Batch {
         .evidence("iterable", l.iterable.clone());
         if let Some(r) = &l.recorded {
             f = f.evidence("recorded_in_memory", r.clone());
-        }
-        // A new loop that only enqueues: on the corpus these were event,
-        // usage and search-index jobs that run idempotently (appwrite,
-        // saleor, netbox), wrong at high nearly every time. The job is
-        // where the duplicate would happen; told at low. A checkpoint
-        // removed from a loop that enqueues stays at the rule's severity.
-        // A job that delivers mail (`Mailer.delay.phish(victim)`, incident 4's
-        // per-recipient mailing) is mail and keeps the rule's severity.
-        let mail_job = effect.shown.to_ascii_lowercase().contains("mail");
-        if *kind == "enqueues a job" && matches!(story, Story::New) && !mail_job {
-            f = f.severity(crate::findings::finding::Severity::Low);
         }
         if let Some(c) = &l.saved_after {
             f = f

@@ -22,6 +22,8 @@ mod facts;
 mod flow;
 mod messages;
 mod senders;
+mod severity;
+mod shield;
 mod syntax;
 
 pub const FAMILY: FamilyDef = FamilyDef {
@@ -67,6 +69,10 @@ struct Tables {
     query_calls: Vec<String>,
     limit_words: Vec<String>,
     test_path_words: Vec<String>,
+    client_path_words: Vec<String>,
+    browser_globals: Vec<String>,
+    script_path_words: Vec<String>,
+    bounded_iterable_words: Vec<String>,
     exclude_tests: bool,
 }
 
@@ -279,14 +285,19 @@ impl Batch {
                 None if !file.changes.touches_head(file.lines(&l.range)) => continue,
                 None => Story::New,
             };
-            out.extend(self.finding(
+            let found = self.finding(
                 file.path,
                 &file.head.text,
                 l,
                 same,
                 file.base.map(|(b, _)| b),
-                story,
-            ));
+                &story,
+            );
+            out.extend(
+                found.map(|f| {
+                    self.tiered(f, file.path, &file.head.text, file.head.syntax, l, &story)
+                }),
+            );
         }
     }
 

@@ -4,6 +4,7 @@
 
 use super::facts::{Call, Function, Loop};
 use super::messages::short;
+use super::shield::swallowing_try;
 use super::Tables;
 use crate::pipeline::lang::Lang;
 use crate::readers::syntax::{named_children, text_of};
@@ -206,6 +207,7 @@ impl Syntax {
             receiver,
             args: args.map_or_else(String::new, |a| text_of(a, text).to_string()),
             range: node.byte_range(),
+            shield: None,
         })
     }
 
@@ -441,7 +443,8 @@ pub(super) fn functions(
                 vars,
             });
         }
-        if let Some(call) = syntax.call(node, text) {
+        if let Some(mut call) = syntax.call(node, text) {
+            call.shield = swallowing_try(node, text, out[owner].range.start);
             out[owner].calls.push(call);
         }
         if let Some((name, value)) = syntax.assignment(node, text) {

@@ -237,3 +237,35 @@ fn test_paths() {
     }
     assert!(!b.is_test_path("app/shipping/sender.py"));
 }
+
+#[test]
+fn sends_whose_error_is_swallowed_per_item() {
+    let swallowed = |lang, src: &str| -> Vec<bool> {
+        facts(lang, src)
+            .iter()
+            .filter(|l| l.effect.is_some())
+            .map(|l| l.swallowed)
+            .collect()
+    };
+    let rb = "def run(users)\n  users.each do |u|\n    begin\n      M.x(u).deliver_now\n    rescue => e\n      # ignored\n    end\n  end\n  users.each do |u|\n    begin\n      M.x(u).deliver_now\n    rescue => e\n      break\n    end\n  end\nend\n";
+    assert_eq!(swallowed(Lang::Ruby, rb), [true, false]);
+    let py = "def run(users):\n    for u in users:\n        try:\n            send_mail('s', 'b', 'f', [u.email])\n        except Exception:\n            log.warning('x')\n    try:\n        for u in users:\n            send_mail('s', 'b', 'f', [u.email])\n    except Exception:\n        pass\n    for u in users:\n        try:\n            send_mail('s', 'b', 'f', [u.email])\n        except Exception:\n            raise\n";
+    assert_eq!(swallowed(Lang::Python, py), [true, false, false]);
+    let js = "async function run(us) {\n  for (const u of us) { try { await axios.post(url, u); } catch (e) { console.log(e); } }\n  for (const u of us) { try { await axios.post(url, u); } catch (e) { throw e; } }\n}\n";
+    assert_eq!(swallowed(Lang::JavaScript, js), [true, false]);
+    let php = "<?php\nfunction run($us) {\n  foreach ($us as $u) { $this->notify($u); }\n}\nfunction notify($u) {\n  try { mail($u['email'], 's', 'b'); } catch (\\Exception $e) { error_log('x'); }\n}\n";
+    assert_eq!(swallowed(Lang::Php, php), [true]);
+}
+
+#[test]
+fn a_dict_merge_is_not_a_checkpoint() {
+    let src = "def run(rules, event):\n    for r in rules:\n        data = r.action_data or {}\n        data.update(event['data'])\n        requests.post(URL, json=data)\n    for r in rules:\n        r.update(status='sent')\n        requests.post(URL, json=r.payload)\n";
+    let got = summary(&facts(Lang::Python, src));
+    assert_eq!(
+        got,
+        [
+            ("requests.post".to_string(), false, true),
+            ("requests.post".to_string(), true, false),
+        ]
+    );
+}
