@@ -24,6 +24,15 @@ pub trait Analyzer: Send + Sync {
     /// Only files some family wants are parsed.
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool;
 
+    /// Whether a change to a file both sides hold can matter, judged from
+    /// the lines it touched ([`ChangedFile::any_touched_line`]): a family
+    /// that reads a few shapes out of large code files says no when no
+    /// touched line can make or unmake one, and the file is not parsed for
+    /// it. Asked only for files it [`wants`](Analyzer::wants).
+    fn wants_change(&self, _file: &ChangedFile) -> bool {
+        true
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding>;
 }
 
@@ -77,6 +86,20 @@ impl ChangedFile {
         self.change.path()
     }
 
+    /// Whether `pred` holds for a line this change touched on either side;
+    /// for a file only one side has, for any of its lines. What a family
+    /// asks before it parses a large file for a few shapes.
+    pub fn any_touched_line(&self, mut pred: impl FnMut(&str) -> bool) -> bool {
+        let text = |v: &Option<FileVersion>| v.as_ref().and_then(|v| v.text()).cloned();
+        let (base, head) = (text(&self.base), text(&self.head));
+        let (Some(base), Some(head)) = (base.as_ref(), head.as_ref()) else {
+            return base.or(head).is_some_and(|t| t.lines().any(pred));
+        };
+        let changes = self.line_changes();
+        touched_lines(base, &changes.base).any(&mut pred)
+            || touched_lines(head, &changes.head).any(&mut pred)
+    }
+
     /// The lines the change touched on each side, computed on first use.
     pub fn line_changes(&self) -> &LineChanges {
         self.line_changes.get_or_init(|| {
@@ -85,6 +108,23 @@ impl ChangedFile {
             LineChanges::between(base, head)
         })
     }
+}
+
+/// The lines of `text` in `ranges` (1-based line numbers, sorted).
+pub fn touched_lines<'t>(
+    text: &'t str,
+    ranges: &'t [std::ops::Range<usize>],
+) -> impl Iterator<Item = &'t str> + 't {
+    let mut i = 0;
+    text.lines()
+        .zip(1..)
+        .map_while(move |(line, n)| {
+            while ranges.get(i).is_some_and(|r| r.end <= n) {
+                i += 1;
+            }
+            Some((ranges.get(i)?.start <= n).then_some(line))
+        })
+        .flatten()
 }
 
 /// Every regular file of a side: (path, blob id).
@@ -226,5 +266,19 @@ impl<'a> Context<'a> {
             )
             .flatten()
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::touched_lines;
+
+    #[test]
+    fn touched_lines_are_the_lines_in_the_ranges() {
+        let text = "a\nb\nc\nd\ne\n";
+        let got: Vec<&str> = touched_lines(text, &[2..3, 4..6]).collect();
+        assert_eq!(got, ["b", "d", "e"]);
+        assert_eq!(touched_lines(text, &[]).count(), 0);
+        assert_eq!(touched_lines(text, &[8..9, 9..10]).count(), 0);
     }
 }

@@ -307,13 +307,20 @@ impl Session {
         let progress = Tracker(progress);
         let files = read::read_changed(changes, analyzers, [&base_source, &head_source], &progress);
         let (files, withheld) = read::withhold_unanalysable(files);
-        let (wanted, mut notes) = read::to_parse(&files, analyzers, &mut stats);
+        let (jobs, mut notes) = read::to_parse(&files, analyzers, &mut stats);
+        let wanted: Vec<_> = jobs.iter().flat_map(|j| j.versions()).collect();
         notes.extend(withheld);
         let cache = ParseCache::new();
         progress.stage("parsing", wanted.len());
-        wanted.par_iter().for_each(|(version, lang)| {
-            cache.get(version, *lang);
-            progress.advance();
+        jobs.par_iter().for_each(|job| {
+            let base = job.base.and_then(|(version, lang)| {
+                progress.advance();
+                cache.get(version, lang)
+            });
+            if let Some((version, lang)) = job.head {
+                cache.get_after(version, lang, base.as_ref());
+                progress.advance();
+            }
         });
         // Files too deep or too costly to parse: said, never dropped.
         notes.extend(wanted.iter().filter_map(|(version, lang)| {
@@ -328,14 +335,17 @@ impl Session {
         notes.dedup();
         let cx = Context::new(&files, &cache, config, base_source, head_source)?;
         progress.stage("analyzing", analyzers.len());
-        let mut findings: Vec<Finding> = analyzers
-            .iter()
-            .flat_map(|a| {
+        // Families are independent: each runs on its own worker, and their
+        // findings are joined in the registry's order.
+        let found: Vec<Vec<Finding>> = analyzers
+            .par_iter()
+            .map(|a| {
                 let found = a.check(&cx);
                 progress.advance();
                 found
             })
             .collect();
+        let mut findings: Vec<Finding> = found.into_iter().flatten().collect();
         findings.extend(super::weakened::findings(&cx, &self.registry));
         stats.files_parsed = cache.parse_count();
 

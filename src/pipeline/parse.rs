@@ -6,6 +6,8 @@
 use super::changes::FileVersion;
 use super::lang::Lang;
 use super::template;
+
+mod incremental;
 use git2::Oid;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -40,6 +42,11 @@ impl Parsed {
         self.template_regions
             .get(i)
             .is_some_and(|r| r.start < range.end)
+    }
+
+    /// The text the tree was built from: `masked` for markup.
+    pub fn input(&self) -> &str {
+        self.masked.as_deref().unwrap_or(&self.text)
     }
 
     pub fn root_has_error(&self) -> bool {
@@ -119,6 +126,13 @@ pub type Skip = String;
 /// Parses `text` as `language` within a work budget: `Err` with the note
 /// to show when the parser runs out of it.
 pub fn parse_bounded(language: &Language, text: &str) -> Result<Tree, Skip> {
+    parse_bounded_from(language, text, None)
+}
+
+/// [`parse_bounded`], reusing `old` (a tree of an earlier text, already
+/// edited to this one's coordinates): tree-sitter then re-parses only what
+/// the edits touched.
+fn parse_bounded_from(language: &Language, text: &str, old: Option<&Tree>) -> Result<Tree, Skip> {
     let mut parser = Parser::new();
     parser
         .set_language(language)
@@ -135,7 +149,7 @@ pub fn parse_bounded(language: &Language, text: &str) -> Result<Tree, Skip> {
     let bytes = text.as_bytes();
     let tree = parser.parse_with_options(
         &mut |i, _| bytes.get(i..).unwrap_or_default(),
-        None,
+        old,
         Some(tree_sitter::ParseOptions::new().progress_callback(&mut over_budget)),
     );
     tree.ok_or_else(|| {
@@ -263,6 +277,17 @@ pub fn parse(text: Arc<str>, lang: Lang) -> Option<Parsed> {
 /// A parse, `Ok(None)` for languages without a grammar, or why the file
 /// was skipped.
 pub fn parse_or_skip(text: Arc<str>, lang: Lang) -> Result<Option<Parsed>, Skip> {
+    parse_or_skip_from(text, lang, None)
+}
+
+/// [`parse_or_skip`], given the parse of the other side of the same change
+/// (`earlier`): its tree is edited to this text and reused, so a head
+/// version costs about what its change costs, not what the file costs.
+pub fn parse_or_skip_from(
+    text: Arc<str>,
+    lang: Lang,
+    earlier: Option<&Parsed>,
+) -> Result<Option<Parsed>, Skip> {
     let Some(language) = grammar(lang) else {
         return Ok(None);
     };
@@ -276,6 +301,8 @@ pub fn parse_or_skip(text: Arc<str>, lang: Lang) -> Result<Option<Parsed>, Skip>
             return Err(why);
         }
     }
+    let earlier = earlier.filter(|e| e.lang == lang);
+    let reused = |input: &str| earlier.map(|e| incremental::edited_tree(e.input(), input, &e.tree));
     if lang.is_markup() {
         let mut regions = match lang {
             Lang::Php | Lang::Blade => php_code_regions(&text)?,
@@ -286,7 +313,7 @@ pub fn parse_or_skip(text: Arc<str>, lang: Lang) -> Result<Option<Parsed>, Skip>
         regions.extend(template::template_regions(&once, lang));
         regions.sort_by_key(|r| r.start);
         let masked = template::blank(&text, &regions);
-        let tree = parse_bounded(&language, &masked)?;
+        let tree = parse_bounded_from(&language, &masked, reused(&masked).as_ref())?;
         return Ok(Some(Parsed {
             lang,
             text,
@@ -295,7 +322,7 @@ pub fn parse_or_skip(text: Arc<str>, lang: Lang) -> Result<Option<Parsed>, Skip>
             tree,
         }));
     }
-    let tree = parse_bounded(&language, &text)?;
+    let tree = parse_bounded_from(&language, &text, reused(&text).as_ref())?;
     if let Some(why) = too_deep_after(lang, &tree) {
         return Err(why);
     }
@@ -334,7 +361,28 @@ impl ParseCache {
         self.outcome(file, lang)?.err().flatten()
     }
 
+    /// The parse of `file` as `lang`, reusing the tree of `earlier` (the
+    /// other side of the same change) when it has one: what the parsing
+    /// stage calls for a head version after its base.
+    pub fn get_after(
+        &self,
+        file: &FileVersion,
+        lang: Lang,
+        earlier: Option<&Arc<Parsed>>,
+    ) -> Option<Arc<Parsed>> {
+        self.outcome_from(file, lang, earlier)?.ok()
+    }
+
     fn outcome(&self, file: &FileVersion, lang: Lang) -> Option<Result<Arc<Parsed>, Option<Skip>>> {
+        self.outcome_from(file, lang, None)
+    }
+
+    fn outcome_from(
+        &self,
+        file: &FileVersion,
+        lang: Lang,
+        earlier: Option<&Arc<Parsed>>,
+    ) -> Option<Result<Arc<Parsed>, Option<Skip>>> {
         let text = file.text()?.clone();
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -343,7 +391,7 @@ impl ParseCache {
         Some(
             slot.get_or_init(|| {
                 self.parses.fetch_add(1, Ordering::Relaxed);
-                match parse_or_skip(text, lang) {
+                match parse_or_skip_from(text, lang, earlier.map(|e| &**e)) {
                     Ok(Some(p)) => Ok(Arc::new(p)),
                     Ok(None) => Err(None),
                     Err(why) => Err(Some(why)),

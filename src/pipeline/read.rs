@@ -114,22 +114,37 @@ pub(super) fn withhold_unanalysable(files: Vec<ChangedFile>) -> (Vec<ChangedFile
     (kept, notes)
 }
 
+/// The sides of one change some family wants parsed. Base goes first: its
+/// tree is reused for head (see `parse::incremental`).
+pub(super) struct ParseJob<'f> {
+    pub base: Option<(&'f FileVersion, Lang)>,
+    pub head: Option<(&'f FileVersion, Lang)>,
+}
+
+impl<'f> ParseJob<'f> {
+    pub fn versions(&self) -> impl Iterator<Item = (&'f FileVersion, Lang)> {
+        self.base.into_iter().chain(self.head)
+    }
+}
+
 /// The file versions some family wants parsed (by its byte pre-filter),
 /// and a note for each that was skipped or decoded with a caveat.
 pub(super) fn to_parse<'f>(
     files: &'f [ChangedFile],
     analyzers: &[Box<dyn Analyzer>],
     stats: &mut Stats,
-) -> (Vec<(&'f FileVersion, Lang)>, Vec<Note>) {
+) -> (Vec<ParseJob<'f>>, Vec<Note>) {
     let mut notes = Vec::new();
-    let mut wanted = Vec::new();
+    let mut jobs = Vec::new();
     let note = |version: &FileVersion, message: &str| Note {
         path: version.path.clone(),
         revision: version.revision,
         message: message.to_string(),
     };
     for file in files {
-        for (version, lang) in [(&file.base, file.base_lang), (&file.head, file.head_lang)] {
+        let mut readable = [None, None];
+        let sides = [(&file.base, file.base_lang), (&file.head, file.head_lang)];
+        for (slot, (version, lang)) in readable.iter_mut().zip(sides) {
             let Some(version) = version else { continue };
             stats.files_read += 1;
             match version.text() {
@@ -144,14 +159,37 @@ pub(super) fn to_parse<'f>(
                     if let Some(caveat) = &version.note {
                         notes.push(note(version, caveat));
                     }
-                    if analyzers.iter().any(|a| a.wants(&version.path, lang, text)) {
-                        wanted.push((version, lang));
-                    }
+                    *slot = Some((version, lang, text));
                 }
             }
+        }
+        let [base, head] = wanted_sides(file, readable, analyzers);
+        if base.is_some() || head.is_some() {
+            jobs.push(ParseJob { base, head });
         }
     }
     notes.sort();
     notes.dedup();
-    (wanted, notes)
+    (jobs, notes)
+}
+
+type Readable<'f> = Option<(&'f FileVersion, Lang, &'f std::sync::Arc<str>)>;
+
+/// The sides of a file some family wants: by each side's text, and, for a
+/// file both sides hold, by the lines the change touched.
+fn wanted_sides<'f>(
+    file: &ChangedFile,
+    sides: [Readable<'f>; 2],
+    analyzers: &[Box<dyn Analyzer>],
+) -> [Option<(&'f FileVersion, Lang)>; 2] {
+    let both = sides.iter().all(Option::is_some);
+    let mut wanted = [false; 2];
+    for a in analyzers {
+        let wants = sides.map(|s| s.is_some_and(|(v, lang, text)| a.wants(&v.path, lang, text)));
+        if (wants[0] || wants[1]) && (!both || a.wants_change(file)) {
+            wanted = [wanted[0] || wants[0], wanted[1] || wants[1]];
+        }
+    }
+    let pick = |i: usize| sides[i].filter(|_| wanted[i]).map(|(v, lang, _)| (v, lang));
+    [pick(0), pick(1)]
 }

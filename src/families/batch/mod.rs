@@ -7,7 +7,7 @@
 //! (checkpoints), following calls into functions of the same file one
 //! level deep. Only loops the change creates or makes unsafe are reported.
 
-use crate::families::context::{Analyzer, Context, FamilyDef};
+use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
 use crate::findings::finding::{Finding, Revision};
 use crate::pipeline::changes::LineChanges;
 use crate::pipeline::lang::Lang;
@@ -20,6 +20,7 @@ use syntax::{functions, Syntax};
 
 mod facts;
 mod flow;
+mod gate;
 mod messages;
 mod senders;
 mod severity;
@@ -104,6 +105,10 @@ impl Analyzer for Batch {
             && self.mentions_effect(text)
     }
 
+    fn wants_change(&self, file: &ChangedFile) -> bool {
+        Syntax::of(file.head_lang) != Some(Syntax::Python) || self.touches_python_loops(file)
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let before = self.base_loops(cx);
         let mut out = Vec::new();
@@ -112,6 +117,7 @@ impl Analyzer for Batch {
                 continue;
             };
             if Syntax::of(file.head_lang).is_none()
+                || !self.reads_change(file)
                 || cx.is_excluded(&head_v.path)
                 || self.is_test_path(&head_v.path)
                 || !head_v.text().is_some_and(|t| self.mentions_effect(t))
@@ -165,6 +171,12 @@ impl HeadFile<'_> {
 }
 
 impl Batch {
+    /// [`Analyzer::wants_change`] for a file both sides hold: the loops of
+    /// a file whose change cannot touch them are the same on both sides.
+    fn reads_change(&self, file: &ChangedFile) -> bool {
+        file.base.is_none() || file.head.is_none() || self.wants_change(file)
+    }
+
     fn facts_of(&self, path: &str, side: &CodeSide) -> Vec<LoopFacts> {
         let funcs = functions(
             side.syntax,
@@ -188,7 +200,7 @@ impl Batch {
             let base = file
                 .base
                 .as_ref()
-                .filter(|_| Syntax::of(file.base_lang).is_some())
+                .filter(|_| Syntax::of(file.base_lang).is_some() && self.reads_change(file))
                 .filter(|b| {
                     !self.is_test_path(&b.path) && b.text().is_some_and(|t| self.mentions_effect(t))
                 })

@@ -7,7 +7,7 @@
 //! by its words (`factoryReset`, `factory-reset` and `FACTORY_RESET` are
 //! the words `factory reset`), never by a substring of another word.
 
-use crate::families::context::{Analyzer, Context, FamilyDef};
+use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
 use crate::findings::finding::{Finding, Location, Revision, Severity, Span};
 use crate::findings::redact;
 use crate::pipeline::lang::Lang;
@@ -325,6 +325,19 @@ impl Analyzer for ConfigFamily {
                     .any(|w| squashed.contains(w.as_str())))
     }
 
+    /// In code only a boolean default that flipped, or an ORM switch, is
+    /// read: a change that touched no line with either reads nothing.
+    fn wants_change(&self, file: &ChangedFile) -> bool {
+        !is_code(file.head_lang)
+            || file.any_touched_line(|line| {
+                ["True", "False", "true", "false"]
+                    .iter()
+                    .any(|b| line.contains(b))
+                    || orm_code::mentions_orm_switch(line)
+                    || line.contains(".sync(")
+            })
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut out = Vec::new();
         for file in cx.files {
@@ -344,6 +357,9 @@ impl Analyzer for ConfigFamily {
                 continue;
             }
             let code = is_code(file.head_lang);
+            if code && file.base.is_some() && file.head.is_some() && !self.wants_change(file) {
+                continue;
+            }
             if code {
                 out.extend(orm_code::orm_findings(cx, file));
             }

@@ -104,6 +104,11 @@ impl Analyzer for Forms {
                 && lang != Lang::Php
     }
 
+    fn wants_change(&self, file: &ChangedFile) -> bool {
+        let markup = |lang: Lang| lang.is_markup() || is_jsx(lang);
+        markup(file.base_lang) || markup(file.head_lang) || unrouted::touches_routes(file)
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut out = Vec::new();
         let files: Vec<&ChangedFile> = cx

@@ -25,6 +25,19 @@ struct Lost {
     name_still_served: bool,
 }
 
+/// Whether the change touched a line of a route file that routes are made
+/// of. Routes of files it did not touch are the same on both sides, so
+/// they are never read unless a route turns out lost (then see
+/// `lost_routes`, which looks for it elsewhere).
+pub(super) fn touches_routes(file: &ChangedFile) -> bool {
+    let lang = if file.head.is_some() {
+        file.head_lang
+    } else {
+        file.base_lang
+    };
+    file.any_touched_line(|line| routes::route_line(file.path(), lang, line))
+}
+
 fn routes_of_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Vec<Route> {
     let (version, lang) = match rev {
         Revision::Base => (file.base.as_ref(), file.base_lang),
@@ -84,10 +97,12 @@ impl Forms {
     fn lost_routes(&self, cx: &Context) -> Vec<Lost> {
         let mut base_routes: Vec<(Route, String, Arc<str>)> = Vec::new();
         let mut head_routes: Vec<Route> = Vec::new();
-        for f in cx.files {
-            if cx.is_excluded(f.path()) {
-                continue;
-            }
+        let touched: Vec<&ChangedFile> = cx
+            .files
+            .iter()
+            .filter(|f| !cx.is_excluded(f.path()) && touches_routes(f))
+            .collect();
+        for &f in &touched {
             let bv = f.base.as_ref();
             for r in routes_of_side(cx, f, Revision::Base) {
                 if let Some(bv) = bv {
@@ -137,9 +152,10 @@ impl Forms {
         if lost.is_empty() {
             return lost;
         }
-        // A route the change removed may still be declared in a file it did
-        // not touch (two routers for one path): read those that mention it.
-        let in_change: BTreeSet<&str> = cx.files.iter().map(|f| f.path()).collect();
+        // A route the change removed may still be declared in a file whose
+        // routes it did not touch (two routers for one path): read those
+        // that mention it.
+        let in_change: BTreeSet<&str> = touched.iter().map(|f| f.path()).collect();
         let listing = cx.all_files(Revision::Head);
         let candidates: Vec<(String, git2::Oid)> = listing
             .iter()

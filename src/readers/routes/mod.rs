@@ -134,6 +134,30 @@ pub fn mentions_routes(path: &str, lang: Lang, text: &str) -> bool {
     markers.iter().any(|m| text.contains(m))
 }
 
+/// Whether a changed line of a file that may declare routes can change
+/// what it declares: the lines a route is made of (a decorator, a
+/// function name that is a Flask endpoint, a path literal, a method list,
+/// a router or prefix), so a change to the rest of a large view module is
+/// not parsed for routes. Django `urls.py`, Next.js route files and the
+/// other languages' route files are always read.
+pub fn route_line(path: &str, lang: Lang, line: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if path.contains("pages/api/") || name.starts_with("route.") || name == "urls.py" {
+        return true;
+    }
+    let words: &[&str] = match lang {
+        Lang::Python => &[
+            "@", "def ", "\"/", "'/", "methods", "endpoint", "prefix", "route",
+        ],
+        Lang::JavaScript | Lang::TypeScript | Lang::Tsx => &[
+            ".post(", ".put(", ".patch(", ".delete(", ".all(", ".route(", "router", "Router",
+            ".use(", "\"/", "'/", "`/", "prefix",
+        ],
+        _ => return true,
+    };
+    words.iter().any(|w| line.contains(w))
+}
+
 /// The routes one file declares. `tree` is the file's parse for the
 /// grammar-backed languages (PHP is parsed here).
 pub fn routes_of(path: &str, lang: Lang, text: &str, tree: Option<&Tree>) -> Vec<Route> {

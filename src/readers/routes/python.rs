@@ -8,7 +8,11 @@ use tree_sitter::Node;
 pub(super) fn python_routes(root: Node, text: &str, urls_py: bool, out: &mut Vec<Route>) {
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
-        stack.extend(named_children(node));
+        // Decorators stand on statements: outside `urls.py` an expression
+        // holds no route, and most of a module's nodes are expressions.
+        if urls_py || holds_statements(node.kind()) {
+            stack.extend(named_children(node));
+        }
         match node.kind() {
             "decorated_definition" => {
                 let func = node.child_by_field_name("definition");
@@ -127,4 +131,25 @@ pub(super) fn python_routes(root: Node, text: &str, urls_py: bool, out: &mut Vec
             _ => {}
         }
     }
+}
+
+/// Whether a node of this kind can hold a decorated definition.
+fn holds_statements(kind: &str) -> bool {
+    matches!(
+        kind,
+        "module"
+            | "block"
+            | "class_definition"
+            | "function_definition"
+            | "decorated_definition"
+            | "if_statement"
+            | "elif_clause"
+            | "else_clause"
+            | "with_statement"
+            | "try_statement"
+            | "except_clause"
+            | "finally_clause"
+            | "for_statement"
+            | "while_statement"
+    )
 }

@@ -123,3 +123,21 @@ fn serving_and_names() {
         Some("messages")
     );
 }
+
+#[test]
+fn only_the_lines_routes_are_made_of_make_a_route_change() {
+    let py = |line| route_line("app/views.py", Lang::Python, line);
+    assert!(py("@app.route('/contact', methods=['POST'])"));
+    assert!(py("def contact():"));
+    assert!(py("    '/contact/send',"));
+    assert!(!py("    return render_template('x.html', items=items)"));
+    assert!(route_line(
+        "app/urls.py",
+        Lang::Python,
+        "    views.Contact.as_view(),"
+    ));
+    let js = |line| route_line("server/app.js", Lang::JavaScript, line);
+    assert!(js("router.post('/contact', send);"));
+    assert!(!js("  const total = items.length;"));
+    assert!(route_line("config/routes.rb", Lang::Ruby, "  x = 1"));
+}

@@ -1,0 +1,115 @@
+//! Which changes to a Python file can make or unmake a sending loop,
+//! judged from the lines they touched before anything is parsed: a change
+//! to a large module that touches no line inside a loop, no loop header
+//! and no line naming a send, a save, a query or a decorator leaves every
+//! loop's facts as they were, so the file is not parsed for this family.
+
+use super::Batch;
+use crate::families::context::ChangedFile;
+use std::ops::Range;
+
+impl Batch {
+    /// Whether the change to a Python file touched a line that a loop's
+    /// facts are made of.
+    pub(super) fn touches_python_loops(&self, file: &ChangedFile) -> bool {
+        let changes = file.line_changes();
+        let side = |v: &Option<crate::pipeline::changes::FileVersion>, touched: &[Range<usize>]| {
+            v.as_ref()
+                .and_then(|v| v.text())
+                .is_some_and(|t| touched_in_loop(t, touched, |l| self.names_loop_fact(l)))
+        };
+        side(&file.base, &changes.base) || side(&file.head, &changes.head)
+    }
+
+    /// A line outside a loop that can still change one: the send, the save
+    /// after it, the query it iterates, the handler's decorator.
+    fn names_loop_fact(&self, line: &str) -> bool {
+        let t = &self.tables;
+        line.contains('@')
+            || self.mentions_effect(line)
+            || t.checkpoint_methods
+                .iter()
+                .any(|w| line.contains(w.as_str()))
+            || t.query_calls.iter().any(|w| line.contains(w.as_str()))
+            || t.limit_words.iter().any(|w| line.contains(w.as_str()))
+    }
+}
+
+/// Whether a touched line (1-based `touched`, sorted) of Python `text` is a
+/// loop header, stands inside a loop by its indentation, or `names`
+/// something a loop is made of. One pass, with a stack of the open blocks.
+fn touched_in_loop(text: &str, touched: &[Range<usize>], names: impl Fn(&str) -> bool) -> bool {
+    let mut open: Vec<(usize, bool)> = Vec::new();
+    let mut loops = 0usize;
+    let mut next = 0;
+    for (line, n) in text.lines().zip(1..) {
+        while touched.get(next).is_some_and(|r| r.end <= n) {
+            next += 1;
+        }
+        let Some(range) = touched.get(next) else {
+            return false;
+        };
+        let code = line.trim_start();
+        let is_touched = range.start <= n;
+        // Only a statement opens or closes a block: continuation lines and
+        // strings may be indented anyhow.
+        let statement = code
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '@');
+        if statement {
+            let indent = line.len() - code.len();
+            while open.last().is_some_and(|&(i, _)| i >= indent) {
+                if open.pop().is_some_and(|(_, l)| l) {
+                    loops -= 1;
+                }
+            }
+            let header = ["for ", "async for ", "while "]
+                .iter()
+                .any(|k| code.starts_with(k));
+            if is_touched && (header || loops > 0) {
+                return true;
+            }
+            open.push((indent, header));
+            loops += usize::from(header);
+        } else if is_touched && loops > 0 {
+            return true;
+        }
+        if is_touched && names(line) {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::touched_in_loop;
+
+    /// The one line `n` as the touched ranges.
+    fn line(n: usize) -> Vec<std::ops::Range<usize>> {
+        std::iter::once(n..n + 1).collect()
+    }
+
+    const SRC: &str = "import x\n\ndef f(users):\n    n = 0\n    for u in users:\n        n += 1\n        x.y(u)\n    log(n)\n\nTITLE = 'a'\n";
+
+    #[test]
+    fn a_line_inside_a_loop_or_a_loop_header_is_a_loop_change() {
+        let none = |_: &str| false;
+        assert!(touched_in_loop(SRC, &line(6), none), "inside the loop");
+        assert!(touched_in_loop(SRC, &line(5), none), "the header");
+        assert!(!touched_in_loop(SRC, &line(4), none), "before the loop");
+        assert!(!touched_in_loop(SRC, &line(8), none), "after the loop");
+        assert!(!touched_in_loop(SRC, &line(10), none), "module level");
+        assert!(
+            touched_in_loop(SRC, &line(8), |l| l.contains("log")),
+            "a named fact"
+        );
+    }
+
+    #[test]
+    fn continuation_lines_do_not_close_the_loop() {
+        let src = "for u in users:\n    send(\n'''text at column 0\n''')\n    done = 1\n";
+        assert!(touched_in_loop(src, &line(5), |_| false));
+    }
+}
