@@ -206,37 +206,41 @@ impl ConfigFamily {
         override_url: &dyn Fn() -> Option<(String, String)>,
     ) -> Vec<Hit<'a>> {
         let mut out = Vec::new();
+        // Once per file, not per changed key: a 10,000-key JSON file whose
+        // switches all changed made this quadratic.
+        let docs = values::documents(head);
         for change in keypath::compare(base, head) {
             if let Some(hit) = self
-                .value_hit(path, &change, head, override_url)
-                .or_else(|| self.kind_switch_hit(path, &change, base, head))
+                .value_hit(path, &change, head, &docs, override_url)
+                .or_else(|| self.kind_switch_hit(path, &change, base, head, &docs))
             {
                 out.push(hit);
                 continue;
             }
             let (before, after) = (change.before, change.after);
             let p = change.path;
-            if self.is_destructive(p) {
-                if let Some(a) = after {
-                    if a.value.is_on() && !before.is_some_and(|b| b.value.is_on()) {
-                        out.push(Hit {
-                            kind: Kind::Destructive,
-                            file: path,
-                            path: p.to_string(),
-                            before: before.cloned(),
-                            after: Some(a.clone()),
-                            meaning: String::new(),
-                            negated: false,
-                        });
-                        continue;
-                    }
-                }
+            // The values first, the key's words only when a value could make
+            // a hit: an added 34,000-key JSON file took 0.7 s the other way.
+            let (was_on, now_on) = (
+                before.is_some_and(|b| b.value.is_on()),
+                after.is_some_and(|a| a.value.is_on()),
+            );
+            let now_off = after.is_none_or(|a| a.value.is_off() || a.value == Scalar::Null);
+            if let Some(a) = after.filter(|_| now_on && !was_on && self.is_destructive(p)) {
+                out.push(Hit {
+                    kind: Kind::Destructive,
+                    file: path,
+                    path: p.to_string(),
+                    before: before.cloned(),
+                    after: Some(a.clone()),
+                    meaning: String::new(),
+                    negated: false,
+                });
+                continue;
             }
-            let negated = self.is_negated_safeguard(p);
-            if self.is_safeguard(p) || negated {
-                let was_on = before.is_some_and(|b| b.value.is_on());
-                let now_off = after.is_none_or(|a| a.value.is_off() || a.value == Scalar::Null);
-                let now_on = after.is_some_and(|a| a.value.is_on());
+            let could_weaken = (was_on && now_off) || (now_on && !was_on);
+            let negated = could_weaken && self.is_negated_safeguard(p);
+            if could_weaken && (negated || self.is_safeguard(p)) {
                 let weakened = if negated {
                     now_on && !was_on
                 } else {

@@ -177,17 +177,26 @@ impl ConfigFamily {
         file: &'a str,
         change: &KeyChange,
         head: &[ConfigEntry],
+        docs: &[String],
         override_url: &dyn Fn() -> Option<(String, String)>,
     ) -> Option<Hit<'a>> {
         let after = change.after?;
+        // The value before the key's words: most values destroy nothing.
+        if !self
+            .tables
+            .destructive_values
+            .iter()
+            .any(|d| Self::destroys(d, &after.value))
+        {
+            return None;
+        }
         let d = self.destructive_value(file, change.path)?;
         if !Self::destroys(d, &after.value)
             || change.before.is_some_and(|b| Self::destroys(d, &b.value))
         {
             return None;
         }
-        let docs = documents(head);
-        let doc = document_of(change.path, &docs);
+        let doc = document_of(change.path, docs);
         if self.test_profile(file, doc, head) {
             return None;
         }
@@ -232,13 +241,13 @@ impl ConfigFamily {
         change: &KeyChange,
         base: &[ConfigEntry],
         head: &[ConfigEntry],
+        docs: &[String],
     ) -> Option<Hit<'a>> {
         let after = change.after?;
         if !after.value.is_on() || change.before.is_some_and(|b| b.value.is_on()) {
             return None;
         }
-        let docs = documents(head);
-        let doc = document_of(change.path, &docs);
+        let doc = document_of(change.path, docs);
         let kind = lookup(head, &join(doc, "kind"))?.value.shown();
         let api = lookup(head, &join(doc, "apiVersion"))
             .map(|e| e.value.shown())
