@@ -46,6 +46,7 @@ pub(crate) struct Tables {
     in_memory_markers: Vec<String>,
     test_profiles: Vec<String>,
     nonproduction_path_words: Vec<String>,
+    ci_pipeline_paths: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
@@ -161,10 +162,26 @@ impl ConfigFamily {
 
     fn scope_change(
         &self,
+        file: &str,
         path: &str,
         before: &ConfigEntry,
         after: &ConfigEntry,
     ) -> Option<String> {
+        // A staging rollout reaches no customer; a CI matrix's parallelism
+        // runs test jobs side by side (18F/dns weights on a staging file,
+        // django-helpdesk's Azure `maxParallel`).
+        let file_words = words(file);
+        if file_words
+            .iter()
+            .any(|w| self.tables.nonproduction_path_words.contains(w))
+        {
+            return None;
+        }
+        let ci_pipeline = self
+            .tables
+            .ci_pipeline_paths
+            .iter()
+            .any(|c| file.contains(c.as_str()));
         if self.any_word(path, &self.tables.target_words)
             && self.means_everything(&after.value)
             && !self.means_everything(&before.value)
@@ -177,7 +194,11 @@ impl ConfigFamily {
         }
         let (b, a) = (before.value.number()?, after.value.number()?);
         let percent_text = matches!(&after.value, Scalar::Text(t) if t.trim().ends_with('%'));
+        // Route53 weights are relative to the other records of the name:
+        // 50 -> 100 is a share of two in three, not everything.
+        let relative_weight = path.contains("weighted_routing_policy");
         if (self.any_word(path, &self.tables.percentage_words) || percent_text)
+            && !relative_weight
             && a >= 100.0
             && b < 100.0
         {
@@ -187,7 +208,11 @@ impl ConfigFamily {
                 after.value.shown()
             ));
         }
-        if self.any_word(path, &self.tables.parallelism_words) && b > 0.0 && a >= b * 10.0 {
+        if self.any_word(path, &self.tables.parallelism_words)
+            && !ci_pipeline
+            && b > 0.0
+            && a >= b * 10.0
+        {
             return Some(format!(
                 "the batch grew from {} to {} ({}x): a mistake now reaches that many targets before anyone can react",
                 before.value.shown(),
@@ -260,7 +285,7 @@ impl ConfigFamily {
                 }
             }
             if let (Some(b), Some(a)) = (before, after) {
-                if let Some(meaning) = self.scope_change(p, b, a) {
+                if let Some(meaning) = self.scope_change(path, p, b, a) {
                     out.push(Hit {
                         kind: Kind::Scope,
                         file: path,
