@@ -27,6 +27,7 @@ struct Tables {
     replica_keys: Vec<String>,
     availability_kinds: Vec<String>,
     weak_values: BTreeMap<String, Vec<String>>,
+    weak_by_default: Vec<String>,
     consequences: BTreeMap<String, String>,
     ignored_path_words: Vec<String>,
     store_types: Vec<String>,
@@ -114,7 +115,9 @@ impl Durability {
                     .entries
                     .iter()
                     .any(|e| key_name(&e.path) == key && self.weak(&key, &e.value));
-                if self.weak(&key, &a.value) && !moved {
+                // Written out as the software's own default, it changes nothing.
+                let default = self.tables.weak_by_default.contains(&key);
+                if self.weak(&key, &a.value) && !moved && !default {
                     out.push(self.added_finding(change.path, &key, &head, a));
                 }
                 continue;
