@@ -32,6 +32,7 @@ pub const FAMILY: FamilyDef = FamilyDef {
 pub(crate) struct Tables {
     destructive: Vec<String>,
     not_destructive: Vec<String>,
+    not_safeguards: Vec<String>,
     safeguards: Vec<String>,
     target_words: Vec<String>,
     everything_values: Vec<String>,
@@ -120,13 +121,26 @@ impl ConfigFamily {
 
     fn is_safeguard(&self, path: &str) -> bool {
         let w = switch_words(path, &self.tables.switch_wrappers);
-        self.tables.safeguards.iter().any(|d| phrase_matches(&w, d))
+        !self.names_a_screen(&w) && self.tables.safeguards.iter().any(|d| phrase_matches(&w, d))
+    }
+
+    /// A consent or approval screen shown to a user, not an operator's
+    /// safeguard (`not_safeguards`).
+    fn names_a_screen(&self, words: &[String]) -> bool {
+        let key = format!(" {} ", words.join(" "));
+        self.tables
+            .not_safeguards
+            .iter()
+            .any(|n| key.contains(&format!(" {} ", n.to_ascii_lowercase())))
     }
 
     /// A switch that turns a safeguard off when it is on: `skip_confirm`,
     /// `no_dry_run`, `disable_safe_mode`.
     fn is_negated_safeguard(&self, path: &str) -> bool {
         let w = switch_words(path, &self.tables.switch_wrappers);
+        if self.names_a_screen(&w) {
+            return false;
+        }
         match w.split_first() {
             Some((first, rest)) if self.tables.negations.contains(first) => {
                 // `skip_confirmation`, `bypass_approval`: the nouns too.
