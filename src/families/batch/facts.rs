@@ -171,6 +171,17 @@ pub(super) fn code_side(
     file: &ChangedFile,
     rev: Revision,
 ) -> Option<(String, CodeSide)> {
+    code_side_after(cx, file, rev, None)
+}
+
+/// [`code_side`], given the other side's PHP parse when there is one: its
+/// tree is reused, so head costs what its change costs.
+pub(super) fn code_side_after(
+    cx: &Context,
+    file: &ChangedFile,
+    rev: Revision,
+    earlier: Option<&CodeSide>,
+) -> Option<(String, CodeSide)> {
     let (version, lang) = match rev {
         Revision::Base => (file.base.as_ref()?, file.base_lang),
         Revision::Head => (file.head.as_ref()?, file.head_lang),
@@ -180,7 +191,13 @@ pub(super) fn code_side(
     let tree = if syntax == Syntax::Php {
         // The cache parses PHP as the HTML around its code.
         let language: tree_sitter::Language = tree_sitter_php::LANGUAGE_PHP.into();
-        crate::pipeline::parse::parse_bounded(&language, &text).ok()?
+        match earlier.filter(|e| e.syntax == Syntax::Php) {
+            Some(e) => {
+                crate::pipeline::parse::parse_bounded_after(&language, &text, &e.text, &e.tree)
+                    .ok()?
+            }
+            None => crate::pipeline::parse::parse_bounded(&language, &text).ok()?,
+        }
     } else {
         cx.parsed(version, lang)?.tree.clone()
     };

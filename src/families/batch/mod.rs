@@ -11,8 +11,9 @@ use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
 use crate::findings::finding::{Finding, Revision};
 use crate::pipeline::changes::LineChanges;
 use crate::pipeline::lang::Lang;
-use facts::{code_side, line_of, CodeSide, LoopFacts};
+use facts::{code_side, code_side_after, line_of, CodeSide, LoopFacts};
 use messages::{BaseFacts, Story};
+use rayon::prelude::*;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -111,33 +112,51 @@ impl Analyzer for Batch {
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let before = self.base_loops(cx);
+        // Files in parallel (PHP is parsed here, on both sides), findings
+        // joined in the order of the files.
+        let found: Vec<Vec<Finding>> = cx
+            .files
+            .par_iter()
+            .zip(before.files.par_iter())
+            .map(|(file, base)| self.check_file(cx, file, base.as_ref(), &before))
+            .collect();
+        found.into_iter().flatten().collect()
+    }
+}
+
+impl Batch {
+    fn check_file(
+        &self,
+        cx: &Context,
+        file: &ChangedFile,
+        base: Option<&BaseFacts>,
+        before: &BaseLoops,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
-        for (file, base) in cx.files.iter().zip(&before.files) {
-            let Some(head_v) = file.head.as_ref() else {
-                continue;
-            };
-            if Syntax::of(file.head_lang).is_none()
-                || !self.reads_change(file)
-                || cx.is_excluded(&head_v.path)
-                || self.is_test_path(&head_v.path)
-                || !head_v.text().is_some_and(|t| self.mentions_effect(t))
-            {
-                continue;
-            }
-            let Some((path, head)) = code_side(cx, file, Revision::Head) else {
-                continue;
-            };
-            let head_loops = self.facts_of(&path, &head);
-            let base = base.as_ref();
-            let ctx = HeadFile {
-                path: &path,
-                head: &head,
-                base,
-                changes: file.line_changes(),
-            };
-            self.unsaved_progress(&ctx, &head_loops, &before, &mut out);
-            self.work_in_request(&ctx, &head_loops, &before, &mut out);
+        let Some(head_v) = file.head.as_ref() else {
+            return out;
+        };
+        if Syntax::of(file.head_lang).is_none()
+            || !self.reads_change(file)
+            || cx.is_excluded(&head_v.path)
+            || self.is_test_path(&head_v.path)
+            || !head_v.text().is_some_and(|t| self.mentions_effect(t))
+        {
+            return out;
         }
+        let earlier = base.map(|((_, side), _)| side);
+        let Some((path, head)) = code_side_after(cx, file, Revision::Head, earlier) else {
+            return out;
+        };
+        let head_loops = self.facts_of(&path, &head);
+        let ctx = HeadFile {
+            path: &path,
+            head: &head,
+            base,
+            changes: file.line_changes(),
+        };
+        self.unsaved_progress(&ctx, &head_loops, before, &mut out);
+        self.work_in_request(&ctx, &head_loops, before, &mut out);
         out
     }
 }
@@ -196,19 +215,25 @@ impl Batch {
             in_request_before: BTreeSet::new(),
             effects_before: BTreeSet::new(),
         };
-        for file in cx.files {
-            let base = file
-                .base
-                .as_ref()
-                .filter(|_| Syntax::of(file.base_lang).is_some() && self.reads_change(file))
-                .filter(|b| {
-                    !self.is_test_path(&b.path) && b.text().is_some_and(|t| self.mentions_effect(t))
-                })
-                .and_then(|_| code_side(cx, file, Revision::Base))
-                .map(|b| {
-                    let facts = self.facts_of(&b.0, &b.1);
-                    (b, facts)
-                });
+        out.files = cx
+            .files
+            .par_iter()
+            .map(|file| {
+                file.base
+                    .as_ref()
+                    .filter(|_| Syntax::of(file.base_lang).is_some() && self.reads_change(file))
+                    .filter(|b| {
+                        !self.is_test_path(&b.path)
+                            && b.text().is_some_and(|t| self.mentions_effect(t))
+                    })
+                    .and_then(|_| code_side(cx, file, Revision::Base))
+                    .map(|b| {
+                        let facts = self.facts_of(&b.0, &b.1);
+                        (b, facts)
+                    })
+            })
+            .collect();
+        for base in &out.files {
             if let Some((_, facts)) = &base {
                 for l in facts {
                     let id = l.identity().1;
@@ -223,7 +248,6 @@ impl Batch {
                     }
                 }
             }
-            out.files.push(base);
         }
         out
     }
