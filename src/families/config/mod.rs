@@ -101,6 +101,26 @@ struct Hit<'a> {
     negated: bool,
 }
 
+impl<'a> Hit<'a> {
+    /// A destructive value or switch this change set, with what it means.
+    fn destructive(
+        file: &'a str,
+        change: &keypath::KeyChange,
+        after: &ConfigEntry,
+        meaning: String,
+    ) -> Self {
+        Hit {
+            kind: Kind::Destructive,
+            file,
+            path: change.path.to_string(),
+            before: change.before.cloned(),
+            after: Some(after.clone()),
+            meaning,
+            negated: false,
+        }
+    }
+}
+
 impl ConfigFamily {
     fn is_destructive(&self, path: &str) -> bool {
         let w = switch_words(path, &self.tables.switch_wrappers);
@@ -266,15 +286,7 @@ impl ConfigFamily {
             );
             let now_off = after.is_none_or(|a| a.value.is_off() || a.value == Scalar::Null);
             if let Some(a) = after.filter(|_| now_on && !was_on && self.is_destructive(p)) {
-                out.push(Hit {
-                    kind: Kind::Destructive,
-                    file: path,
-                    path: p.to_string(),
-                    before: before.cloned(),
-                    after: Some(a.clone()),
-                    meaning: String::new(),
-                    negated: false,
-                });
+                out.push(Hit::destructive(path, &change, a, String::new()));
                 continue;
             }
             let could_weaken = (was_on && now_off) || (now_on && !was_on);

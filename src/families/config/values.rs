@@ -5,7 +5,7 @@
 //! one kind of document: GitOps pruning on an ArgoCD `Application` or a
 //! Flux `Kustomization`, a forced Helm upgrade on a `HelmRelease`.
 
-use super::{ConfigFamily, Hit, Kind};
+use super::{ConfigFamily, Hit};
 use crate::readers::keypath::{ConfigEntry, KeyChange, Scalar};
 use crate::readers::words::words;
 use serde::Deserialize;
@@ -221,15 +221,7 @@ impl ConfigFamily {
                 mem.value.shown()
             ));
         }
-        Some(Hit {
-            kind: Kind::Destructive,
-            file,
-            path: change.path.to_string(),
-            before: change.before.cloned(),
-            after: Some(after.clone()),
-            meaning,
-            negated: false,
-        })
+        Some(Hit::destructive(file, change, after, meaning))
     }
 
     /// A kind-scoped switch (GitOps pruning, forced Helm upgrades) turned
@@ -277,15 +269,7 @@ impl ConfigFamily {
             after.value.shown(),
             s.meaning
         );
-        Some(Hit {
-            kind: Kind::Destructive,
-            file,
-            path: change.path.to_string(),
-            before: change.before.cloned(),
-            after: Some(after.clone()),
-            meaning,
-            negated: false,
-        })
+        Some(Hit::destructive(file, change, after, meaning))
     }
 
     /// Squashed words the byte pre-filter looks for on behalf of these
