@@ -5,6 +5,7 @@
 use super::keypath::{self, ConfigEntry};
 use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Location, Revision, Span};
+use crate::pipeline::changes::FileVersion;
 use crate::pipeline::lang::Lang;
 use std::sync::Arc;
 
@@ -33,6 +34,12 @@ pub fn config_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Option<Co
         Revision::Base => (file.base.as_ref()?, file.base_lang),
         Revision::Head => (file.head.as_ref()?, file.head_lang),
     };
+    version_side(cx, version, lang)
+}
+
+/// Reads any file version's configuration (a changed file's side, or a
+/// file of head a cross-file lookup read), if it is one.
+pub fn version_side(cx: &Context, version: &FileVersion, lang: Lang) -> Option<ConfigSide> {
     if !keypath::is_config(lang) {
         return None;
     }

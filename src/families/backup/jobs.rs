@@ -7,10 +7,10 @@ use super::{basename, Backup};
 use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Finding, Location, Revision, Span};
 use crate::pipeline::lang::Lang;
-use crate::readers::config_files::{config_side, ConfigSide};
+use crate::readers::config_files::{config_side, version_side, ConfigSide};
 use crate::readers::keypath;
 use crate::readers::keypath::ConfigEntry;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -23,6 +23,8 @@ const BACKUP_KINDS: &[&str] = &[
     "ReplicationSource",
     "KopiaMaintenance",
     "ScheduledBackup",
+    // kopiur and backube/snapscheduler.
+    "SnapshotSchedule",
 ];
 
 /// A scheduled job as it stands in one revision.
@@ -237,6 +239,7 @@ impl Backup {
             let find = |suffix: &str| entries.iter().find(|e| e.path.ends_with(suffix));
             let schedule = find("spec.schedule")
                 .or_else(|| find("spec.trigger.schedule"))
+                .or_else(|| find("spec.schedule.cron"))
                 .map(|e| e.value.shown())
                 .unwrap_or_default();
             // `enabled: false` is how VolSync's KopiaMaintenance pauses.
@@ -343,6 +346,7 @@ impl Backup {
     }
 
     pub(super) fn check_jobs(&self, cx: &Context, files: &[&ChangedFile], out: &mut Vec<Finding>) {
+        let elsewhere = std::cell::OnceCell::new();
         let mut head_jobs: BTreeMap<String, Job> = BTreeMap::new();
         for f in files {
             for j in self.jobs(cx, f, Revision::Head) {
@@ -360,6 +364,15 @@ impl Backup {
                     .get(&job.key)
                     .or_else(|| extended_cron_line(&head_jobs, &job));
                 if now.is_some_and(|n| !n.suspended) || job.suspended {
+                    continue;
+                }
+                // The same workload still backed up by another tool (VolSync
+                // dropped after the move to kopiur, onedr0p 4b1adee): nothing
+                // stops being backed up.
+                if now.is_none()
+                    && !is_upkeep(&job)
+                    && self.backed_up_elsewhere(cx, &job, &elsewhere)
+                {
                     continue;
                 }
                 let how = match (now, f.head.is_some()) {
@@ -429,5 +442,53 @@ impl Backup {
                 out.push(finding);
             }
         }
+    }
+
+    /// Whether head backs up a removed Kubernetes job's workload (its
+    /// `metadata.name`) with a job of another backup kind, in any file:
+    /// read once, only when a removed job is about to be reported.
+    fn backed_up_elsewhere(
+        &self,
+        cx: &Context,
+        job: &Job,
+        elsewhere: &std::cell::OnceCell<BTreeSet<String>>,
+    ) -> bool {
+        let Some((kind, name)) = job.key.split_once('/') else {
+            return false;
+        };
+        if !BACKUP_KINDS.contains(&kind) {
+            return false;
+        }
+        let keys = elsewhere.get_or_init(|| self.head_backup_keys(cx));
+        BACKUP_KINDS
+            .iter()
+            .filter(|k| **k != kind && **k != "KopiaMaintenance")
+            .any(|k| keys.contains(&format!("{k}/{name}")))
+    }
+
+    /// `Kind/name` of every backup job of a backup kind that head's YAML
+    /// files define, found by a byte pre-filter before any parse.
+    fn head_backup_keys(&self, cx: &Context) -> BTreeSet<String> {
+        let listing = cx.all_files(Revision::Head);
+        let yaml: Vec<(String, git2::Oid)> = listing
+            .iter()
+            .filter(|(p, _)| crate::pipeline::lang::detect(p) == Lang::Yaml && !cx.is_excluded(p))
+            .cloned()
+            .collect();
+        let mut keys = BTreeSet::new();
+        for version in cx.read_listed(Revision::Head, &yaml) {
+            let mentions_kind = version.text().is_some_and(|t| {
+                BACKUP_KINDS
+                    .iter()
+                    .any(|k| t.contains(&format!("kind: {k}")))
+            });
+            if !mentions_kind {
+                continue;
+            }
+            if let Some(side) = version_side(cx, &version, Lang::Yaml) {
+                keys.extend(self.manifest_jobs(&side).into_iter().map(|j| j.key));
+            }
+        }
+        keys
     }
 }
