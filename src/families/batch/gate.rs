@@ -1,24 +1,57 @@
-//! Which changes to a Python file can make or unmake a sending loop,
-//! judged from the lines they touched before anything is parsed: a change
-//! to a large module that touches no line inside a loop, no loop header
-//! and no line naming a send, a save, a query or a decorator leaves every
-//! loop's facts as they were, so the file is not parsed for this family.
+//! Which changes to a code file can make or unmake a sending loop, judged
+//! from the lines they touched before anything is parsed: a change to a
+//! large module that touches no line inside a loop (by indentation, as
+//! formatted code of every language is written), no loop header and no
+//! line naming a send, a save, a query or a decorator leaves every loop's
+//! facts as they were, so the file is not parsed for this family.
 
-use super::Batch;
+use super::{Batch, Syntax};
 use crate::families::context::ChangedFile;
 use std::ops::Range;
 
 impl Batch {
-    /// Whether the change to a Python file touched a line that a loop's
-    /// facts are made of.
-    pub(super) fn touches_python_loops(&self, file: &ChangedFile) -> bool {
+    /// Whether the change to a code file touched a line that a loop's facts
+    /// are made of.
+    pub(super) fn touches_loops(&self, file: &ChangedFile, syntax: Syntax) -> bool {
         let changes = file.line_changes();
+        let header = |code: &str| self.loop_header(syntax, code);
         let side = |v: &Option<crate::pipeline::changes::FileVersion>, touched: &[Range<usize>]| {
             v.as_ref()
                 .and_then(|v| v.text())
-                .is_some_and(|t| touched_in_loop(t, touched, |l| self.names_loop_fact(l)))
+                .is_some_and(|t| touched_in_loop(t, touched, &header, |l| self.names_loop_fact(l)))
         };
         side(&file.base, &changes.base) || side(&file.head, &changes.head)
+    }
+
+    /// Whether a statement (trimmed) opens a loop. Generous outside Python:
+    /// a line naming a loop method (`->each(`, `.forEach(`, `.find_each do`)
+    /// counts, since a loop taken for none would hide a change.
+    fn loop_header(&self, syntax: Syntax, code: &str) -> bool {
+        let starts = |keys: &[&str]| keys.iter().any(|k| code.starts_with(k));
+        match syntax {
+            Syntax::Python => starts(&["for ", "async for ", "while "]),
+            Syntax::Js | Syntax::Php | Syntax::Ruby => {
+                starts(&[
+                    "for ",
+                    "for(",
+                    "foreach",
+                    "while ",
+                    "while(",
+                    "until ",
+                    "do ",
+                    "do{",
+                    "loop ",
+                    "await Promise.all",
+                ]) || code.contains("array_map(")
+                    || code.contains("array_walk(")
+                    || (code.contains('.') || code.contains("->"))
+                        && self
+                            .tables
+                            .loop_methods
+                            .iter()
+                            .any(|m| code.contains(m.as_str()))
+            }
+        }
     }
 
     /// A line outside a loop that can still change one: the send, the save
@@ -35,10 +68,15 @@ impl Batch {
     }
 }
 
-/// Whether a touched line (1-based `touched`, sorted) of Python `text` is a
-/// loop header, stands inside a loop by its indentation, or `names`
+/// Whether a touched line (1-based `touched`, sorted) of `text` is a loop
+/// `header`, stands inside a loop by its indentation, or `names`
 /// something a loop is made of. One pass, with a stack of the open blocks.
-fn touched_in_loop(text: &str, touched: &[Range<usize>], names: impl Fn(&str) -> bool) -> bool {
+fn touched_in_loop(
+    text: &str,
+    touched: &[Range<usize>],
+    header: impl Fn(&str) -> bool,
+    names: impl Fn(&str) -> bool,
+) -> bool {
     let mut open: Vec<(usize, bool)> = Vec::new();
     let mut loops = 0usize;
     let mut next = 0;
@@ -56,7 +94,7 @@ fn touched_in_loop(text: &str, touched: &[Range<usize>], names: impl Fn(&str) ->
         let statement = code
             .chars()
             .next()
-            .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '@');
+            .is_some_and(|c| c.is_alphabetic() || matches!(c, '_' | '@' | '$'));
         if statement {
             let indent = line.len() - code.len();
             while open.last().is_some_and(|&(i, _)| i >= indent) {
@@ -64,9 +102,7 @@ fn touched_in_loop(text: &str, touched: &[Range<usize>], names: impl Fn(&str) ->
                     loops -= 1;
                 }
             }
-            let header = ["for ", "async for ", "while "]
-                .iter()
-                .any(|k| code.starts_with(k));
+            let header = header(code);
             if is_touched && (header || loops > 0) {
                 return true;
             }
@@ -86,6 +122,12 @@ fn touched_in_loop(text: &str, touched: &[Range<usize>], names: impl Fn(&str) ->
 mod tests {
     use super::touched_in_loop;
 
+    fn py_header(code: &str) -> bool {
+        ["for ", "async for ", "while "]
+            .iter()
+            .any(|k| code.starts_with(k))
+    }
+
     /// The one line `n` as the touched ranges.
     fn line(n: usize) -> Vec<std::ops::Range<usize>> {
         std::iter::once(n..n + 1).collect()
@@ -96,13 +138,28 @@ mod tests {
     #[test]
     fn a_line_inside_a_loop_or_a_loop_header_is_a_loop_change() {
         let none = |_: &str| false;
-        assert!(touched_in_loop(SRC, &line(6), none), "inside the loop");
-        assert!(touched_in_loop(SRC, &line(5), none), "the header");
-        assert!(!touched_in_loop(SRC, &line(4), none), "before the loop");
-        assert!(!touched_in_loop(SRC, &line(8), none), "after the loop");
-        assert!(!touched_in_loop(SRC, &line(10), none), "module level");
         assert!(
-            touched_in_loop(SRC, &line(8), |l| l.contains("log")),
+            touched_in_loop(SRC, &line(6), py_header, none),
+            "inside the loop"
+        );
+        assert!(
+            touched_in_loop(SRC, &line(5), py_header, none),
+            "the header"
+        );
+        assert!(
+            !touched_in_loop(SRC, &line(4), py_header, none),
+            "before the loop"
+        );
+        assert!(
+            !touched_in_loop(SRC, &line(8), py_header, none),
+            "after the loop"
+        );
+        assert!(
+            !touched_in_loop(SRC, &line(10), py_header, none),
+            "module level"
+        );
+        assert!(
+            touched_in_loop(SRC, &line(8), py_header, |l| l.contains("log")),
             "a named fact"
         );
     }
@@ -110,6 +167,25 @@ mod tests {
     #[test]
     fn continuation_lines_do_not_close_the_loop() {
         let src = "for u in users:\n    send(\n'''text at column 0\n''')\n    done = 1\n";
-        assert!(touched_in_loop(src, &line(5), |_| false));
+        assert!(touched_in_loop(src, &line(5), py_header, |_| false));
+    }
+
+    #[test]
+    fn brace_languages_are_read_by_their_indentation_too() {
+        let php = "<?php\nclass Sender {\n    public function run($orders) {\n        foreach ($orders as $o) {\n            $this->api->ship($o);\n            $o->sent = 1;\n        }\n    }\n\n    public function label() {\n        return 'x';\n    }\n}\n";
+        let header = |code: &str| code.starts_with("foreach");
+        let none = |_: &str| false;
+        assert!(
+            touched_in_loop(php, &line(6), header, none),
+            "in the foreach"
+        );
+        assert!(
+            touched_in_loop(php, &line(7), header, none),
+            "its closing brace"
+        );
+        assert!(
+            !touched_in_loop(php, &line(11), header, none),
+            "another method"
+        );
     }
 }

@@ -107,7 +107,8 @@ impl Analyzer for Batch {
     }
 
     fn wants_change(&self, file: &ChangedFile) -> bool {
-        Syntax::of(file.head_lang) != Some(Syntax::Python) || self.touches_python_loops(file)
+        // Formatted code of every language tells a loop by its indentation.
+        Syntax::of(file.head_lang).is_none_or(|s| self.touches_loops(file, s))
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
