@@ -18,7 +18,7 @@ impl Batch {
         let side = |v: &Option<crate::pipeline::changes::FileVersion>, touched: &[Range<usize>]| {
             v.as_ref()
                 .and_then(|v| v.text())
-                .is_some_and(|t| touched_in_loop(t, touched, &header, |l| self.names_loop_fact(l)))
+                .is_some_and(|t| touched_in_loop(t, touched, header, |l| self.names_loop_fact(l)))
         };
         side(&file.base, &changes.base) || side(&file.head, &changes.head)
     }
