@@ -5,6 +5,7 @@ use super::ColorChoice;
 use crate::error::Error;
 use crate::pipeline::check::ProgressSink;
 use crate::pipeline::history::{run_log, LogOptions};
+use crate::pipeline::trust::Trust;
 use crate::report::log::{sink, LogFormat};
 use crate::settings::FailOn;
 use clap::Args;
@@ -45,6 +46,12 @@ pub(super) struct LogArgs {
     /// Use this config file instead of riskdiff.toml at the repository root.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+
+    /// Where riskdiff.toml, .gitattributes and the acknowledgements are read
+    /// from: the working tree, or the range's base revision for every commit
+    /// (no commit of the range can then silence a later one's check).
+    #[arg(long, value_enum, value_name = "REVISION", default_value_t = Trust::Change)]
+    trust: Trust,
 
     /// Worker threads, 1 or more (default: one per core; at most four per core).
     #[arg(long, value_name = "N", value_parser = super::parse_threads)]
@@ -100,6 +107,7 @@ pub(super) fn log(repo: PathBuf, args: LogArgs, stdout: &mut dyn Write) -> Resul
             .flatten()
             .map(|p| ProgressSink(std::sync::Arc::new(p))),
         timings: args.timings,
+        trust: args.trust,
         ..LogOptions::new(repo, args.range.clone())
     };
     let color = args.color.enabled();

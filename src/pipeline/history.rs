@@ -9,6 +9,7 @@
 
 use super::check::{thread_pool, ProgressSink, Report, Session};
 use super::revisions::{self, Resolved, RevInfo};
+use super::trust::Trust;
 use crate::error::{Error, Result};
 use crate::findings::finding::Severity;
 use crate::settings::FailOn;
@@ -38,6 +39,9 @@ pub struct LogOptions {
     pub progress: Option<ProgressSink>,
     /// Record how long each commit's check took (for benchmarks).
     pub timings: bool,
+    /// Where riskdiff's own configuration and acknowledgements are read:
+    /// with [`Trust::Base`], from the range's base, for every commit.
+    pub trust: Trust,
 }
 
 impl LogOptions {
@@ -53,6 +57,7 @@ impl LogOptions {
             threads: None,
             progress: None,
             timings: false,
+            trust: Trust::Change,
         }
     }
 }
@@ -205,8 +210,18 @@ fn log_in_pool(
 ) -> Result<LogSummary> {
     let io = Error::output;
     let repo = revisions::open(&opts.repo)?;
-    let session = Session::open(&repo, opts.config.as_deref(), opts.fail_on)?;
     let plan = plan(&repo, opts)?;
+    // With `--trust base`, no commit of the range can silence a later
+    // one's check: all read the settings the range started from.
+    let session = match opts.trust {
+        Trust::Change => Session::open(&repo, opts.config.as_deref(), opts.fail_on)?,
+        Trust::Base => Session::open_base(
+            &repo,
+            &plan.whole.base,
+            opts.config.as_deref(),
+            opts.fail_on,
+        )?,
+    };
     let header = LogHeader {
         base: plan.whole.base_info.clone(),
         head: plan.whole.head_info.clone(),

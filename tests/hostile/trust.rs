@@ -149,3 +149,25 @@ fn trust_base_never_follows_a_link_in_base() {
     let (code, findings) = check(&repo, &["--trust", "base"]);
     assert_eq!(code, 1, "defaults apply: {findings:?}");
 }
+
+#[test]
+fn log_with_trust_base_reads_the_ranges_base_settings_for_every_commit() {
+    let repo = removal_with(&[("riskdiff.toml", RULE_OFF)]);
+    let log = |extra: &[&str]| {
+        let mut args = vec!["log", "HEAD~1..HEAD", "--format", "jsonl"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run_bin(repo.path(), &args);
+        assert!(code == 0 || code == 1, "exit {code}: {err}");
+        (code, out)
+    };
+    let (code, out) = log(&[]);
+    assert_eq!(
+        code, 0,
+        "the working tree's config switches the rule off: {out}"
+    );
+    assert!(!out.contains("\"forms/removed\""), "{out}");
+    let (code, out) = log(&["--trust", "base"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("\"forms/removed\""), "{out}");
+    assert!(out.contains("riskdiff/config-weakened"), "{out}");
+}
