@@ -1,6 +1,7 @@
 //! Comparing one form matched across the revisions: its action and
 //! method, its submit controls, whether it became hidden, its fields.
 
+use super::base_href::{host_of, joined, resolves_against_base};
 use super::facts::{AttrValue, Field, FormFacts, Method};
 use super::lookups::{action_set_by_script, page_view_handles_post, submitted_by_script};
 use super::page::{Compared, PageSide};
@@ -45,7 +46,7 @@ impl Forms {
             subject: b.subject(),
             hook: self.submit_hook(&h.tag),
         };
-        if !self.check_action(cx, &pair, out) {
+        if !self.check_action(cx, &pair, out) && !check_base_href(&pair, out) {
             self.check_method(&pair, out);
         }
         self.check_netlify(bp, hp, b, h, out);
@@ -292,17 +293,20 @@ impl Forms {
         } = *p;
         let (label, subject) = (&p.label, &p.subject);
         if let (None, Some(reason)) = (&b.hidden, &h.hidden) {
-            out.push(
-                Finding::new(
-                    "forms/hidden",
-                    hp.form_loc(h),
-                    subject.clone(),
-                    format!("The {label} on `{page}`{} is now hidden: {reason}. Visitors no longer see it.", b.posting()),
+            let message = if reason == super::facts::NESTED_IN_FORM {
+                format!("The {label} on `{page}`{} no longer submits on its own: {reason}. Close the outer form before it.", b.posting())
+            } else {
+                format!(
+                    "The {label} on `{page}`{} is now hidden: {reason}. Visitors no longer see it.",
+                    b.posting()
                 )
-                .related(bp.form_loc(b), "visible in base")
-                .evidence("page", page)
-                .evidence("form", label.clone())
-                .evidence("hidden_by", reason.clone()),
+            };
+            out.push(
+                Finding::new("forms/hidden", hp.form_loc(h), subject.clone(), message)
+                    .related(bp.form_loc(b), "visible in base")
+                    .evidence("page", page)
+                    .evidence("form", label.clone())
+                    .evidence("hidden_by", reason.clone()),
             );
         }
     }
@@ -389,4 +393,51 @@ impl Forms {
             );
         }
     }
+}
+
+/// `forms/action-broken` (medium): an absolute `<base href>` naming
+/// another site, added to the page, sends the form's relative action
+/// there. Medium: riskdiff cannot tell a site's own second domain from a
+/// stranger's, unless the page names it (canonical link, `og:url`).
+fn check_base_href(p: &Pair, out: &mut Vec<Finding>) -> bool {
+    let Pair {
+        bp, hp, b, h, page, ..
+    } = *p;
+    let Some(base) = &hp.forms.base_href else {
+        return false;
+    };
+    let Some(host) = host_of(&base.href) else {
+        return false;
+    };
+    let before = bp.forms.base_href.as_ref().and_then(|b| host_of(&b.href));
+    let own = hp.forms.own_hosts.contains(&host) || bp.forms.own_hosts.contains(&host);
+    let action = h.action().and_then(AttrValue::literal).unwrap_or("");
+    if before.as_deref() == Some(host.as_str()) || own || !resolves_against_base(action) {
+        return false;
+    }
+    let same_action = b.action().and_then(AttrValue::literal).map(str::trim) == Some(action.trim());
+    if !same_action {
+        return false;
+    }
+    let target = joined(&base.href, action);
+    let label = &p.label;
+    out.push(
+        Finding::new(
+            "forms/action-broken",
+            hp.loc(base.range.clone()),
+            format!("{}/base-href", p.subject),
+            format!(
+                "The {label} on `{page}` now posts to `{target}`: the `<base href=\"{}\">` added to the page resolves its action `{}` against `{host}`, not this site. If `{host}` is this site's own address, add a canonical link naming it.",
+                base.href,
+                action.trim()
+            ),
+        )
+        .severity(Severity::Medium)
+        .related(bp.form_loc(b), format!("in base it posted to `{}` on this site", action.trim()))
+        .evidence("page", page)
+        .evidence("form", label.clone())
+        .evidence("base_href", base.href.clone())
+        .evidence("new_target", target),
+    );
+    true
 }

@@ -358,6 +358,10 @@ pub struct PageForms {
     pub forms: Vec<FormFacts>,
     /// HTML comments that contain a `<form`: forms commented out.
     pub commented: Vec<String>,
+    /// The page's first literal `<base href>`.
+    pub base_href: Option<super::base_href::BaseHref>,
+    /// Hosts the page names as its own address (canonical, `og:url`).
+    pub own_hosts: std::collections::BTreeSet<String>,
 }
 
 pub(super) fn tag_of(node: Node, parsed: &Parsed) -> Option<Tag> {
@@ -452,6 +456,10 @@ pub(super) fn decode_entities(s: &str) -> String {
 /// Why nothing inside `tag` is ever shown as a working form: a
 /// `<template>` is inert until script clones it, `<noscript>` renders only
 /// with scripts off, and `<textarea>` holds text, not markup.
+/// Why a form inside another form is lost: the browser keeps its
+/// controls (they show) but not its own action.
+pub(super) const NESTED_IN_FORM: &str = "it is nested inside another form, and browsers drop a `<form>` tag inside a form, sending its fields with the outer form";
+
 fn never_rendered_inside(tag: &Tag) -> Option<String> {
     let why = match tag.name.as_str() {
         "template" => "whose content the browser never renders",
@@ -493,6 +501,7 @@ impl Forms {
                 }
                 "element" => {
                     if let Some(tag) = tag_of(node, parsed) {
+                        super::base_href::read_tag(&tag, &mut page.base_href, &mut page.own_hosts);
                         let hides = (!tag.templated).then(|| self.hides(&tag)).flatten();
                         if let Some(reason) = &hides {
                             let container =
@@ -512,10 +521,7 @@ impl Forms {
                                     // The HTML parser ignores a `<form>` tag
                                     // inside an open form: the inner form is
                                     // gone, its controls join the outer one.
-                                    (None, Some(_)) => Some(
-                                        "it is nested inside another form, and browsers drop a `<form>` inside a form"
-                                            .to_string(),
-                                    ),
+                                    (None, Some(_)) => Some(NESTED_IN_FORM.to_string()),
                                     (None, None) => hidden_above.as_deref().map(str::to_string),
                                 };
                                 page.forms.push(FormFacts {

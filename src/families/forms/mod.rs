@@ -14,6 +14,7 @@ use matching::{match_forms, same_form_moved, same_look};
 use page::{Compared, PageSide};
 use serde::Deserialize;
 
+mod base_href;
 mod compare;
 mod facts;
 mod fate;
