@@ -4,6 +4,7 @@
 # with a note). Not part of CI: timings belong in a benchmark, not a test.
 #   bench/hostile.sh              # sizes 1x, 2x, 4x, 8x of each input
 #   STEPS=3 bench/hostile.sh      # fewer doublings
+#   ONLY="hidden-forms moved-files" bench/hostile.sh   # some inputs only
 # Needs /usr/bin/time (GNU time). Prints a Markdown table on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,6 +73,7 @@ echo "| input | size | wall (s) | peak RSS (MiB) | exit | notes |"
 echo "|---|---:|---:|---:|---:|---:|"
 for entry in "${inputs[@]}"; do
   read -r kind base <<<"$entry"
+  if [[ -n ${ONLY:-} && " $ONLY " != *" $kind "* ]]; then continue; fi
   n=$base
   for ((s = 0; s < steps; s++)); do
     dir=$work/$kind-$n

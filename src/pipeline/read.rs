@@ -150,7 +150,12 @@ pub(super) fn to_parse<'f>(
             match version.text() {
                 None => {
                     if let Content::Skipped(why) = &version.content {
-                        if lang != Lang::Unknown {
+                        // A file some family reads by its name (`crontab`,
+                        // `Caddyfile`) has no language, yet skipping it
+                        // silently would pass a check that read nothing.
+                        if lang != Lang::Unknown
+                            || analyzers.iter().any(|a| a.reads(&version.path, lang))
+                        {
                             notes.push(note(version, why));
                         }
                     }

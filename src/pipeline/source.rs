@@ -121,8 +121,13 @@ pub fn generated_reason(text: &str) -> Option<String> {
 }
 
 pub fn human_size(bytes: usize) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    let mib = bytes as f64 / (1024.0 * 1024.0);
+    if bytes >= 10 * 1024 * 1024 {
+        format!("{mib:.1} MiB")
+    } else if bytes >= 1024 * 1024 {
+        // Two decimals near the 2 MiB cap: "2.0 MiB is larger than the
+        // 2 MiB limit" read as a contradiction.
+        format!("{mib:.2} MiB")
     } else if bytes >= 1024 {
         format!("{:.1} KiB", bytes as f64 / 1024.0)
     } else {

@@ -139,3 +139,24 @@ fn a_small_mapping_is_read_without_a_parse_error_note() {
     );
     assert!(!notes.contains("parse error"), "{notes}");
 }
+
+#[test]
+fn a_deleted_crontab_over_the_size_cap_is_a_note_not_silence() {
+    // `crontab` has no language: only the backup family reads it, by name.
+    // Found by bench/hostile.sh: 60,000 cron lines (2.04 MiB) deleted gave
+    // no finding and no note.
+    let mut repo = TestRepo::new();
+    let lines: String = (0..60_000)
+        .map(|i| format!("{} 3 * * * restic backup /data{i}\n", i % 60))
+        .collect();
+    repo.write("crontab", lines);
+    repo.commit("backups");
+    repo.remove("crontab");
+    repo.commit("no more backups");
+    let (findings, notes) = last_commit(&repo);
+    assert_eq!(findings, "[]");
+    assert!(
+        notes.contains("crontab") && notes.contains("2.04 MiB is larger than the 2 MiB limit"),
+        "{notes}"
+    );
+}
