@@ -268,10 +268,11 @@ impl ConfigFamily {
         // Once per file, not per changed key: a 10,000-key JSON file whose
         // switches all changed made this quadratic.
         let docs = values::documents(head);
+        let (base_keys, head_keys) = (values::KeyIndex::new(base), values::KeyIndex::new(head));
         for change in keypath::compare(base, head) {
             if let Some(hit) = self
                 .value_hit(path, &change, head, &docs, override_url)
-                .or_else(|| self.kind_switch_hit(path, &change, base, head, &docs))
+                .or_else(|| self.kind_switch_hit(path, &change, &base_keys, &head_keys, &docs))
             {
                 out.push(hit);
                 continue;
