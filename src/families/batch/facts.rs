@@ -8,6 +8,7 @@ use super::{words, Batch};
 use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Revision, Span};
 use crate::readers::syntax::{named_children, text_of};
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -204,6 +205,12 @@ pub(super) fn code_side_after(
     Some((version.path.clone(), CodeSide { text, tree, syntax }))
 }
 
+/// What [`Batch::loop_facts`] asks of every call of a function.
+struct CallFacts {
+    persists: bool,
+    effect: Option<&'static str>,
+}
+
 pub(super) fn line_of(text: &str, byte: usize) -> usize {
     Span::from_bytes(text, byte, byte).line
 }
@@ -339,16 +346,38 @@ impl Batch {
         text: &str,
         mail_modules: &[String],
     ) -> Vec<LoopFacts> {
-        let by_name: BTreeMap<&str, &Function> =
-            funcs.iter().skip(1).map(|f| (f.name.as_str(), f)).collect();
+        let by_name: BTreeMap<&str, usize> = funcs
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, f)| (f.name.as_str(), i))
+            .collect();
+        // What each call of a function does, worked out once per function
+        // on first use: asked per loop, per call in it and per call of the
+        // helpers it calls, a 3,000-line PHP controller took seconds.
+        let memo: Vec<OnceCell<Vec<CallFacts>>> = funcs.iter().map(|_| OnceCell::new()).collect();
+        let calls_of = |i: usize| -> &[CallFacts] {
+            memo[i].get_or_init(|| {
+                let f = &funcs[i];
+                let ftext = text.get(f.range.clone()).unwrap_or("");
+                f.calls
+                    .iter()
+                    .map(|c| CallFacts {
+                        persists: self.persists(f, c),
+                        effect: self.effect(c, ftext, mail_modules),
+                    })
+                    .collect()
+            })
+        };
         let mut out = Vec::new();
-        for f in funcs {
-            let ftext = text.get(f.range.clone()).unwrap_or("");
+        for (fi, f) in funcs.iter().enumerate() {
             for l in &f.loops {
-                let inside: Vec<&Call> = f
+                let known = calls_of(fi);
+                let inside: Vec<(usize, &Call)> = f
                     .calls
                     .iter()
-                    .filter(|c| l.body.start <= c.range.start && c.range.end <= l.body.end)
+                    .enumerate()
+                    .filter(|(_, c)| l.body.start <= c.range.start && c.range.end <= l.body.end)
                     .collect();
                 let mut effect: Option<(Call, &'static str)> = None;
                 let mut via: Option<Call> = None;
@@ -358,40 +387,44 @@ impl Batch {
                 // A try inside the loop body, or inside the same-file
                 // function it calls per item, catches per item.
                 let per_item = |c: &Call, from: usize| c.shield.is_some_and(|t| t >= from);
-                for c in &inside {
-                    if let Some(kind) = self.effect(c, ftext, mail_modules) {
+                for &(ci, c) in &inside {
+                    if let Some(kind) = known[ci].effect {
                         idempotent |= self.idempotent(c);
                         if effect.is_none() {
-                            effect = Some(((*c).clone(), kind));
+                            effect = Some((c.clone(), kind));
                             swallowed = per_item(c, l.body.start);
                         }
                     }
-                    checkpointed |= self.persists(f, c);
+                    checkpointed |= known[ci].persists;
                     // One level into functions of the same file.
-                    if let Some(callee) =
-                        by_name.get(c.method.as_str()).filter(|g| g.name != f.name)
-                    {
-                        let gtext = text.get(callee.range.clone()).unwrap_or("");
-                        for gc in &callee.calls {
-                            if let Some(kind) = self.effect(gc, gtext, mail_modules) {
-                                idempotent |= self.idempotent(gc);
-                                if effect.is_none() {
-                                    effect = Some((gc.clone(), kind));
-                                    via = Some((*c).clone());
-                                    swallowed = per_item(c, l.body.start)
-                                        || per_item(gc, callee.range.start);
-                                }
+                    let Some(gi) = by_name
+                        .get(c.method.as_str())
+                        .copied()
+                        .filter(|&g| funcs[g].name != f.name)
+                    else {
+                        continue;
+                    };
+                    let callee = &funcs[gi];
+                    for (gci, gc) in callee.calls.iter().enumerate() {
+                        let g = &calls_of(gi)[gci];
+                        if let Some(kind) = g.effect {
+                            idempotent |= self.idempotent(gc);
+                            if effect.is_none() {
+                                effect = Some((gc.clone(), kind));
+                                via = Some(c.clone());
+                                swallowed =
+                                    per_item(c, l.body.start) || per_item(gc, callee.range.start);
                             }
-                            // A checkpoint the helper leaves to its own
-                            // helper (`$this->setSeen($message)`) is one too:
-                            // a refactor into helpers removes no checkpoint.
-                            let inner = by_name
-                                .get(gc.method.as_str())
-                                .filter(|h| h.name != callee.name && h.name != f.name);
-                            checkpointed |= self.persists(callee, gc)
-                                || inner
-                                    .is_some_and(|h| h.calls.iter().any(|x| self.persists(h, x)));
                         }
+                        // A checkpoint the helper leaves to its own
+                        // helper (`$this->setSeen($message)`) is one too:
+                        // a refactor into helpers removes no checkpoint.
+                        let inner = by_name
+                            .get(gc.method.as_str())
+                            .copied()
+                            .filter(|&h| funcs[h].name != callee.name && funcs[h].name != f.name);
+                        checkpointed |= g.persists
+                            || inner.is_some_and(|h| calls_of(h).iter().any(|x| x.persists));
                     }
                 }
                 let guard_text = text.get(l.body.clone()).unwrap_or("").to_ascii_lowercase();
@@ -404,12 +437,14 @@ impl Batch {
                 let saved_after = f
                     .calls
                     .iter()
-                    .find(|c| c.range.start >= l.range.end && self.persists(f, c))
-                    .cloned();
+                    .zip(known)
+                    .find(|(c, k)| c.range.start >= l.range.end && k.persists)
+                    .map(|(c, _)| c.clone());
                 let saved_before = f
                     .calls
                     .iter()
-                    .any(|c| c.range.end <= l.range.start && self.persists(f, c));
+                    .zip(known)
+                    .any(|(c, k)| c.range.end <= l.range.start && k.persists);
                 // A job that records its own item is skipped on a rerun
                 // when the loop's rows are filtered on that record; a
                 // flag written after the loop guards nothing.
@@ -420,6 +455,7 @@ impl Batch {
                     (Some(c), Some((_, kind))) => self.fan_out(f, l, c, kind),
                     _ => false,
                 };
+                let inside: Vec<&Call> = inside.into_iter().map(|(_, c)| c).collect();
                 let recorded = recorded_in_memory(f, l, &inside);
                 let handler = f.handler.clone().map(|h| (h, f.range.clone()));
                 let (unbounded, query_source) = match self.unbounded_query(f, l) {
@@ -541,6 +577,17 @@ impl Batch {
             .iter()
             .any(|w| lower.contains(w.as_str()));
         (self.is_query(expr) && !limited).then(|| (expr.to_string(), source))
+    }
+
+    /// Whether a path holds no shipped code this family reads: tests
+    /// (unless configured otherwise) and translations (Laravel
+    /// `lang/*/texts.php`, whose 2,000-entry arrays are text).
+    pub(super) fn skips_path(&self, path: &str) -> bool {
+        self.is_test_path(path)
+            || path
+                .to_ascii_lowercase()
+                .split('/')
+                .any(|seg| self.tables.translation_path_words.iter().any(|w| w == seg))
     }
 
     pub(super) fn is_test_path(&self, path: &str) -> bool {

@@ -71,6 +71,7 @@ struct Tables {
     query_calls: Vec<String>,
     limit_words: Vec<String>,
     test_path_words: Vec<String>,
+    translation_path_words: Vec<String>,
     client_path_words: Vec<String>,
     browser_globals: Vec<String>,
     script_path_words: Vec<String>,
@@ -102,7 +103,7 @@ impl Analyzer for Batch {
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
         // PHP is parsed here with its own grammar, not by the cache.
         matches!(Syntax::of(lang), Some(s) if s != Syntax::Php)
-            && !self.is_test_path(path)
+            && !self.skips_path(path)
             && self.mentions_effect(text)
     }
 
@@ -140,7 +141,7 @@ impl Batch {
         if Syntax::of(file.head_lang).is_none()
             || !self.reads_change(file)
             || cx.is_excluded(&head_v.path)
-            || self.is_test_path(&head_v.path)
+            || self.skips_path(&head_v.path)
             || !head_v.text().is_some_and(|t| self.mentions_effect(t))
         {
             return out;
@@ -224,7 +225,7 @@ impl Batch {
                     .as_ref()
                     .filter(|_| Syntax::of(file.base_lang).is_some() && self.reads_change(file))
                     .filter(|b| {
-                        !self.is_test_path(&b.path)
+                        !self.skips_path(&b.path)
                             && b.text().is_some_and(|t| self.mentions_effect(t))
                     })
                     .and_then(|_| code_side(cx, file, Revision::Base))

@@ -17,6 +17,18 @@ const HANDLERS: &[&str] = &[
     "rescue",
 ];
 
+/// The nodes whose children a handler can be: `try` statements, Ruby's
+/// `begin` and the bodies that take a `rescue` directly (`def`, `do`).
+const TRY_KINDS: &[&str] = &["try_statement", "begin", "body_statement"];
+
+/// Whether a text can hold a handler at all: most files have none, and
+/// then no call needs its ancestors walked.
+pub(super) fn may_handle_errors(text: &str) -> bool {
+    ["catch", "except", "rescue"]
+        .iter()
+        .any(|w| text.contains(w))
+}
+
 /// What ends the loop from a handler: a re-raise, `break`, `return`.
 const STOPS: &[&str] = &[
     "raise_statement",
@@ -37,6 +49,13 @@ pub(super) fn swallowing_try(node: Node, text: &str, limit: usize) -> Option<usi
     let mut child = node;
     let mut up = node.parent();
     while let Some(n) = up.filter(|n| n.start_byte() >= limit) {
+        // Only these hold handlers; listing the children of every
+        // ancestor of every call (a 3,000-element PHP array) cost seconds.
+        if !TRY_KINDS.contains(&n.kind()) {
+            child = n;
+            up = n.parent();
+            continue;
+        }
         let handlers: Vec<Node> = named_children(n)
             .into_iter()
             .filter(|c| HANDLERS.contains(&c.kind()))

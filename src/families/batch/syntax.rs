@@ -409,6 +409,7 @@ pub(super) fn functions(
         assignments: Vec::new(),
     };
     let mut out = vec![function("<module>".to_string(), root.byte_range(), None)];
+    let handles_errors = super::shield::may_handle_errors(text);
     // (node, index of the innermost function it belongs to)
     let mut stack = vec![(root, 0usize)];
     while let Some((node, owner)) = stack.pop() {
@@ -444,7 +445,9 @@ pub(super) fn functions(
             });
         }
         if let Some(mut call) = syntax.call(node, text) {
-            call.shield = swallowing_try(node, text, out[owner].range.start);
+            if handles_errors {
+                call.shield = swallowing_try(node, text, out[owner].range.start);
+            }
             out[owner].calls.push(call);
         }
         if let Some((name, value)) = syntax.assignment(node, text) {

@@ -269,3 +269,18 @@ fn a_dict_merge_is_not_a_checkpoint() {
         ]
     );
 }
+
+#[test]
+fn translation_paths_are_not_read() {
+    let b = family();
+    for p in [
+        "lang/es_ES/texts.php",
+        "resources/lang/de/validation.php",
+        "config/locales/fr.yml",
+        "src/i18n/messages.js",
+    ] {
+        assert!(b.skips_path(p), "{p}");
+    }
+    assert!(!b.skips_path("app/Jobs/SendReminders.php"));
+    assert!(!b.skips_path("app/Language/Detector.php"));
+}
