@@ -144,7 +144,13 @@ pub struct Context<'a> {
     /// Answers of [`Context::exists`]: 20,000 forms posting to one handler
     /// asked the tree the same question 20,000 times.
     known: [Mutex<std::collections::HashMap<String, bool>>; 2],
+    /// Key paths of configuration blobs, read once however many families
+    /// ask (config, backup and durability all read a changed file).
+    config_keys: Mutex<std::collections::HashMap<(Oid, Lang), ConfigKeys>>,
 }
+
+/// A configuration blob's entries, shared by the families that read it.
+pub type ConfigKeys = Option<Arc<Vec<crate::readers::keypath::ConfigEntry>>>;
 
 /// The kinds of head files that cross-file lookups read beyond the change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,6 +203,7 @@ impl<'a> Context<'a> {
             listings: [OnceLock::new(), OnceLock::new()],
             groups: Default::default(),
             known: Default::default(),
+            config_keys: Default::default(),
         })
     }
 
@@ -229,6 +236,34 @@ impl<'a> Context<'a> {
             .unwrap_or_else(|p| p.into_inner())
             .insert(path.to_string(), answer);
         answer
+    }
+
+    /// The key paths of a configuration file version, computed once per
+    /// blob (`None` when it has none: not configuration, or unparsable).
+    pub fn config_keys(&self, version: &FileVersion, lang: Lang) -> ConfigKeys {
+        let key = (version.oid, lang);
+        let cached = self
+            .config_keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(keys) = cached {
+            return keys;
+        }
+        use crate::readers::keypath;
+        let keys = match lang {
+            Lang::Env | Lang::Ini => keypath::entries(lang, version.text()?, None),
+            _ => self
+                .parsed(version, lang)
+                .and_then(|p| keypath::entries(lang, &p.text, Some(&p.tree))),
+        }
+        .map(Arc::new);
+        self.config_keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, keys.clone());
+        keys
     }
 
     /// Reads `path` on a side, if it is a regular file there.

@@ -13,7 +13,8 @@ use std::sync::Arc;
 pub struct ConfigSide {
     pub path: String,
     pub text: Arc<str>,
-    pub entries: Vec<ConfigEntry>,
+    /// Shared with the other families that read the same blob.
+    pub entries: Arc<Vec<ConfigEntry>>,
     /// Entries are default argument values of functions (`function.param`).
     pub code: bool,
 }
@@ -44,13 +45,7 @@ pub fn version_side(cx: &Context, version: &FileVersion, lang: Lang) -> Option<C
         return None;
     }
     let text = version.text()?.clone();
-    let entries = match lang {
-        Lang::Env | Lang::Ini => keypath::entries(lang, &text, None)?,
-        _ => {
-            let parsed = cx.parsed(version, lang)?;
-            keypath::entries(lang, &parsed.text, Some(&parsed.tree))?
-        }
-    };
+    let entries = cx.config_keys(version, lang)?;
     Some(ConfigSide {
         path: version.path.clone(),
         text,

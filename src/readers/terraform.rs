@@ -84,7 +84,7 @@ pub fn blocks(sides: &[&ConfigSide]) -> Vec<TfBlock> {
     let mut out: BTreeMap<String, TfBlock> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     for side in sides {
-        for e in &side.entries {
+        for e in side.entries.iter() {
             let Some((address, rtype, name, rest)) = split_address(&e.path) else {
                 continue;
             };

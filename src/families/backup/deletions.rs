@@ -189,7 +189,7 @@ impl Backup {
         for job in jobs {
             let prefix = format!("{}.", job.key);
             let multi = side.entries.iter().any(|e| e.path.starts_with(&prefix));
-            for e in &side.entries {
+            for e in side.entries.iter() {
                 if multi && !e.path.starts_with(&prefix) {
                     continue;
                 }

@@ -204,7 +204,7 @@ impl Backup {
             .map(|e| e.value.shown());
         // A one-document file is one job, whatever its top-level keys.
         let mut docs: BTreeMap<&str, Vec<&ConfigEntry>> = BTreeMap::new();
-        for e in &side.entries {
+        for e in side.entries.iter() {
             let doc = match single_kind {
                 Some(_) => "",
                 None => e.path.split('.').next().unwrap_or(""),

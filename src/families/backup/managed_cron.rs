@@ -24,7 +24,7 @@ impl Backup {
     /// Ansible tasks using the `cron` module whose `job` runs a backup.
     pub(super) fn ansible_cron_jobs(&self, side: &ConfigSide) -> Vec<Job> {
         let mut out = Vec::new();
-        for e in &side.entries {
+        for e in side.entries.iter() {
             let Some(module) = e.path.strip_suffix(".job") else {
                 continue;
             };

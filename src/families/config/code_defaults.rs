@@ -66,7 +66,7 @@ pub(super) fn code_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Opti
     Some(ConfigSide {
         path: version.path.clone(),
         text: parsed.text.clone(),
-        entries,
+        entries: std::sync::Arc::new(entries),
         code: true,
     })
 }

@@ -97,7 +97,9 @@ impl Durability {
         let weak_key = |k: &str| self.tables.weak_values.contains_key(k);
         for side in [&mut head, &mut base] {
             let flags = command_flags::command_flag_entries(&side.entries, weak_key);
-            side.entries.extend(flags);
+            if !flags.is_empty() {
+                std::sync::Arc::make_mut(&mut side.entries).extend(flags);
+            }
         }
         let kind = head
             .entries
@@ -201,7 +203,7 @@ impl Durability {
             };
             let kept: BTreeSet<String> = head.entries.iter().filter_map(block_of).collect();
             let mut lost: BTreeMap<String, &ConfigEntry> = BTreeMap::new();
-            for e in &base.entries {
+            for e in base.entries.iter() {
                 if let Some(b) = block_of(e).filter(|b| !kept.contains(b)) {
                     lost.entry(b).or_insert(e);
                 }
