@@ -4,7 +4,7 @@
 
 use super::facts::{Call, Function, Loop};
 use super::messages::short;
-use super::shield::swallowing_try;
+use super::shield::try_handlers;
 use super::Tables;
 use crate::pipeline::lang::Lang;
 use crate::readers::syntax::{named_children, text_of};
@@ -410,10 +410,13 @@ pub(super) fn functions(
     };
     let mut out = vec![function("<module>".to_string(), root.byte_range(), None)];
     let handles_errors = super::shield::may_handle_errors(text);
-    // (node, index of the innermost function it belongs to)
-    let mut stack = vec![(root, 0usize)];
-    while let Some((node, owner)) = stack.pop() {
+    // (node, index of the innermost function it belongs to, the start of
+    // the innermost `try` of that function whose body holds the node and
+    // whose handlers all swallow the error)
+    let mut stack: Vec<(Node, usize, Option<usize>)> = vec![(root, 0, None)];
+    while let Some((node, owner, shield)) = stack.pop() {
         let mut owner = owner;
+        let mut shield = shield;
         let name = syntax.function_name(node, text);
         let handler = syntax.handler(node, text, path, &tables.handler_decorators);
         // An unnamed callback is known by its route: `router.post('/sync')`.
@@ -421,6 +424,8 @@ pub(super) fn functions(
         if let Some(name) = name.or_else(unnamed) {
             out.push(function(name, node.byte_range(), handler));
             owner = out.len() - 1;
+            // A `try` around a function's definition shields none of its calls.
+            shield = None;
         }
         if let Some(body) = syntax.loop_body(node, text, tables) {
             let header = text_of(node, text)
@@ -445,9 +450,7 @@ pub(super) fn functions(
             });
         }
         if let Some(mut call) = syntax.call(node, text) {
-            if handles_errors {
-                call.shield = swallowing_try(node, text, out[owner].range.start);
-            }
+            call.shield = shield;
             out[owner].calls.push(call);
         }
         if let Some((name, value)) = syntax.assignment(node, text) {
@@ -455,9 +458,20 @@ pub(super) fn functions(
                 .assignments
                 .push((name, value, node.byte_range()));
         }
+        let handlers = handles_errors.then(|| try_handlers(node, text)).flatten();
         let mut kids = named_children(node);
         kids.reverse();
-        stack.extend(kids.into_iter().map(|k| (k, owner)));
+        stack.extend(kids.into_iter().map(|k| {
+            // In this try's body (before its first handler), this try is
+            // the innermost one; in a handler, the one around it still is.
+            let inner = match handlers {
+                Some((first, swallows)) if k.end_byte() <= first => {
+                    swallows.then_some(node.start_byte())
+                }
+                _ => shield,
+            };
+            (k, owner, inner)
+        }));
     }
     for f in &mut out {
         f.calls.sort_by_key(|c| c.range.start);

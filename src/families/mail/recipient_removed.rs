@@ -19,6 +19,24 @@ pub(super) fn mentions_mail_call(text: &str) -> bool {
         || text.contains("EmailMultiAlternatives")
 }
 
+/// Whether PHP code calls `mail()`, `wp_mail()` or `mb_send_mail()` as a
+/// function: `$this->sendMail(`, `->mail(` and `Mail::mail(` are other
+/// things, and a file that only has those is not parsed for recipients
+/// (appwrite's controllers made every check parse them twice).
+pub(super) fn calls_php_mail(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, b"mail(").any(|at| {
+        let mut start = at;
+        while start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
+            start -= 1;
+        }
+        let name = &text[start..at + 4];
+        let before = start.checked_sub(1).map(|i| bytes[i]);
+        matches!(name, "mail" | "wp_mail" | "mb_send_mail")
+            && !matches!(before, Some(b'>' | b':' | b'$'))
+    })
+}
+
 /// Signs that a file handles a submitted form.
 pub(super) const FORM_INPUT: &[&str] = &[
     "$_POST",
@@ -207,7 +225,11 @@ impl Mail {
             Revision::Head => (file.head.as_ref()?, file.head_lang),
         };
         let text = version.text()?;
-        if !mentions_mail_call(text) {
+        let calls_mail = match lang {
+            Lang::Php => calls_php_mail(text),
+            _ => mentions_mail_call(text),
+        };
+        if !calls_mail {
             return None;
         }
         let calls = match lang {

@@ -165,3 +165,25 @@ fn terraform_mx_keys_a_record_the_same_in_0_11_and_0_12_syntax() {
         a[0].owner
     );
 }
+
+#[test]
+fn php_mail_calls_are_told_from_methods_that_end_in_mail() {
+    use super::recipient_removed::calls_php_mail;
+    for code in [
+        "<?php mail($to, $s, $m);",
+        "<?php if (!wp_mail($a, 'x', 'y')) {}",
+        "<?php \\mail($to, $s, $m);",
+        "<?php mb_send_mail($to, $s, $m);",
+    ] {
+        assert!(calls_php_mail(code), "{code}");
+    }
+    for code in [
+        "<?php $this->sendMail($user);",
+        "<?php $mailer->mail($to);",
+        "<?php Mail::mail($to);",
+        "<?php $mail($to);",
+        "<?php getMail();",
+    ] {
+        assert!(!calls_php_mail(code), "{code}");
+    }
+}
