@@ -58,6 +58,9 @@ impl Batch {
     /// after it, the query it iterates, the handler's decorator.
     fn names_loop_fact(&self, line: &str) -> bool {
         let t = &self.tables;
+        if literal_entry(line) {
+            return false;
+        }
         line.contains('@')
             || self.mentions_effect(line)
             || t.checkpoint_methods
@@ -66,6 +69,26 @@ impl Batch {
             || t.query_calls.iter().any(|w| line.contains(w.as_str()))
             || t.limit_words.iter().any(|w| line.contains(w.as_str()))
     }
+}
+
+/// A line of a data table outside any loop: a quoted key mapped to a
+/// quoted value (`"\xc2\xa9" => "<span …>",`, `'send': 'Senden',`). It
+/// names no call, whatever words its strings hold; mautic's emoji maps
+/// (16,000 such lines) were parsed as code for them.
+fn literal_entry(line: &str) -> bool {
+    let t = line.trim();
+    let quoted = |s: &str| s.starts_with(['"', '\'']);
+    if !quoted(t) || t.contains('(') {
+        return false;
+    }
+    let Some((_, value)) = t
+        .split_once("=>")
+        .or_else(|| t.split_once("\": "))
+        .or_else(|| t.split_once("': "))
+    else {
+        return false;
+    };
+    quoted(value.trim_start())
 }
 
 /// Whether a touched line (1-based `touched`, sorted) of `text` is a loop
@@ -120,6 +143,7 @@ fn touched_in_loop(
 
 #[cfg(test)]
 mod tests {
+    use super::literal_entry;
     use super::touched_in_loop;
 
     fn py_header(code: &str) -> bool {
@@ -187,5 +211,24 @@ mod tests {
             !touched_in_loop(php, &line(11), header, none),
             "another method"
         );
+    }
+
+    #[test]
+    fn data_table_lines_name_no_loop_fact() {
+        for line in [
+            r#"        "\xc2\xa9"     => "<span class=\x22emoji-outer\x22>send</span>","#,
+            "    'send_button' => 'Senden',",
+            r#"  "save": "Speichern","#,
+        ] {
+            assert!(literal_entry(line), "{line}");
+        }
+        for line in [
+            "    'to' => $user->email,",
+            "    'sent' => mail($to, 'x', 'y'),",
+            "$orders = Order::where('sent', false)->get();",
+            r#"  "handler": send,"#,
+        ] {
+            assert!(!literal_entry(line), "{line}");
+        }
     }
 }
