@@ -318,7 +318,23 @@ impl Session {
                 cache.get(version, lang)
             });
             if let Some((version, lang)) = job.head {
-                cache.get_after(version, lang, base.as_ref());
+                // A head about as large as a base that ran out of the
+                // parser's budget would only run out again, after as long
+                // (100,000 nested `<div>`: 1.6 s per side).
+                let base_too_costly = job.base.is_some_and(|(b, bl)| {
+                    cache.skipped(b, bl).as_deref() == Some(super::parse::TOO_COSTLY)
+                        && version.text().map_or(0, |t| t.len())
+                            >= b.text().map_or(0, |t| t.len()) * 3 / 4
+                });
+                if base_too_costly {
+                    cache.skip_as(
+                        version,
+                        lang,
+                        "skipped: too costly to parse (its base version, about as large, ran out of the parser's work budget)".to_string(),
+                    );
+                } else {
+                    cache.get_after(version, lang, base.as_ref());
+                }
                 progress.advance();
             }
         });

@@ -164,11 +164,12 @@ fn parse_bounded_from(language: &Language, text: &str, old: Option<&Tree>) -> Re
         old,
         Some(tree_sitter::ParseOptions::new().progress_callback(&mut over_budget)),
     );
-    tree.ok_or_else(|| {
-        "skipped: too costly to parse (the parser's work budget for a file of this size ran out)"
-            .to_string()
-    })
+    tree.ok_or_else(|| TOO_COSTLY.to_string())
 }
+
+/// The note of a parse that ran out of its budget.
+pub const TOO_COSTLY: &str =
+    "skipped: too costly to parse (the parser's work budget for a file of this size ran out)";
 
 /// The depth of a tree, counted without recursion and given up past `limit`.
 pub fn tree_depth(tree: &Tree, limit: usize) -> usize {
@@ -411,6 +412,16 @@ impl ParseCache {
             })
             .clone(),
         )
+    }
+
+    /// Records that `file` is not parsed as `lang`, and why, unless it
+    /// was already.
+    pub fn skip_as(&self, file: &FileVersion, lang: Lang, why: Skip) {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots.entry((file.oid, lang)).or_default().clone()
+        };
+        let _ = slot.set(Err(Some(why)));
     }
 
     /// How many parses actually ran (not cache hits).

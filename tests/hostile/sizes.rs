@@ -250,3 +250,32 @@ fn thousands_of_files_moved_and_edited_pair_by_name() {
     );
     assert_eq!(count(&v, "forms/removed"), 0);
 }
+
+#[test]
+fn a_head_like_a_base_that_ran_out_of_budget_is_not_parsed_again() {
+    // 100,000 nested `<div>` around a form, on both sides: base runs out of
+    // the parser's clock, and head, about as large, is not given another.
+    let page = |action: &str| {
+        format!(
+            "{}{}{}",
+            "<div>".repeat(100_000),
+            form(action, ""),
+            "</div>".repeat(100_000)
+        )
+    };
+    let (code, v, err) = report(
+        &one("page.html", page("/send")),
+        &one("page.html", page("")),
+        &[],
+    );
+    assert!(code == 0, "{err}");
+    let notes = notes(&v);
+    assert!(
+        notes.contains("ran out of the parser's work budget"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("its base version, about as large"),
+        "{notes}"
+    );
+}
