@@ -14,6 +14,7 @@ OUT = ROOT / "fuzz" / "corpus"
 # Each target's selector table, by file suffix (mirrors fuzz_targets/*.rs).
 MARKUP = [".html", None, ".blade.php", ".php", ".vue", ".svelte", ".md"]
 KEYPATH = [".yml", ".json", ".toml", ".tf", ".env", ".ini"]
+BATCH = [".py", ".php", ".js", ".ts", ".rb"]
 ROUTES = ["urls.py", "views.py", "routes.rb", "web.php", "index.php", "index.js", "app.ts"]
 CHECK_SUFFIX = {
     ".html": 0, ".php": 1, ".blade.php": 2, ".erb": 3, ".j2": 4, ".twig": 4, ".md": 5,
@@ -59,7 +60,7 @@ def write(target, sel, base, head):
 def main():
     n = 0
     for name, base, head in pairs():
-        for target, table in (("markup", MARKUP), ("keypath", KEYPATH), ("routes", ROUTES)):
+        for target, table in (("markup", MARKUP), ("keypath", KEYPATH), ("routes", ROUTES), ("batch_loops", BATCH)):
             sel = selector(table, name)
             if sel is not None:
                 write(target, sel, base, head)

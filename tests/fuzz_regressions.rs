@@ -47,3 +47,8 @@ fn routes_inputs_replay() {
 fn check_inputs_replay() {
     assert!(replay("check", fuzz::targets::check::run) > 0);
 }
+
+#[test]
+fn batch_loops_inputs_replay() {
+    assert!(replay("batch_loops", fuzz::targets::batch_loops::run) > 0);
+}

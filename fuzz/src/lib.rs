@@ -32,6 +32,7 @@ pub fn pick<T: Copy>(table: &[T], selector: u8) -> T {
 /// here, not in `fuzz_targets/`, so `tests/fuzz_regressions.rs` replays
 /// found inputs on stable Rust without libFuzzer.
 pub mod targets {
+    pub mod batch_loops;
     pub mod check;
     pub mod keypath;
     pub mod markup;

@@ -30,7 +30,7 @@ mod syntax;
 
 pub const FAMILY: FamilyDef = FamilyDef {
     name: "batch",
-    rules: include_str!("../../../rules/batch.toml"),
+    rules: FAMILY_RULES,
     build,
 };
 
@@ -382,3 +382,50 @@ impl Batch {
 
 #[cfg(test)]
 mod tests;
+
+/// The loop facts of one code file as this family reads them (the
+/// built-in tables, the file's grammar within the parse budget, the fact
+/// walk and what the rules ask of each loop), for the `batch_loops` fuzz
+/// target in `fuzz/`. Returns how many loops it found.
+#[doc(hidden)]
+pub fn fuzz_loop_facts(lang: Lang, path: &str, text: &str) -> usize {
+    static FAMILY: std::sync::OnceLock<Batch> = std::sync::OnceLock::new();
+    let batch = FAMILY.get_or_init(|| {
+        let rules: toml::Table = toml::from_str(FAMILY_RULES).expect("built-in batch rules");
+        let tables = toml::Value::Table(rules["tables"].as_table().cloned().unwrap_or_default());
+        Batch {
+            tables: tables.try_into().expect("built-in batch tables"),
+        }
+    });
+    let Some(syntax) = Syntax::of(lang) else {
+        return 0;
+    };
+    let language: tree_sitter::Language = match syntax {
+        Syntax::Php => tree_sitter_php::LANGUAGE_PHP.into(),
+        _ => match crate::pipeline::parse::grammar(lang) {
+            Some(l) => l,
+            None => return 0,
+        },
+    };
+    let Ok(tree) = crate::pipeline::parse::parse_bounded(&language, text) else {
+        return 0;
+    };
+    let side = CodeSide {
+        text: text.into(),
+        tree,
+        syntax,
+    };
+    let loops = batch.facts_of(path, &side);
+    for l in &loops {
+        let _ = (
+            l.unsafe_loop(),
+            l.defers_save(),
+            l.in_request(),
+            l.subject(),
+        );
+        let _ = (l.moved_key(), l.identity());
+    }
+    loops.len()
+}
+
+const FAMILY_RULES: &str = include_str!("../../../rules/batch.toml");
