@@ -409,10 +409,17 @@ fn check_base_href(p: &Pair, out: &mut Vec<Finding>) -> bool {
     let Some(host) = host_of(&base.href) else {
         return false;
     };
-    let before = bp.forms.base_href.as_ref().and_then(|b| host_of(&b.href));
+    // Only a base URL *added* sends the forms somewhere new: one that named
+    // a host in base already (staging.example.com -> www.example.com, a
+    // domain move) only renames where they went.
+    let had_host = bp
+        .forms
+        .base_href
+        .as_ref()
+        .is_some_and(|b| host_of(&b.href).is_some());
     let own = hp.forms.own_hosts.contains(&host) || bp.forms.own_hosts.contains(&host);
     let action = h.action().and_then(AttrValue::literal).unwrap_or("");
-    if before.as_deref() == Some(host.as_str()) || own || !resolves_against_base(action) {
+    if had_host || own || !resolves_against_base(action) {
         return false;
     }
     let same_action = b.action().and_then(AttrValue::literal).map(str::trim) == Some(action.trim());

@@ -453,13 +453,13 @@ pub(super) fn decode_entities(s: &str) -> String {
         .replace("&sol;", "/")
 }
 
-/// Why nothing inside `tag` is ever shown as a working form: a
-/// `<template>` is inert until script clones it, `<noscript>` renders only
-/// with scripts off, and `<textarea>` holds text, not markup.
 /// Why a form inside another form is lost: the browser keeps its
 /// controls (they show) but not its own action.
 pub(super) const NESTED_IN_FORM: &str = "it is nested inside another form, and browsers drop a `<form>` tag inside a form, sending its fields with the outer form";
 
+/// Why nothing inside `tag` is ever shown as a working form: a
+/// `<template>` is inert until script clones it, `<noscript>` renders only
+/// with scripts off, and `<textarea>` holds text, not markup.
 fn never_rendered_inside(tag: &Tag) -> Option<String> {
     let why = match tag.name.as_str() {
         "template" => "whose content the browser never renders",
