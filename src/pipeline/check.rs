@@ -191,22 +191,14 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 pub fn run_check(opts: &CheckOptions) -> Result<Report> {
     let result = thread_pool(opts.threads)?.install(|| {
         let repo = revisions::open(&opts.repo)?;
-        let (session, resolved) = match opts.trust {
-            Trust::Change => {
-                let session = Session::open(&repo, opts.config.as_deref(), opts.fail_on)?;
-                (session, revisions::resolve(&repo, &opts.range)?)
-            }
-            Trust::Base => {
-                let resolved = revisions::resolve(&repo, &opts.range)?;
-                let session = Session::open_base(
-                    &repo,
-                    &resolved.base,
-                    opts.config.as_deref(),
-                    opts.fail_on,
-                )?;
-                (session, resolved)
-            }
-        };
+        let resolved = revisions::resolve(&repo, &opts.range)?;
+        let session = Session::trusting(
+            &repo,
+            opts.trust,
+            &resolved.base,
+            opts.config.as_deref(),
+            opts.fail_on,
+        )?;
         let progress = opts.progress.as_ref().map(|p| &*p.0);
         session.compare(&repo, resolved, progress)
     });
@@ -247,6 +239,21 @@ impl Session {
             None => Default::default(),
         };
         Session::with(repo, registry, config, acknowledged, fail_on)
+    }
+
+    /// [`Session::open`] or [`Session::open_base`], as `trust` says; `base`
+    /// is the revision `--trust base` reads from.
+    pub(super) fn trusting(
+        repo: &Repository,
+        trust: Trust,
+        base: &revisions::Side,
+        config: Option<&Path>,
+        fail_on: Option<FailOn>,
+    ) -> Result<Session> {
+        match trust {
+            Trust::Change => Session::open(repo, config, fail_on),
+            Trust::Base => Session::open_base(repo, base, config, fail_on),
+        }
     }
 
     /// Like [`Session::open`], with the configuration, `.gitattributes` and
@@ -327,11 +334,7 @@ impl Session {
                             >= b.text().map_or(0, |t| t.len()) * 3 / 4
                 });
                 if base_too_costly {
-                    cache.skip_as(
-                        version,
-                        lang,
-                        "skipped: too costly to parse (its base version, about as large, ran out of the parser's work budget)".to_string(),
-                    );
+                    cache.skip_as(version, lang, super::parse::TOO_COSTLY_AS_BASE.to_string());
                 } else {
                     cache.get_after(version, lang, base.as_ref());
                 }

@@ -213,15 +213,13 @@ fn log_in_pool(
     let plan = plan(&repo, opts)?;
     // With `--trust base`, no commit of the range can silence a later
     // one's check: all read the settings the range started from.
-    let session = match opts.trust {
-        Trust::Change => Session::open(&repo, opts.config.as_deref(), opts.fail_on)?,
-        Trust::Base => Session::open_base(
-            &repo,
-            &plan.whole.base,
-            opts.config.as_deref(),
-            opts.fail_on,
-        )?,
-    };
+    let session = Session::trusting(
+        &repo,
+        opts.trust,
+        &plan.whole.base,
+        opts.config.as_deref(),
+        opts.fail_on,
+    )?;
     let header = LogHeader {
         base: plan.whole.base_info.clone(),
         head: plan.whole.head_info.clone(),

@@ -171,6 +171,11 @@ fn parse_bounded_from(language: &Language, text: &str, old: Option<&Tree>) -> Re
 pub const TOO_COSTLY: &str =
     "skipped: too costly to parse (the parser's work budget for a file of this size ran out)";
 
+/// The note of a head version not parsed because its base, about as
+/// large, ran out of the budget: it would only run out again.
+pub const TOO_COSTLY_AS_BASE: &str =
+    "skipped: too costly to parse (its base version, about as large, ran out of the parser's work budget)";
+
 /// The depth of a tree, counted without recursion and given up past `limit`.
 pub fn tree_depth(tree: &Tree, limit: usize) -> usize {
     let mut cursor = tree.walk();

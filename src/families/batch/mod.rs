@@ -89,6 +89,17 @@ struct Batch {
     tables: Tables,
 }
 
+impl Batch {
+    /// The family with its built-in tables only (unit tests, fuzzing).
+    fn builtin() -> Batch {
+        let rules: toml::Table = toml::from_str(FAMILY_RULES).expect("built-in batch rules");
+        let tables = toml::Value::Table(rules["tables"].as_table().cloned().unwrap_or_default());
+        Batch {
+            tables: tables.try_into().expect("built-in batch tables"),
+        }
+    }
+}
+
 /// Lower-case words of an identifier or receiver expression:
 /// `this.carrierApi` → `this carrier api`.
 pub(super) fn words(s: &str) -> Vec<String> {
@@ -390,24 +401,23 @@ mod tests;
 #[doc(hidden)]
 pub fn fuzz_loop_facts(lang: Lang, path: &str, text: &str) -> usize {
     static FAMILY: std::sync::OnceLock<Batch> = std::sync::OnceLock::new();
-    let batch = FAMILY.get_or_init(|| {
-        let rules: toml::Table = toml::from_str(FAMILY_RULES).expect("built-in batch rules");
-        let tables = toml::Value::Table(rules["tables"].as_table().cloned().unwrap_or_default());
-        Batch {
-            tables: tables.try_into().expect("built-in batch tables"),
-        }
-    });
+    let batch = FAMILY.get_or_init(Batch::builtin);
     let Some(syntax) = Syntax::of(lang) else {
         return 0;
     };
-    let language: tree_sitter::Language = match syntax {
-        Syntax::Php => tree_sitter_php::LANGUAGE_PHP.into(),
-        _ => match crate::pipeline::parse::grammar(lang) {
-            Some(l) => l,
-            None => return 0,
-        },
+    // As a check parses: PHP with its code grammar here, the others
+    // through the pipeline's parse (depth and bundle checks included).
+    let tree = match syntax {
+        Syntax::Php => {
+            let language: tree_sitter::Language = tree_sitter_php::LANGUAGE_PHP.into();
+            crate::pipeline::parse::parse_bounded(&language, text).ok()
+        }
+        _ => crate::pipeline::parse::parse_or_skip(text.into(), lang)
+            .ok()
+            .flatten()
+            .map(|p| p.tree),
     };
-    let Ok(tree) = crate::pipeline::parse::parse_bounded(&language, text) else {
+    let Some(tree) = tree else {
         return 0;
     };
     let side = CodeSide {

@@ -7,11 +7,7 @@ use crate::pipeline::parse::grammar;
 use super::*;
 
 fn family() -> Batch {
-    let rules: toml::Table = toml::from_str(include_str!("../../../rules/batch.toml")).unwrap();
-    let tables: Tables = toml::Value::Table(rules["tables"].as_table().unwrap().clone())
-        .try_into()
-        .unwrap();
-    Batch { tables }
+    Batch::builtin()
 }
 
 fn facts(lang: Lang, src: &str) -> Vec<LoopFacts> {
