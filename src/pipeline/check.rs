@@ -319,7 +319,8 @@ impl Session {
         notes.extend(withheld);
         let cache = ParseCache::new();
         progress.stage("parsing", wanted.len());
-        jobs.par_iter().for_each(|job| {
+        // One job per task: a few large files hold most of the cost.
+        jobs.par_iter().with_max_len(1).for_each(|job| {
             let base = job.base.and_then(|(version, lang)| {
                 progress.advance();
                 cache.get(version, lang)
@@ -358,6 +359,7 @@ impl Session {
         // findings are joined in the registry's order.
         let found: Vec<Vec<Finding>> = analyzers
             .par_iter()
+            .with_max_len(1)
             .map(|a| {
                 let found = a.check(&cx);
                 progress.advance();

@@ -129,18 +129,6 @@ pub fn parse_bounded(language: &Language, text: &str) -> Result<Tree, Skip> {
     parse_bounded_from(language, text, None)
 }
 
-/// [`parse_bounded`] for a text that `earlier` (parsed as `earlier_tree`)
-/// became: only what changed is parsed again (see `incremental`).
-pub fn parse_bounded_after(
-    language: &Language,
-    text: &str,
-    earlier: &str,
-    earlier_tree: &Tree,
-) -> Result<Tree, Skip> {
-    let edited = incremental::edited_tree(earlier, text, earlier_tree);
-    parse_bounded_from(language, text, Some(&edited))
-}
-
 /// [`parse_bounded`], reusing `old` (a tree of an earlier text, already
 /// edited to this one's coordinates): tree-sitter then re-parses only what
 /// the edits touched.

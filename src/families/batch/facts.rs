@@ -167,21 +167,13 @@ pub(super) struct CodeSide {
     pub(super) syntax: Syntax,
 }
 
+/// One side of a changed file parsed with its code's grammar: PHP here
+/// (the cache parses PHP as the HTML around its code), the other
+/// languages through the cache.
 pub(super) fn code_side(
     cx: &Context,
     file: &ChangedFile,
     rev: Revision,
-) -> Option<(String, CodeSide)> {
-    code_side_after(cx, file, rev, None)
-}
-
-/// [`code_side`], given the other side's PHP parse when there is one: its
-/// tree is reused, so head costs what its change costs.
-pub(super) fn code_side_after(
-    cx: &Context,
-    file: &ChangedFile,
-    rev: Revision,
-    earlier: Option<&CodeSide>,
 ) -> Option<(String, CodeSide)> {
     let (version, lang) = match rev {
         Revision::Base => (file.base.as_ref()?, file.base_lang),
@@ -190,15 +182,8 @@ pub(super) fn code_side_after(
     let syntax = Syntax::of(lang)?;
     let text = version.text()?.clone();
     let tree = if syntax == Syntax::Php {
-        // The cache parses PHP as the HTML around its code.
         let language: tree_sitter::Language = tree_sitter_php::LANGUAGE_PHP.into();
-        match earlier.filter(|e| e.syntax == Syntax::Php) {
-            Some(e) => {
-                crate::pipeline::parse::parse_bounded_after(&language, &text, &e.text, &e.tree)
-                    .ok()?
-            }
-            None => crate::pipeline::parse::parse_bounded(&language, &text).ok()?,
-        }
+        crate::pipeline::parse::parse_bounded(&language, &text).ok()?
     } else {
         cx.parsed(version, lang)?.tree.clone()
     };
@@ -273,13 +258,16 @@ impl Batch {
         if let Some(kind) = self.sender(call) {
             return Some(kind);
         }
-        let http_client = if lower_method == "delete" {
-            self.any_word(&call.receiver, &self.tables.http_delete_clients)
+        // The method is checked first in each test below: splitting the
+        // receiver into words for every call of a 5,000-line controller
+        // cost more than parsing it.
+        let http_clients = if lower_method == "delete" {
+            &self.tables.http_delete_clients
         } else {
-            self.any_word(&call.receiver, &self.tables.http_clients)
+            &self.tables.http_clients
         };
         if self.tables.http_verbs.contains(&lower_method)
-            && http_client
+            && self.any_word(&call.receiver, http_clients)
             && !self.any_word(&call.receiver, &self.tables.not_http_receivers)
         {
             return Some("sends an HTTP write");
@@ -304,32 +292,24 @@ impl Batch {
 
     pub(super) fn checkpoint(&self, call: &Call) -> bool {
         let m = call.method.as_str();
-        // `self.stdout.write(…)`, `logger.write(…)`: output, not progress.
-        if self.any_word(&call.receiver, &self.tables.not_checkpoint_receivers) {
-            return false;
-        }
-        if self.tables.checkpoint_methods.iter().any(|c| c == m) {
-            return true;
-        }
         let lower = m.to_ascii_lowercase();
-        if self.tables.checkpoint_prefixes.iter().any(|p| {
-            lower.starts_with(p.as_str())
-                && m[p.len()..]
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c == '_' || c.is_uppercase())
-        }) {
-            return true;
-        }
-        if self.tables.sql_methods.iter().any(|s| s == m) {
-            let a = call.args.to_ascii_uppercase();
-            return self
-                .tables
-                .sql_write_words
-                .iter()
-                .any(|w| a.contains(w.as_str()));
-        }
-        false
+        let saves = self.tables.checkpoint_methods.iter().any(|c| c == m)
+            || self.tables.checkpoint_prefixes.iter().any(|p| {
+                lower.starts_with(p.as_str())
+                    && m[p.len()..]
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c == '_' || c.is_uppercase())
+            })
+            || self.tables.sql_methods.iter().any(|s| s == m) && {
+                let a = call.args.to_ascii_uppercase();
+                self.tables
+                    .sql_write_words
+                    .iter()
+                    .any(|w| a.contains(w.as_str()))
+            };
+        // `self.stdout.write(…)`, `logger.write(…)`: output, not progress.
+        saves && !self.any_word(&call.receiver, &self.tables.not_checkpoint_receivers)
     }
 
     pub(super) fn idempotent(&self, call: &Call) -> bool {

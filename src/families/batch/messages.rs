@@ -1,12 +1,20 @@
 //! The findings of the batch family: what the loop sends, where progress
 //! is (not) saved, and what a rerun after a stop repeats.
 
-use super::facts::{line_of, CodeSide, LoopFacts};
+use super::facts::{line_of, LoopFacts};
+use super::syntax::Syntax;
 use super::Batch;
 use crate::findings::finding::{Finding, Location, Revision, Span};
+use std::sync::Arc;
 
-/// A changed file's base side with the facts of its loops.
-pub(super) type BaseFacts = ((String, CodeSide), Vec<LoopFacts>);
+/// One side of a changed code file after the fact walk: its path, text
+/// and loops. The parse tree is dropped as soon as the loops are read.
+pub(super) struct SideLoops {
+    pub(super) path: String,
+    pub(super) text: Arc<str>,
+    pub(super) syntax: Syntax,
+    pub(super) loops: Vec<LoopFacts>,
+}
 
 pub(super) enum Story {
     New,
@@ -66,7 +74,7 @@ impl Batch {
         text: &str,
         l: &LoopFacts,
         before: Option<&LoopFacts>,
-        base: Option<&(String, CodeSide)>,
+        base: Option<&SideLoops>,
         story: &Story,
     ) -> Option<Finding> {
         // Only loops with a side effect are unsafe, so this always holds.
@@ -155,13 +163,16 @@ impl Batch {
                 )
                 .evidence("checkpoint", c.shown.clone());
         }
-        if let (Some(b), Some((bpath, bside))) = (before, base) {
+        if let (Some(b), Some(base)) = (before, base) {
             let was = if l.defers_save() && !b.defers_save() && b.unsafe_loop() {
                 "in base this loop sent the same way and kept no outcome"
             } else {
                 "in base this loop saved progress per item"
             };
-            f = f.related(header_location(Revision::Base, bpath, &bside.text, b), was);
+            f = f.related(
+                header_location(Revision::Base, &base.path, &base.text, b),
+                was,
+            );
         }
         Some(f)
     }

@@ -11,10 +11,11 @@ use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
 use crate::findings::finding::{Finding, Revision};
 use crate::pipeline::changes::LineChanges;
 use crate::pipeline::lang::Lang;
-use facts::{code_side, code_side_after, line_of, CodeSide, LoopFacts};
-use messages::{BaseFacts, Story};
+use facts::{code_side, line_of, CodeSide, LoopFacts};
+use messages::{SideLoops, Story};
 use rayon::prelude::*;
 use serde::Deserialize;
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::ops::Range;
 use syntax::{functions, Syntax};
@@ -124,77 +125,143 @@ impl Analyzer for Batch {
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
-        let before = self.base_loops(cx);
-        // Files in parallel (PHP is parsed here, on both sides), findings
-        // joined in the order of the files.
-        let found: Vec<Vec<Finding>> = cx
-            .files
-            .par_iter()
-            .zip(before.files.par_iter())
-            .map(|(file, base)| self.check_file(cx, file, base.as_ref(), &before))
-            .collect();
-        found.into_iter().flatten().collect()
+        // Heads first: only a loop that sends unsafely or works in a
+        // request can be reported, and most changes have none, so their
+        // bases (a full parse and walk each) are never read.
+        let heads = self.side_loops(cx, Revision::Head, |_| true);
+        let risky = |h: &SideLoops| h.loops.iter().any(|l| l.unsafe_loop() || l.in_request());
+        if !heads.iter().flatten().any(risky) {
+            return Vec::new();
+        }
+        // A risky loop is judged against its file's base, and, when that
+        // base has no such loop, against the loops of every other base of
+        // the change (a loop moved between files): those are read then.
+        let wanted = |i: usize| heads[i].as_ref().is_some_and(risky);
+        let bases = self.side_loops(cx, Revision::Base, wanted);
+        let before = OnceCell::new();
+        let before = || {
+            before.get_or_init(|| {
+                let others = self.side_loops(cx, Revision::Base, |i| !wanted(i));
+                BaseLoops::of(bases.iter().chain(&others).flatten())
+            })
+        };
+        cx.files
+            .iter()
+            .zip(heads.iter().zip(&bases))
+            .filter_map(|(file, (head, base))| {
+                Some((file, head.as_ref().filter(|h| risky(h))?, base))
+            })
+            .flat_map(|(file, head, base)| self.check_file(file, head, base.as_ref(), &before))
+            .collect()
     }
 }
 
 impl Batch {
-    fn check_file(
+    /// The loops of one side of the changed files `which` picks (by index)
+    /// where the family can learn something from it; the parse trees are
+    /// dropped file by file.
+    fn side_loops(
         &self,
         cx: &Context,
+        rev: Revision,
+        which: impl Fn(usize) -> bool + Sync,
+    ) -> Vec<Option<SideLoops>> {
+        cx.files
+            .par_iter()
+            .enumerate()
+            // One file per task: the cost is in a few large controllers,
+            // often side by side in the list, that would share a worker.
+            .with_max_len(1)
+            .map(|(i, file)| {
+                if !which(i) {
+                    return None;
+                }
+                let (version, lang) = match rev {
+                    Revision::Base => (file.base.as_ref()?, file.base_lang),
+                    Revision::Head => (file.head.as_ref()?, file.head_lang),
+                };
+                let read = Syntax::of(lang).is_some()
+                    && self.reads_change(file)
+                    // Base is read for what it holds; an excluded head
+                    // is not reported on.
+                    && (rev == Revision::Base || !cx.is_excluded(&version.path))
+                    && !self.skips_path(&version.path)
+                    && version.text().is_some_and(|t| self.mentions_effect(t));
+                if !read {
+                    return None;
+                }
+                let (path, side) = code_side(cx, file, rev)?;
+                Some(SideLoops {
+                    loops: self.facts_of(&path, &side),
+                    path,
+                    text: side.text,
+                    syntax: side.syntax,
+                })
+            })
+            .collect()
+    }
+
+    fn check_file<'b>(
+        &self,
         file: &ChangedFile,
-        base: Option<&BaseFacts>,
-        before: &BaseLoops,
+        head: &SideLoops,
+        base: Option<&SideLoops>,
+        before: &dyn Fn() -> &'b BaseLoops,
     ) -> Vec<Finding> {
         let mut out = Vec::new();
-        let Some(head_v) = file.head.as_ref() else {
-            return out;
-        };
-        if Syntax::of(file.head_lang).is_none()
-            || !self.reads_change(file)
-            || cx.is_excluded(&head_v.path)
-            || self.skips_path(&head_v.path)
-            || !head_v.text().is_some_and(|t| self.mentions_effect(t))
-        {
-            return out;
-        }
-        let earlier = base.map(|((_, side), _)| side);
-        let Some((path, head)) = code_side_after(cx, file, Revision::Head, earlier) else {
-            return out;
-        };
-        let head_loops = self.facts_of(&path, &head);
         let ctx = HeadFile {
-            path: &path,
-            head: &head,
+            head,
             base,
             changes: file.line_changes(),
         };
-        self.unsaved_progress(&ctx, &head_loops, before, &mut out);
-        self.work_in_request(&ctx, &head_loops, before, &mut out);
+        self.unsaved_progress(&ctx, &head.loops, before, &mut out);
+        self.work_in_request(&ctx, &head.loops, before, &mut out);
         out
     }
 }
 
-/// The loops of every changed file's base, and the identities of those
-/// that were already risky: a loop moved to another file (or into a
-/// renamed function) as it was is not this change's doing.
+/// The identities of the loops of every changed file's base that were
+/// already risky: a loop moved to another file (or into a renamed
+/// function) as it was is not this change's doing.
 struct BaseLoops {
-    files: Vec<Option<BaseFacts>>,
     unsafe_before: BTreeSet<String>,
     in_request_before: BTreeSet<String>,
     effects_before: BTreeSet<String>,
 }
 
+impl BaseLoops {
+    fn of<'a>(bases: impl Iterator<Item = &'a SideLoops>) -> BaseLoops {
+        let mut out = BaseLoops {
+            unsafe_before: BTreeSet::new(),
+            in_request_before: BTreeSet::new(),
+            effects_before: BTreeSet::new(),
+        };
+        for l in bases.flat_map(|b| &b.loops) {
+            let id = l.identity().1;
+            if l.unsafe_loop() {
+                out.unsafe_before.insert(l.moved_key());
+            }
+            if l.in_request() {
+                out.in_request_before.insert(id.clone());
+            }
+            if l.effect.is_some() {
+                out.effects_before.insert(id);
+            }
+        }
+        out
+    }
+}
+
 /// One changed file's head, with its base and the lines the change touched.
 struct HeadFile<'a> {
-    path: &'a str,
-    head: &'a CodeSide,
-    base: Option<&'a BaseFacts>,
+    head: &'a SideLoops,
+    base: Option<&'a SideLoops>,
     changes: &'a LineChanges,
 }
 
 impl HeadFile<'_> {
     fn base_loops(&self) -> &[LoopFacts] {
-        self.base.map_or(&[][..], |(_, f)| &f[..])
+        self.base.map_or(&[][..], |b| &b.loops[..])
     }
 
     fn lines(&self, range: &Range<usize>) -> Range<usize> {
@@ -221,56 +288,12 @@ impl Batch {
         self.loop_facts(&funcs, &side.text, &mail_modules)
     }
 
-    fn base_loops(&self, cx: &Context) -> BaseLoops {
-        let mut out = BaseLoops {
-            files: Vec::new(),
-            unsafe_before: BTreeSet::new(),
-            in_request_before: BTreeSet::new(),
-            effects_before: BTreeSet::new(),
-        };
-        out.files = cx
-            .files
-            .par_iter()
-            .map(|file| {
-                file.base
-                    .as_ref()
-                    .filter(|_| Syntax::of(file.base_lang).is_some() && self.reads_change(file))
-                    .filter(|b| {
-                        !self.skips_path(&b.path)
-                            && b.text().is_some_and(|t| self.mentions_effect(t))
-                    })
-                    .and_then(|_| code_side(cx, file, Revision::Base))
-                    .map(|b| {
-                        let facts = self.facts_of(&b.0, &b.1);
-                        (b, facts)
-                    })
-            })
-            .collect();
-        for base in &out.files {
-            if let Some((_, facts)) = &base {
-                for l in facts {
-                    let id = l.identity().1;
-                    if l.unsafe_loop() {
-                        out.unsafe_before.insert(l.moved_key());
-                    }
-                    if l.in_request() {
-                        out.in_request_before.insert(id.clone());
-                    }
-                    if l.effect.is_some() {
-                        out.effects_before.insert(id);
-                    }
-                }
-            }
-        }
-        out
-    }
-
     /// `batch/unsaved-progress` for the head loops this change made unsafe.
-    fn unsaved_progress(
+    fn unsaved_progress<'b>(
         &self,
         file: &HeadFile,
         head_loops: &[LoopFacts],
-        before: &BaseLoops,
+        before: &dyn Fn() -> &'b BaseLoops,
         out: &mut Vec<Finding>,
     ) {
         let base_loops = file.base_loops();
@@ -330,46 +353,35 @@ impl Batch {
                 // It was already like this: not this change's doing.
                 Some(b) if b.unsafe_loop() => continue,
                 Some(_) => Story::CheckpointRemoved,
-                None if before.unsafe_before.contains(&l.moved_key()) => continue,
+                None if before().unsafe_before.contains(&l.moved_key()) => continue,
                 None if !file.changes.touches_head(file.lines(&l.range)) => continue,
                 None => Story::New,
             };
-            let found = self.finding(
-                file.path,
-                &file.head.text,
-                l,
-                same,
-                file.base.map(|(b, _)| b),
-                &story,
-            );
-            out.extend(
-                found.map(|f| {
-                    self.tiered(f, file.path, &file.head.text, file.head.syntax, l, &story)
-                }),
-            );
+            let found = self.finding(&file.head.path, &file.head.text, l, same, file.base, &story);
+            out.extend(found.map(|f| {
+                self.tiered(
+                    f,
+                    &file.head.path,
+                    &file.head.text,
+                    file.head.syntax,
+                    l,
+                    &story,
+                )
+            }));
         }
     }
 
     /// `batch/unbounded-work-in-request` for the head loops this change
     /// put into a request handler.
-    fn work_in_request(
+    fn work_in_request<'b>(
         &self,
         file: &HeadFile,
         head_loops: &[LoopFacts],
-        before: &BaseLoops,
+        before: &dyn Fn() -> &'b BaseLoops,
         out: &mut Vec<Finding>,
     ) {
         let base_loops = file.base_loops();
         for l in head_loops.iter().filter(|l| l.in_request()) {
-            // Quiet when base already did this work in a request,
-            // wherever the loop stood.
-            if base_loops
-                .iter()
-                .any(|b| b.identity() == l.identity() && b.in_request())
-                || before.in_request_before.contains(&l.identity().1)
-            {
-                continue;
-            }
             // The loop, or the query its variable was given.
             let query_touched = l
                 .query_source
@@ -378,15 +390,24 @@ impl Batch {
             if !file.changes.touches_head(file.lines(&l.range)) && !query_touched {
                 continue;
             }
+            // Quiet when base already did this work in a request,
+            // wherever the loop stood (the other bases read last).
+            if base_loops
+                .iter()
+                .any(|b| b.identity() == l.identity() && b.in_request())
+                || before().in_request_before.contains(&l.identity().1)
+            {
+                continue;
+            }
             let same = base_loops.iter().find(|b| b.identity() == l.identity());
             let change = if same.is_some_and(|b| b.handler.is_some()) {
                 "This change removed the query's limit"
-            } else if before.effects_before.contains(&l.identity().1) {
+            } else if before().effects_before.contains(&l.identity().1) {
                 "This change moved that work into the request"
             } else {
                 "This change adds that work to the request"
             };
-            out.extend(self.request_finding(file.path, &file.head.text, l, same, change));
+            out.extend(self.request_finding(&file.head.path, &file.head.text, l, same, change));
         }
     }
 }

@@ -13,8 +13,19 @@ impl Batch {
     /// is one.
     pub(super) fn sender(&self, call: &Call) -> Option<&'static str> {
         let method = call.method.as_str();
-        let receiver = words(&call.receiver);
         let t = &self.tables;
+        // The receiver's words only for a method that may send: this runs
+        // for every call of every parsed file.
+        let maybe = t.mail_send_methods.iter().any(|m| m == method)
+            || t.enqueue_methods.iter().any(|m| m == method)
+            || matches!(method, "add" | "dispatch")
+            || t.enqueue_receivers
+                .iter()
+                .any(|r| call.receiver.ends_with(r.as_str()));
+        if !maybe {
+            return None;
+        }
+        let receiver = words(&call.receiver);
         if t.mail_send_methods.iter().any(|m| m == method)
             && receiver.iter().any(|w| t.mail_receivers.contains(w))
         {
