@@ -94,6 +94,8 @@ impl Forms {
         base.difference(&head).cloned().collect()
     }
 
+    /// The routes that accepted POST in the base of a changed route file
+    /// and that no changed route file serves for POST in head.
     fn lost_routes(&self, cx: &Context) -> Vec<Lost> {
         let mut base_routes: Vec<(Route, String, Arc<str>)> = Vec::new();
         let mut head_routes: Vec<Route> = Vec::new();
@@ -149,13 +151,25 @@ impl Forms {
                 base_text: text,
             });
         }
-        if lost.is_empty() {
-            return lost;
-        }
-        // A route the change removed may still be declared in a file whose
-        // routes it did not touch (two routers for one path): read those
-        // that mention it.
-        let in_change: BTreeSet<&str> = touched.iter().map(|f| f.path()).collect();
+        lost
+    }
+
+    /// Which of the `lost` routes at `hit` a head file whose routes the
+    /// change did not touch still declares for POST (two routers for one
+    /// path). Read only when a form posts to a lost route: it reads the
+    /// route files of head that mention one.
+    fn declared_elsewhere(
+        &self,
+        cx: &Context,
+        lost: &[Lost],
+        hit: &BTreeSet<usize>,
+    ) -> BTreeSet<usize> {
+        let in_change: BTreeSet<&str> = cx
+            .files
+            .iter()
+            .filter(|f| !cx.is_excluded(f.path()) && touches_routes(f))
+            .map(|f| f.path())
+            .collect();
         let listing = cx.all_files(Revision::Head);
         let candidates: Vec<(String, git2::Oid)> = listing
             .iter()
@@ -166,7 +180,10 @@ impl Forms {
             })
             .cloned()
             .collect();
-        let needles: Vec<String> = lost.iter().map(|l| last_segment(&l.route.path)).collect();
+        let needles: Vec<String> = hit
+            .iter()
+            .map(|&i| last_segment(&lost[i].route.path))
+            .collect();
         let versions = cx.read_listed(Revision::Head, &candidates);
         let mut elsewhere: Vec<Route> = Vec::new();
         for v in versions {
@@ -180,36 +197,41 @@ impl Forms {
                 crate::pipeline::lang::detect(&v.path),
             ));
         }
-        lost.retain(|l| {
-            !elsewhere
-                .iter()
-                .any(|e| e.path == l.route.path && e.accepts_post())
-        });
-        lost
+        hit.iter()
+            .copied()
+            .filter(|&i| {
+                elsewhere
+                    .iter()
+                    .any(|e| e.path == lost[i].route.path && e.accepts_post())
+            })
+            .collect()
     }
 
-    /// The lost route a head form posts to, if any.
-    fn posts_to<'l>(&self, form: &FormFacts, lost: &'l [Lost]) -> Option<&'l Lost> {
+    /// The lost routes a head form may post to, by index, first match
+    /// first.
+    fn posts_to(&self, form: &FormFacts, lost: &[Lost]) -> Vec<usize> {
         if matches!(form.method(), Method::Get | Method::Dialog) {
-            return None;
+            return Vec::new();
         }
-        match form.action()? {
-            AttrValue::Literal(a) => {
-                let p = action_path(a)?;
-                lost.iter().find(|l| l.route.serves(p))
-            }
-            AttrValue::Templated(t) => {
-                let name = routes::referenced_name(t)?;
-                lost.iter().filter(|l| !l.name_still_served).find(|l| {
-                    l.route.name.as_deref().is_some_and(|n| {
-                        n == name
-                            || n.rsplit('.').next() == Some(name.as_str())
-                            || name.rsplit('.').next() == Some(n)
-                    })
-                })
-            }
-            AttrValue::Bare => None,
-        }
+        let serves: Box<dyn Fn(&Lost) -> bool> = match form.action() {
+            Some(AttrValue::Literal(a)) => match action_path(a) {
+                Some(p) => Box::new(move |l: &Lost| l.route.serves(p)),
+                None => return Vec::new(),
+            },
+            Some(AttrValue::Templated(t)) => match routes::referenced_name(t) {
+                Some(name) => Box::new(move |l: &Lost| {
+                    !l.name_still_served
+                        && l.route.name.as_deref().is_some_and(|n| {
+                            n == name
+                                || n.rsplit('.').next() == Some(name.as_str())
+                                || name.rsplit('.').next() == Some(n)
+                        })
+                }),
+                None => return Vec::new(),
+            },
+            Some(AttrValue::Bare) | None => return Vec::new(),
+        };
+        (0..lost.len()).filter(|&i| serves(&lost[i])).collect()
     }
 
     pub(super) fn check_unrouted(
@@ -222,64 +244,25 @@ impl Forms {
         if lost.is_empty() {
             return;
         }
-        let mut report = |page: &PageSide, form: &FormFacts, l: &Lost| {
-            let label = form.label();
-            let action = form.action().map(AttrValue::shown).unwrap_or_default();
-            let at = form
-                .tag
-                .attr("action")
-                .map_or(form.tag.range.clone(), |a| a.span.clone());
-            let decl = self.one_line_of(&l.base_text, &l.route);
-            let what = if l.now_get_only {
-                format!("now answers only {} there", "GET")
-            } else {
-                "no longer declares it".to_string()
-            };
-            let message = format!(
-                "The {label} on `{}` posts to `{}`, which `{}` served in base ({}: `{decl}`), and the application {what}. Every submission now gets a 404 or 405 and is lost.",
-                page.path,
-                action.trim(),
-                l.base_path,
-                l.route.framework,
-            );
-            out.push(
-                Finding::new(
-                    "forms/endpoint-unrouted",
-                    page.loc(at),
-                    form.subject(),
-                    message,
-                )
-                .related(
-                    Location {
-                        revision: Revision::Base,
-                        path: l.base_path.clone(),
-                        span: Span::from_bytes(
-                            &l.base_text,
-                            l.route.range.start,
-                            l.route.range.end,
-                        ),
-                    },
-                    format!(
-                        "in base the route was declared here ({})",
-                        l.route.framework
-                    ),
-                )
-                .evidence("page", page.path)
-                .evidence("form", label)
-                .evidence("action", action.trim().to_string())
-                .evidence("route", l.route.path.clone())
-                .evidence("framework", l.route.framework),
-            );
-        };
-        let mut seen: BTreeSet<&str> = BTreeSet::new();
-        for (_, head) in pages {
-            let Some(hp) = head else { continue };
-            seen.insert(hp.path);
-            for form in &hp.forms.forms {
-                if let Some(l) = self.posts_to(form, &lost) {
-                    report(hp, form, l);
+        // Each form that posts to a lost route, with a finding per route it
+        // may post to, first match first.
+        let mut hits: Vec<Vec<(usize, Finding)>> = Vec::new();
+        let mut consider = |page: &PageSide| {
+            for form in &page.forms.forms {
+                let found: Vec<(usize, Finding)> = self
+                    .posts_to(form, &lost)
+                    .into_iter()
+                    .map(|i| (i, self.unrouted(page, form, &lost[i])))
+                    .collect();
+                if !found.is_empty() {
+                    hits.push(found);
                 }
             }
+        };
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        for hp in pages.iter().filter_map(|(_, h)| h.as_ref()) {
+            seen.insert(hp.path);
+            consider(hp);
         }
         // Pages the change did not touch that mention a lost path or name.
         let needles: Vec<String> = lost
@@ -289,13 +272,63 @@ impl Forms {
             .filter(|n| !n.is_empty())
             .collect();
         let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
-        self.visit_unchanged_pages(cx, &seen, &needles, |page| {
-            for form in &page.forms.forms {
-                if let Some(l) = self.posts_to(form, &lost) {
-                    report(page, form, l);
-                }
-            }
-        });
+        self.visit_unchanged_pages(cx, &seen, &needles, consider);
+        if hits.is_empty() {
+            return;
+        }
+        let hit: BTreeSet<usize> = hits.iter().flatten().map(|(i, _)| *i).collect();
+        let still = self.declared_elsewhere(cx, &lost, &hit);
+        out.extend(hits.into_iter().filter_map(|found| {
+            found
+                .into_iter()
+                .find(|(i, _)| !still.contains(i))
+                .map(|(_, f)| f)
+        }));
+    }
+
+    /// The finding for a form that posts to a lost route.
+    fn unrouted(&self, page: &PageSide, form: &FormFacts, l: &Lost) -> Finding {
+        let label = form.label();
+        let action = form.action().map(AttrValue::shown).unwrap_or_default();
+        let at = form
+            .tag
+            .attr("action")
+            .map_or(form.tag.range.clone(), |a| a.span.clone());
+        let decl = self.one_line_of(&l.base_text, &l.route);
+        let what = if l.now_get_only {
+            format!("now answers only {} there", "GET")
+        } else {
+            "no longer declares it".to_string()
+        };
+        let message = format!(
+            "The {label} on `{}` posts to `{}`, which `{}` served in base ({}: `{decl}`), and the application {what}. Every submission now gets a 404 or 405 and is lost.",
+            page.path,
+            action.trim(),
+            l.base_path,
+            l.route.framework,
+        );
+        Finding::new(
+            "forms/endpoint-unrouted",
+            page.loc(at),
+            form.subject(),
+            message,
+        )
+        .related(
+            Location {
+                revision: Revision::Base,
+                path: l.base_path.clone(),
+                span: Span::from_bytes(&l.base_text, l.route.range.start, l.route.range.end),
+            },
+            format!(
+                "in base the route was declared here ({})",
+                l.route.framework
+            ),
+        )
+        .evidence("page", page.path)
+        .evidence("form", label)
+        .evidence("action", action.trim().to_string())
+        .evidence("route", l.route.path.clone())
+        .evidence("framework", l.route.framework)
     }
 
     fn one_line_of(&self, text: &str, r: &Route) -> String {
