@@ -10,11 +10,13 @@ use crate::families::context::{Analyzer, Context, FamilyDef};
 use crate::findings::finding::Finding;
 use crate::pipeline::lang::Lang;
 use backends::mentions_mail;
-use mx::{is_dnscontrol, is_zone_file, mentions_mx};
+use dnscontrol::is_dnscontrol;
+use mx::{is_zone_file, mentions_mx};
 use serde::Deserialize;
 
 mod backends;
 mod django;
+mod dnscontrol;
 mod line_formats;
 mod mx;
 mod recipient_removed;
@@ -81,7 +83,7 @@ impl Analyzer for Mail {
             Lang::Ruby => text.contains("action_mailer"),
             Lang::Yaml => text.contains("MX") && text.contains("exchange"),
             Lang::JavaScript | Lang::TypeScript => {
-                text.contains("createTransport") || is_dnscontrol(path)
+                text.contains("createTransport") || is_dnscontrol(path, text)
             }
             Lang::Hcl => {
                 mentions_mx(text) || terraform::ROUTING_TYPES.iter().any(|t| text.contains(t))

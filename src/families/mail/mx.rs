@@ -1,6 +1,8 @@
-//! `mail/mx-changed`: MX records removed or pointed elsewhere, in BIND zone
-//! files, Terraform DNS resources, DNSControl and octoDNS.
+//! `mail/mx-changed`: MX records removed or pointed elsewhere (or at a
+//! name their zone does not define), in BIND zone files, Terraform DNS
+//! resources, DNSControl and octoDNS.
 
+use super::dnscontrol::{dangling_targets, dnscontrol_zones, is_dnscontrol};
 use super::{basename, Mail};
 use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Finding, Location, Revision, Severity, Span};
@@ -317,75 +319,6 @@ pub(super) fn mentions_mx(text: &str) -> bool {
     text.contains("MX") || text.contains("_mx_")
 }
 
-/// DNSControl's configuration, a JavaScript file.
-pub(super) fn is_dnscontrol(path: &str) -> bool {
-    basename(path) == "dnsconfig.js"
-}
-
-/// `MX(name, priority, host)` records inside `D("domain", …)` calls of a
-/// DNSControl `dnsconfig.js`.
-pub(super) fn dnscontrol_mx(root: Node, text: &str) -> Vec<Mx> {
-    fn string_arg(node: Node, text: &str) -> Option<String> {
-        matches!(node.kind(), "string" | "template_string").then(|| {
-            text.get(node.byte_range())
-                .unwrap_or("")
-                .trim_matches(['"', '\'', '`'])
-                .to_string()
-        })
-    }
-    let mut out = Vec::new();
-    let mut stack = vec![(root, String::new())];
-    while let Some((node, domain)) = stack.pop() {
-        let mut domain = domain;
-        if node.kind() == "call_expression" {
-            let callee = node
-                .child_by_field_name("function")
-                .and_then(|f| text.get(f.byte_range()))
-                .unwrap_or("");
-            let args: Vec<Node> = node
-                .child_by_field_name("arguments")
-                .map(|a| {
-                    let mut c = a.walk();
-                    a.named_children(&mut c).collect()
-                })
-                .unwrap_or_default();
-            match callee {
-                "D" => {
-                    if let Some(d) = args.first().and_then(|a| string_arg(*a, text)) {
-                        domain = d.to_ascii_lowercase();
-                    }
-                }
-                "MX" => {
-                    if let (Some(name), Some(host)) = (
-                        args.first().and_then(|a| string_arg(*a, text)),
-                        args.get(2).and_then(|a| string_arg(*a, text)),
-                    ) {
-                        let start = node.start_byte();
-                        out.push(Mx {
-                            owner: format!("{domain}\0{}", name.to_ascii_lowercase()),
-                            shown_owner: if name == "@" {
-                                domain.clone()
-                            } else {
-                                format!("{name}.{domain}")
-                            },
-                            host: host.trim_end_matches('.').to_ascii_lowercase(),
-                            range: start..node.end_byte(),
-                        });
-                    }
-                    continue;
-                }
-                _ => {}
-            }
-        }
-        let mut cursor = node.walk();
-        let kids: Vec<Node> = node.children(&mut cursor).collect();
-        for k in kids.into_iter().rev() {
-            stack.push((k, domain.clone()));
-        }
-    }
-    out
-}
-
 pub(super) fn rec(list: &[MxSide], (s, r): (usize, usize)) -> &Mx {
     &list[s].records[r]
 }
@@ -394,6 +327,10 @@ pub(super) struct MxSide {
     pub(super) path: String,
     pub(super) text: String,
     pub(super) records: Vec<Mx>,
+    /// The host names of the zones the file declares in whole (DNSControl),
+    /// for MX targets inside them; `None` where a reader sees only MX
+    /// records.
+    pub(super) hosts: Option<BTreeSet<String>>,
 }
 
 impl Mail {
@@ -408,6 +345,7 @@ impl Mail {
             Revision::Head => (file.head.as_ref()?, file.head_lang),
         };
         let text = version.text()?;
+        let mut hosts = None;
         let records = if lang == Lang::Hcl {
             if !mentions_mx(text) {
                 return None;
@@ -416,9 +354,11 @@ impl Mail {
             terraform_mx(parsed.tree.root_node(), &parsed.text)
         } else if is_zone_file(&version.path, lang) {
             zone_mx(text, &version.path)
-        } else if is_dnscontrol(&version.path) {
+        } else if is_dnscontrol(&version.path, text) {
             let parsed = cx.parsed(version, lang)?;
-            dnscontrol_mx(parsed.tree.root_node(), &parsed.text)
+            let zones = dnscontrol_zones(parsed.tree.root_node(), &parsed.text);
+            hosts = zones.hosts;
+            zones.mx
         } else if lang == Lang::Yaml && text.contains("MX") && text.contains("exchange") {
             let parsed = cx.parsed(version, lang)?;
             let entries = crate::readers::keypath::entries(lang, &parsed.text, Some(&parsed.tree))?;
@@ -430,6 +370,7 @@ impl Mail {
             path: version.path.clone(),
             text: text.to_string(),
             records,
+            hosts,
         })
     }
 
@@ -453,7 +394,21 @@ impl Mail {
             m
         };
         let (base_ix, head_ix) = (index(&sides[0]), index(&sides[1]));
+        // An MX sent to a name its zone lacks is said as that, once per
+        // domain, in place of what replaced what.
+        let dangling = dangling_targets(&sides[0], &sides[1]);
+        let mut said: BTreeSet<&str> = BTreeSet::new();
+        for &(hs, hr) in &dangling {
+            let owner = rec(&sides[1], (hs, hr)).owner.as_str();
+            if said.insert(owner) {
+                let base_recs = base_ix.get(owner).map_or(&[][..], |v| &v[..]);
+                out.push(dangling_finding(&sides, (hs, hr), base_recs));
+            }
+        }
         for (owner, base_recs) in &base_ix {
+            if said.contains(owner.as_str()) {
+                continue;
+            }
             let base_hosts: BTreeSet<&str> = base_recs
                 .iter()
                 .map(|&i| rec(&sides[0], i).host.as_str())
@@ -538,6 +493,69 @@ impl Mail {
             out.push(f);
         }
     }
+}
+
+/// The finding for a head MX record (`at`) that points at a name of its
+/// own zone which the zone does not define.
+fn dangling_finding(
+    sides: &[Vec<MxSide>; 2],
+    at: (usize, usize),
+    base_recs: &[(usize, usize)],
+) -> Finding {
+    let hside = &sides[1][at.0];
+    let hrec = rec(&sides[1], at);
+    let domain = hrec.shown_owner.clone();
+    let before: Vec<String> = base_recs
+        .iter()
+        .map(|&i| format!("`{}`", rec(&sides[0], i).host))
+        .collect();
+    let was = if before.is_empty() {
+        String::new()
+    } else {
+        format!(" In base it went to {}.", before.join(", "))
+    };
+    let written = hside.text.get(hrec.range.clone()).unwrap_or("").to_string();
+    let message = format!(
+        "The MX record of `{domain}` now points to `{}`, a name of its own zone that the zone \
+         does not define (no A, AAAA, CNAME or alias record for it): mail for the domain has \
+         no host to go to, and senders retry, then bounce.{was} In DNSControl a target without \
+         a dot is relative to the domain (`{written}`); write the full name with a trailing dot \
+         if the host lives in another zone.",
+        hrec.host
+    );
+    let mut f = Finding::new(
+        "mail/mx-changed",
+        Location {
+            revision: Revision::Head,
+            path: hside.path.clone(),
+            span: Span::from_bytes(&hside.text, hrec.range.start, hrec.range.end),
+        },
+        format!("MX {domain}"),
+        message,
+    );
+    if let Some(&(bs, br)) = base_recs.first() {
+        let bside = &sides[0][bs];
+        let brec = &bside.records[br];
+        f = f.related(
+            Location {
+                revision: Revision::Base,
+                path: bside.path.clone(),
+                span: Span::from_bytes(&bside.text, brec.range.start, brec.range.end),
+            },
+            format!("in base mail for `{domain}` went to `{}`", brec.host),
+        );
+    }
+    if !base_recs.is_empty() {
+        let before: Vec<&str> = base_recs
+            .iter()
+            .map(|&i| rec(&sides[0], i).host.as_str())
+            .collect();
+        f = f.evidence("before", before.join(", "));
+    }
+    f.evidence("domain", domain)
+        .evidence("after", hrec.host.clone())
+        .evidence("undefined", hrec.host.clone())
+        .severity(Severity::High)
 }
 
 /// Whether a Terraform file of head no longer names `owner` at all: the
