@@ -40,6 +40,7 @@ struct Tables {
     getmail_prefixes: Vec<String>,
     dovecot_user_files: Vec<String>,
     cf_route_keys: Vec<String>,
+    cf_copy_keys: Vec<String>,
     production_names: Vec<String>,
     non_production_names: Vec<String>,
     sink_backends: Vec<String>,

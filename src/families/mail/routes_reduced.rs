@@ -169,9 +169,10 @@ impl Mail {
             }],
             RouteKind::Cf => {
                 let params = cf_params(text);
-                self.tables
-                    .cf_route_keys
+                let t = &self.tables;
+                t.cf_route_keys
                     .iter()
+                    .chain(&t.cf_copy_keys)
                     .filter_map(|k| {
                         let (value, range) = params.get(k)?;
                         let entries = cf_items(value)
@@ -193,7 +194,11 @@ impl Mail {
                             entries,
                             disabled: Vec::new(),
                             text: text.to_string(),
-                            verb: "routed",
+                            verb: if t.cf_copy_keys.contains(k) {
+                                "copied to"
+                            } else {
+                                "routed"
+                            },
                         })
                     })
                     .collect()
@@ -229,9 +234,14 @@ impl Mail {
                 }
             }
         }
+        let copies_added = self.copies_added(cx, &files);
         for rf in &files {
             let heads = self.groups(cx, rf, Revision::Head);
             for base in self.groups(cx, rf, Revision::Base) {
+                let copy = self.copy_key(&base);
+                if copy && copies_added {
+                    continue;
+                }
                 let head = heads.iter().find(|h| h.subject == base.subject);
                 let tag = if rf.kind == RouteKind::Cf {
                     format!("{}\0", base.what)
@@ -253,14 +263,48 @@ impl Mail {
                     .map(|h| h.entries.iter().map(|e| e.key.as_str()).collect())
                     .unwrap_or_default();
                 // A single-valued parameter pointed elsewhere still routes.
-                let single = rf.kind == RouteKind::Cf && base.subject.ends_with(" relayhost");
+                let single = rf.kind == RouteKind::Cf
+                    && (base.subject.ends_with(" relayhost")
+                        || base.subject.ends_with(" always_bcc"));
                 if removed.is_empty() || (single && !after.is_empty()) {
                     continue;
                 }
                 let deleted = rf.file.head.is_none();
-                out.push(self.routes_finding(&base, head, &before, &removed, after.len(), deleted));
+                let f = self.routes_finding(&base, head, &before, &removed, after.len(), deleted);
+                // A lost copy loses no delivery: the message still arrives.
+                out.push(if copy {
+                    f.severity(Severity::Medium)
+                } else {
+                    f
+                });
             }
         }
+    }
+
+    /// Whether a group is one of the `*.cf` parameters that copy mail.
+    fn copy_key(&self, g: &Group) -> bool {
+        self.tables
+            .cf_copy_keys
+            .iter()
+            .any(|k| g.subject.ends_with(&format!(" {k}")))
+    }
+
+    /// Whether the change gives a changed `*.cf` file a copy parameter it
+    /// did not have: a copy removed elsewhere was moved, not lost.
+    fn copies_added(&self, cx: &Context, files: &[RouteFile]) -> bool {
+        files
+            .iter()
+            .filter(|rf| rf.kind == RouteKind::Cf)
+            .any(|rf| {
+                let base = self.groups(cx, rf, Revision::Base);
+                self.groups(cx, rf, Revision::Head).iter().any(|h| {
+                    self.copy_key(h)
+                        && !h.entries.is_empty()
+                        && !base
+                            .iter()
+                            .any(|b| b.subject == h.subject && !b.entries.is_empty())
+                })
+            })
     }
 
     pub(super) fn routes_finding(
@@ -394,6 +438,10 @@ fn reduction_message(
             .to_string()
     } else if base.verb == "fetched" {
         format!("Mail to {them} now piles up unread on the server, and nobody is told.")
+    } else if base.verb == "copied to" {
+        "Every message still arrives, but the copy that went there (an archive, a \
+             compliance or shared mailbox) is no longer made, and nobody is told."
+            .to_string()
     } else {
         format!("Mail for {them} now bounces or is dropped, and nobody is told.")
     };
