@@ -697,27 +697,13 @@ pub struct LineChanges {
 impl LineChanges {
     pub fn between(base: &str, head: &str) -> LineChanges {
         let mut out = LineChanges::default();
-        let mut opts = DiffOptions::new();
-        opts.context_lines(0);
-        let Ok(patch) = git2::Patch::from_buffers(
-            base.as_bytes(),
-            None,
-            head.as_bytes(),
-            None,
-            Some(&mut opts),
-        ) else {
-            return out;
-        };
-        for i in 0..patch.num_hunks() {
-            if let Ok((hunk, _)) = patch.hunk(i) {
-                let (os, ol) = (hunk.old_start() as usize, hunk.old_lines() as usize);
-                let (ns, nl) = (hunk.new_start() as usize, hunk.new_lines() as usize);
-                if ol > 0 {
-                    out.base.push(os..os + ol);
-                }
-                if nl > 0 {
-                    out.head.push(ns..ns + nl);
-                }
+        // 1-based, as the rules count lines.
+        for (b, h) in line_hunks(base, head) {
+            if !b.is_empty() {
+                out.base.push(b.start + 1..b.end + 1);
+            }
+            if !h.is_empty() {
+                out.head.push(h.start + 1..h.end + 1);
             }
         }
         out
@@ -734,6 +720,26 @@ impl LineChanges {
             .iter()
             .any(|r| r.start < lines.end && lines.start < r.end)
     }
+}
+
+/// The 0-based line ranges each hunk of a line diff (Myers, no context)
+/// replaced: (in `old`, in `new`); a side with no lines is empty at the
+/// line the other follows. Text with a NUL byte in its first 8,000 bytes
+/// is binary to git and has no line hunks.
+pub fn line_hunks(old: &str, new: &str) -> Vec<(Range<usize>, Range<usize>)> {
+    let binary = |t: &str| memchr::memchr(0, &t.as_bytes()[..t.len().min(8000)]).is_some();
+    if binary(old) || binary(new) {
+        return Vec::new();
+    }
+    let input = imara_diff::InternedInput::new(old, new);
+    let mut diff = imara_diff::Diff::compute(imara_diff::Algorithm::Myers, &input);
+    diff.postprocess_no_heuristic(&input);
+    diff.hunks()
+        .map(|h| {
+            let range = |r: Range<u32>| r.start as usize..r.end as usize;
+            (range(h.before), range(h.after))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! an edit overlaps once it is told where the text changed, so the head
 //! version of a modified file costs about what its change costs.
 
-use git2::{DiffOptions, Patch};
 use std::ops::Range;
 use tree_sitter::{InputEdit, Point, Tree};
 
@@ -88,28 +87,7 @@ fn edit(old: &str, new: &str, old_range: Range<usize>, new_range: Range<usize>) 
 /// The 0-based line ranges each hunk of a line diff replaced: (in `old`,
 /// in `new`).
 fn changed_lines(old: &str, new: &str) -> Vec<(Range<usize>, Range<usize>)> {
-    let mut opts = DiffOptions::new();
-    opts.context_lines(0);
-    let Ok(patch) =
-        Patch::from_buffers(old.as_bytes(), None, new.as_bytes(), None, Some(&mut opts))
-    else {
-        return Vec::new();
-    };
-    (0..patch.num_hunks())
-        .filter_map(|i| patch.hunk(i).ok())
-        .map(|(h, _)| {
-            // A side with no lines names the line the others follow.
-            let lines = |start: u32, count: u32| {
-                let (start, count) = (start as usize, count as usize);
-                let first = if count == 0 { start } else { start - 1 };
-                first..first + count
-            };
-            (
-                lines(h.old_start(), h.old_lines()),
-                lines(h.new_start(), h.new_lines()),
-            )
-        })
-        .collect()
+    crate::pipeline::changes::line_hunks(old, new)
 }
 
 /// The byte offset where each line starts.
