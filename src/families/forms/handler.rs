@@ -195,6 +195,11 @@ impl Forms {
         let gone: Vec<&str> = cx
             .files
             .iter()
+            .filter(|f| {
+                !f.base
+                    .as_ref()
+                    .is_some_and(|b| b.text().is_some_and(|t| autoloaded_class(t)))
+            })
             .filter_map(|f| match (&f.change.base, &f.change.head) {
                 (Some(b), None) => Some(b.path.as_str()),
                 (Some(b), Some(h)) if b.path != h.path => Some(b.path.as_str()),
@@ -217,5 +222,47 @@ impl Forms {
                 self.check_handler(cx, page, form, None, out);
             }
         });
+    }
+}
+
+/// Whether a PHP file is a class an autoloader loads (a namespace and a
+/// class, interface, trait or enum, reading no request itself): no URL
+/// runs it, so no form posts to it, and moving it (appwrite's
+/// `src/Appwrite/Specification` to `src/Appwrite/SDK/Specification`)
+/// breaks no form. Spares reading every page of head for its name.
+fn autoloaded_class(text: &str) -> bool {
+    let declares = |what: &str| {
+        text.lines().any(|l| {
+            let l = l.trim_start();
+            let l = ["final ", "abstract ", "readonly "]
+                .iter()
+                .fold(l, |l, m| l.strip_prefix(m).unwrap_or(l));
+            l.starts_with(what)
+        })
+    };
+    text.trim_start().starts_with("<?php")
+        && declares("namespace ")
+        && ["class ", "interface ", "trait ", "enum "]
+            .iter()
+            .any(|k| declares(k))
+        && !["$_POST", "$_REQUEST", "$_FILES", "$_GET", "php://input"]
+            .iter()
+            .any(|g| text.contains(g))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::autoloaded_class;
+
+    #[test]
+    fn only_namespaced_classes_that_read_no_request_are_autoloaded() {
+        let class = "<?php\n\nnamespace Appwrite\\SDK\\Specification\\Format;\n\nuse Appwrite\\SDK\\Specification\\Format;\n\nfinal class Swagger2 extends Format\n{\n    public function parse(): array { return []; }\n}\n";
+        assert!(autoloaded_class(class));
+        let handler = "<?php\nnamespace App;\nclass Mailer {}\n$m = new Mailer();\n$m->send($_POST['email']);\n";
+        assert!(!autoloaded_class(handler), "reads the request");
+        let script = "<?php\nrequire 'lib.php';\nsend_contact();\nheader('Location: /danke');\n";
+        assert!(!autoloaded_class(script), "no namespace: an entry script");
+        let page = "<html><?php namespace X; class Y {} ?></html>";
+        assert!(!autoloaded_class(page), "markup around the code");
     }
 }
