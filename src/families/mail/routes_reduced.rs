@@ -289,10 +289,13 @@ impl Mail {
             .any(|k| g.subject.ends_with(&format!(" {k}")))
     }
 
-    /// Whether the change gives a changed `*.cf` file a copy parameter it
-    /// did not have: a copy removed elsewhere was moved, not lost.
+    /// Whether the change adds a copy of mail somewhere: a copy parameter
+    /// a changed `*.cf` file did not have, or another file about BCC (by
+    /// its path or the lines it adds: mailcow c8955284 moved its BCC maps
+    /// into an rspamd plugin, `rspamd/dynmaps/bcc.php`). A copy removed
+    /// elsewhere was then moved, not lost.
     fn copies_added(&self, cx: &Context, files: &[RouteFile]) -> bool {
-        files
+        let cf_added = files
             .iter()
             .filter(|rf| rf.kind == RouteKind::Cf)
             .any(|rf| {
@@ -304,7 +307,20 @@ impl Mail {
                             .iter()
                             .any(|b| b.subject == h.subject && !b.entries.is_empty())
                 })
-            })
+            });
+        let about_bcc = |s: &str| s.to_ascii_lowercase().contains("bcc");
+        let bcc_elsewhere = cx.files.iter().any(|f| {
+            let Some(head) = &f.head else { return false };
+            if self.route_kind(&head.path) == Some(RouteKind::Cf) {
+                return false;
+            }
+            about_bcc(&head.path)
+                || head.text().is_some_and(|t| {
+                    let changes = f.line_changes();
+                    crate::families::context::touched_lines(t, &changes.head).any(about_bcc)
+                })
+        });
+        cf_added || bcc_elsewhere
     }
 
     pub(super) fn routes_finding(
