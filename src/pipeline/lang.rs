@@ -137,6 +137,9 @@ pub fn detect(path: &str) -> Lang {
     if lower == ".env" || lower.starts_with(".env.") || lower.ends_with(".env") {
         return Lang::Env;
     }
+    if is_jinja_yaml(&lower) {
+        return Lang::Yaml;
+    }
     let Some((stem, ext)) = lower.rsplit_once('.') else {
         return Lang::Unknown;
     };
@@ -165,6 +168,19 @@ pub fn detect(path: &str) -> Lang {
         e if TEMPLATE_EXTENSIONS.contains(&e) => Lang::Template,
         _ => Lang::Unknown,
     }
+}
+
+/// Whether a path is a YAML file written as a Jinja template
+/// (`ignition.yaml.j2`, `values.yml.jinja2`): YAML once rendered, read as
+/// YAML with its template syntax blanked.
+pub fn is_jinja_yaml(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    ["j2", "jinja", "jinja2"].iter().any(|j| {
+        lower
+            .strip_suffix(j)
+            .and_then(|s| s.strip_suffix('.'))
+            .is_some_and(|s| s.ends_with(".yaml") || s.ends_with(".yml"))
+    })
 }
 
 /// Refines `Unknown` from the first bytes of a file: a shebang, or an HTML
@@ -218,6 +234,10 @@ mod tests {
         assert_eq!(detect(".htaccess"), Lang::Unknown);
         assert_eq!(detect("Makefile"), Lang::Unknown);
         assert_eq!(detect("logo.png"), Lang::Unknown);
+        assert_eq!(detect("templates/ignition.yaml.j2"), Lang::Yaml);
+        assert_eq!(detect("values.YML.jinja2"), Lang::Yaml);
+        assert_eq!(detect("templates/page.html.j2"), Lang::Template);
+        assert_eq!(detect("templates/nginx.conf.j2"), Lang::Template);
     }
 
     #[test]

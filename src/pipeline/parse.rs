@@ -341,12 +341,30 @@ pub fn parse_or_skip_from(
     }))
 }
 
+/// [`parse_or_skip`] for a YAML file written as a Jinja template
+/// (`lang::is_jinja_yaml`): `{{ … }}`, `{% … %}` and `{# … #}` are blanked
+/// (lengths and lines kept) before the YAML parse, as template syntax is
+/// for markup.
+pub fn parse_jinja_yaml(text: Arc<str>) -> Result<Option<Parsed>, Skip> {
+    let regions = template::template_regions(&text, Lang::Template);
+    let masked = template::blank(&text, &regions);
+    let Some(mut parsed) = parse_or_skip(Arc::from(masked.as_str()), Lang::Yaml)? else {
+        return Ok(None);
+    };
+    parsed.text = text;
+    parsed.masked = Some(masked);
+    parsed.template_regions = regions;
+    Ok(Some(parsed))
+}
+
 type Slot = Arc<OnceLock<Result<Arc<Parsed>, Option<Skip>>>>;
 
 /// Parses shared by every rule family for one run.
 #[derive(Default)]
 pub struct ParseCache {
-    slots: Mutex<HashMap<(Oid, Lang), Slot>>,
+    /// By blob, language, and whether its template syntax is blanked (the
+    /// same blob as `x.yaml` and as `x.yaml.j2`).
+    slots: Mutex<HashMap<(Oid, Lang, bool), Slot>>,
     parses: AtomicUsize,
 }
 
@@ -390,14 +408,20 @@ impl ParseCache {
         earlier: Option<&Arc<Parsed>>,
     ) -> Option<Result<Arc<Parsed>, Option<Skip>>> {
         let text = file.text()?.clone();
+        let jinja = lang == Lang::Yaml && super::lang::is_jinja_yaml(&file.path);
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            slots.entry((file.oid, lang)).or_default().clone()
+            slots.entry((file.oid, lang, jinja)).or_default().clone()
         };
         Some(
             slot.get_or_init(|| {
                 self.parses.fetch_add(1, Ordering::Relaxed);
-                match parse_or_skip_from(text, lang, earlier.map(|e| &**e)) {
+                let parsed = if jinja {
+                    parse_jinja_yaml(text)
+                } else {
+                    parse_or_skip_from(text, lang, earlier.map(|e| &**e))
+                };
+                match parsed {
                     Ok(Some(p)) => Ok(Arc::new(p)),
                     Ok(None) => Err(None),
                     Err(why) => Err(Some(why)),
@@ -410,9 +434,10 @@ impl ParseCache {
     /// Records that `file` is not parsed as `lang`, and why, unless it
     /// was already.
     pub fn skip_as(&self, file: &FileVersion, lang: Lang, why: Skip) {
+        let jinja = lang == Lang::Yaml && super::lang::is_jinja_yaml(&file.path);
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            slots.entry((file.oid, lang)).or_default().clone()
+            slots.entry((file.oid, lang, jinja)).or_default().clone()
         };
         let _ = slot.set(Err(Some(why)));
     }
@@ -428,6 +453,21 @@ mod tests {
     use super::*;
     use crate::findings::finding::Revision;
     use crate::pipeline::source::Content;
+
+    #[test]
+    fn a_jinja_yaml_template_parses_as_yaml_with_its_syntax_blanked() {
+        let text = "storage:\n  files:\n    - path: /etc/{{ name }}.conf\n{% if tz %}\n  links: []\n{% endif %}\n";
+        let parsed = parse_jinja_yaml(Arc::from(text)).unwrap().unwrap();
+        assert!(!parsed.tree.root_node().has_error());
+        assert_eq!(
+            parsed.text.as_ref(),
+            text,
+            "the text shown is the template's"
+        );
+        assert_eq!(parsed.input().len(), text.len());
+        assert!(!parsed.input().contains("{%"));
+    }
+
     use rayon::prelude::*;
 
     fn version(text: &str) -> FileVersion {
