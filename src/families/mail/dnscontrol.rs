@@ -32,6 +32,11 @@ const HOST_RECORDS: &[&str] = &[
     "CF_WORKER_ROUTE",
 ];
 
+/// Calls with which a zone keeps records the file does not list
+/// (`IGNORE…`; `NO_PURGE` is a bare name): a name it does not define may
+/// exist anyway.
+const KEEPS_UNLISTED: &[&str] = &["IGNORE", "IGNORE_NAME", "IGNORE_TARGET"];
+
 /// What a DNSControl file declares for the mail family.
 pub(super) struct DnsControlZones {
     pub(super) mx: Vec<Mx>,
@@ -75,6 +80,10 @@ pub(super) fn dnscontrol_zones(root: Node, text: &str) -> DnsControlZones {
     let mut stack = vec![(root, String::new())];
     while let Some((node, domain)) = stack.pop() {
         let mut domain = domain;
+        // `NO_PURGE` is written bare, `IGNORE(…)` called.
+        if node.kind() == "identifier" && text.get(node.byte_range()) == Some("NO_PURGE") {
+            out.hosts = None;
+        }
         if node.kind() == "call_expression" {
             let callee = node
                 .child_by_field_name("function")
@@ -95,6 +104,8 @@ pub(super) fn dnscontrol_zones(root: Node, text: &str) -> DnsControlZones {
                         out.hosts = None;
                     }
                 }
+                // Records kept at the provider that the file does not list.
+                t if KEEPS_UNLISTED.contains(&t) => out.hosts = None,
                 "MX" => {
                     if let (Some(name), Some(host)) = (arg(0), arg(2)) {
                         out.mx.push(Mx {
@@ -133,10 +144,16 @@ fn zone_of(rec: &Mx) -> &str {
     rec.owner.split('\0').next().unwrap_or("")
 }
 
-/// Whether `host` is a name of `zone` that `hosts` (the zone's host
-/// records) does not define, nor a wildcard or delegation above it.
+/// Whether `host` is the zone's apex or a name one label below it that
+/// `hosts` (the zone's host records) does not define, nor a wildcard or
+/// delegation above it. Deeper names (`mx.lists.example.org`) may belong
+/// to a subzone another file declares, so they are left alone.
 fn undefined_in_zone(host: &str, zone: &str, hosts: &BTreeSet<String>) -> bool {
-    let in_zone = host == zone || host.ends_with(&format!(".{zone}"));
+    let in_zone = host == zone
+        || host
+            .strip_suffix(zone)
+            .and_then(|h| h.strip_suffix('.'))
+            .is_some_and(|label| !label.is_empty() && !label.contains('.'));
     in_zone
         && !hosts.contains(host)
         && !hosts.contains(&format!("*.{zone}"))
@@ -207,9 +224,18 @@ mod tests {
         assert!(!undefined_in_zone("mx.a.org", "a.org", &defined));
         assert!(!undefined_in_zone("in.mail.b.org", "b.org", &defined));
         assert!(undefined_in_zone("mx.b.org", "b.org", &defined));
+        assert!(
+            !undefined_in_zone("mx.sub.b.org", "b.org", &defined),
+            "a subzone may be declared in another file"
+        );
         let z = zones("D_EXTEND(\"lists.a.org\", MX(\"@\", 10, \"mx\"));\n");
         assert!(z.hosts.is_none());
         assert_eq!(z.mx[0].host, "mx.lists.a.org");
+        let z = zones("D(\"a.org\", REG, DnsProvider(P), NO_PURGE, MX(\"@\", 10, \"mx\"));\n");
+        assert!(z.hosts.is_none(), "records kept at the provider");
+        let z =
+            zones("D(\"a.org\", REG, DnsProvider(P), IGNORE(\"mx\"), MX(\"@\", 10, \"mx\"));\n");
+        assert!(z.hosts.is_none(), "records ignored at the provider");
     }
 
     #[test]
