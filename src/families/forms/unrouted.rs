@@ -210,16 +210,19 @@ impl Forms {
     /// The lost routes a head form may post to, by index, first match
     /// first.
     fn posts_to(&self, form: &FormFacts, lost: &[Lost]) -> Vec<usize> {
+        let matching = |serves: &dyn Fn(&Lost) -> bool| {
+            (0..lost.len()).filter(|&i| serves(&lost[i])).collect()
+        };
         if matches!(form.method(), Method::Get | Method::Dialog) {
             return Vec::new();
         }
-        let serves: Box<dyn Fn(&Lost) -> bool> = match form.action() {
+        match form.action() {
             Some(AttrValue::Literal(a)) => match action_path(a) {
-                Some(p) => Box::new(move |l: &Lost| l.route.serves(p)),
-                None => return Vec::new(),
+                Some(p) => matching(&|l| l.route.serves(p)),
+                None => Vec::new(),
             },
             Some(AttrValue::Templated(t)) => match routes::referenced_name(t) {
-                Some(name) => Box::new(move |l: &Lost| {
+                Some(name) => matching(&|l| {
                     !l.name_still_served
                         && l.route.name.as_deref().is_some_and(|n| {
                             n == name
@@ -227,11 +230,10 @@ impl Forms {
                                 || name.rsplit('.').next() == Some(n)
                         })
                 }),
-                None => return Vec::new(),
+                None => Vec::new(),
             },
-            Some(AttrValue::Bare) | None => return Vec::new(),
-        };
-        (0..lost.len()).filter(|&i| serves(&lost[i])).collect()
+            Some(AttrValue::Bare) | None => Vec::new(),
+        }
     }
 
     pub(super) fn check_unrouted(
