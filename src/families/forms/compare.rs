@@ -125,7 +125,7 @@ impl Forms {
         } else if base_usable && hook.is_none() {
             let old = base_action.map(AttrValue::shown).unwrap_or_default();
             let problem = match head_action {
-                Some(AttrValue::Templated(_)) => None,
+                Some(AttrValue::Templated(t)) => self.missing_translation(cx, b, t, label, page),
                 Some(v) => {
                     let new = v.literal().unwrap_or("");
                     is_dead_action(new).then(|| {

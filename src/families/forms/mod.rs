@@ -25,6 +25,7 @@ mod matching;
 mod page;
 mod providers;
 mod removed;
+mod translations;
 mod unrouted;
 
 pub const FAMILY: FamilyDef = FamilyDef {
@@ -49,6 +50,8 @@ struct Tables {
     form_plugins: Vec<String>,
     message_field_words: Vec<String>,
     form_printing_calls: Vec<String>,
+    translation_calls: Vec<String>,
+    translation_dirs: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
