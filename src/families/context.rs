@@ -155,7 +155,7 @@ pub type ConfigKeys = Option<Arc<Vec<crate::readers::keypath::ConfigEntry>>>;
 /// The kinds of head files that cross-file lookups read beyond the change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileGroup {
-    /// HTML, templates and the HTML parts of PHP.
+    /// HTML, templates, the HTML parts of PHP, and Haml.
     Markup,
     /// Python and PHP, where views render templates and read POST.
     ServerCode,
@@ -169,7 +169,7 @@ pub enum FileGroup {
 impl FileGroup {
     fn holds(self, lang: Lang) -> bool {
         match self {
-            FileGroup::Markup => lang.is_markup(),
+            FileGroup::Markup => lang.is_markup() || lang == Lang::Haml,
             FileGroup::ServerCode => matches!(lang, Lang::Python | Lang::Php),
             FileGroup::Script => matches!(lang, Lang::JavaScript | Lang::TypeScript | Lang::Tsx),
             FileGroup::Code => matches!(

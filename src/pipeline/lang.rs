@@ -25,6 +25,9 @@ pub enum Lang {
     /// Markdown and MDX: content pages of static sites, which hold raw
     /// HTML forms (a Jekyll `contact.md`, a Hugo content page).
     Markdown,
+    /// Haml templates (Rails, Middleman): markup written as indented
+    /// `%tag{ attrs }` lines, read with their own grammar.
+    Haml,
     Yaml,
     Json,
     Toml,
@@ -50,6 +53,7 @@ impl Lang {
             Lang::Vue => "vue",
             Lang::Svelte => "svelte",
             Lang::Markdown => "markdown",
+            Lang::Haml => "haml",
             Lang::Yaml => "yaml",
             Lang::Json => "json",
             Lang::Toml => "toml",
@@ -158,6 +162,7 @@ pub fn detect(path: &str) -> Lang {
         "vue" => Lang::Vue,
         "svelte" => Lang::Svelte,
         "md" | "markdown" | "mdown" | "mkd" | "mdx" => Lang::Markdown,
+        "haml" => Lang::Haml,
         "yml" | "yaml" => Lang::Yaml,
         "json" | "jsonc" | "json5" => Lang::Json,
         "toml" => Lang::Toml,

@@ -82,6 +82,7 @@ pub fn grammar(lang: Lang) -> Option<Language> {
         Lang::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
         Lang::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
         Lang::Ruby => tree_sitter_ruby::LANGUAGE.into(),
+        Lang::Haml => tree_sitter_haml::LANGUAGE.into(),
         Lang::Yaml => tree_sitter_yaml::LANGUAGE.into(),
         Lang::Json => tree_sitter_json::LANGUAGE.into(),
         Lang::Toml => tree_sitter_toml_ng::LANGUAGE.into(),

@@ -130,3 +130,23 @@ fn nesting_just_inside_the_caps_is_still_analysed() {
         "{rules:?}"
     );
 }
+
+#[test]
+fn haml_nested_thousands_deep_and_broken_hashes_never_crash() {
+    // 3,000 levels of indentation under a form, an unclosed attribute hash,
+    // a hash nested 2,000 deep, NUL bytes: a note or a reading, never a crash.
+    let mut deep = String::from("%form{ action: '/a' }\n");
+    for i in 1..3000 {
+        deep.push_str(&format!("{}%div\n", " ".repeat(i)));
+    }
+    deep.push_str(&format!("{}%input{{ name: 'x' }}\n", " ".repeat(3000)));
+    let broken = format!(
+        "%form{{ action: '/a', data: {}1{} }}\n  %input{{ name: 'y'\n\0\0%form{{\n",
+        "{ a: ".repeat(2000),
+        " }".repeat(2000)
+    );
+    for (before, after) in [(&deep, &broken), (&broken, &deep)] {
+        let (code, _, _) = check_change("source/partials/_form.haml", before, after);
+        assert!(code == 0 || code == 1);
+    }
+}

@@ -2,6 +2,7 @@
 //! method, its submit controls, whether it became hidden, its fields.
 
 use super::base_href::{host_of, joined, resolves_against_base};
+use super::capture::Capture;
 use super::facts::{AttrValue, Field, FormFacts, Method};
 use super::lookups::{action_set_by_script, page_view_handles_post, submitted_by_script};
 use super::page::{Compared, PageSide};
@@ -58,8 +59,14 @@ impl Forms {
         // posts elsewhere (another provider) is expected to rename them.
         let same_handler = b.action().map(|a| a.shown().trim().to_string())
             == h.action().map(|a| a.shown().trim().to_string());
-        if h.body_template.is_subset(&b.body_template) && same_handler {
-            self.compare_fields(cx, pages, b, h, out);
+        // A script the site loads on every page may read the fields by
+        // name whatever the action (a marketing tool's form capture): its
+        // field mapping lives outside the repository and keeps the old names.
+        let capture = (!same_handler && b.fields.iter().any(|f| !f.hidden))
+            .then(|| self.form_capture(cx))
+            .flatten();
+        if h.body_template.is_subset(&b.body_template) && (same_handler || capture.is_some()) {
+            self.compare_fields(cx, pages, b, h, capture.as_ref(), out);
         }
         self.check_handler(cx, hp, h, Some((bp, b)), out);
     }
@@ -317,6 +324,7 @@ impl Forms {
         pages: Compared,
         b: &FormFacts,
         h: &FormFacts,
+        capture: Option<&Capture>,
         out: &mut Vec<Finding>,
     ) {
         let (bp, hp) = (pages.base, pages.head);
@@ -352,6 +360,19 @@ impl Forms {
                 continue;
             }
             let (severity, message, at) = match (field.required, renamed) {
+                // The form posts somewhere new: only the capture script
+                // still reads the old name.
+                (_, Some(new)) if let Some(c) = capture => {
+                    (
+                        Severity::Medium,
+                        format!(
+                            "The field `{}` of the {label} on `{}` was renamed to `{}` while the form moved to a new action. `{}` loads a script that captures form submissions by field name (`{}`); its field mapping is kept outside the repository and still names `{}`, so these submissions stop reaching it.",
+                            field.name, hp.path, new.name, c.page, c.script, field.name
+                        ),
+                        hp.loc(new.span.clone()),
+                    )
+                }
+                (_, None) if capture.is_some() => continue,
                 (true, Some(new)) => (
                     Severity::Medium,
                     format!(
@@ -375,22 +396,26 @@ impl Forms {
                 ),
                 (false, None) => continue,
             };
-            out.push(
-                Finding::new(
-                    "forms/field-removed",
-                    at,
-                    format!("{}/field:{}", b.subject(), field.name),
-                    message,
-                )
-                .severity(severity)
-                .related(
-                    bp.loc(field.span.clone()),
-                    format!("`{}` in base", field.name),
-                )
-                .evidence("page", hp.path)
-                .evidence("form", label.clone())
-                .evidence("field", field.name.clone()),
-            );
+            let mut finding = Finding::new(
+                "forms/field-removed",
+                at,
+                format!("{}/field:{}", b.subject(), field.name),
+                message,
+            )
+            .severity(severity)
+            .related(
+                bp.loc(field.span.clone()),
+                format!("`{}` in base", field.name),
+            )
+            .evidence("page", hp.path)
+            .evidence("form", label.clone())
+            .evidence("field", field.name.clone());
+            if let Some(c) = capture {
+                finding = finding
+                    .evidence("capture_script", c.script.clone())
+                    .evidence("capture_loaded_by", c.page.clone());
+            }
+            out.push(finding);
         }
     }
 }

@@ -5,6 +5,7 @@
 use super::Forms;
 use crate::pipeline::parse::Parsed;
 use std::collections::BTreeSet;
+use std::ops::Range;
 use std::rc::Rc;
 use tree_sitter::Node;
 
@@ -543,7 +544,7 @@ impl Forms {
                                         if let Some(i) = current {
                                             let form = &mut page.forms[i];
                                             let before = form.controls.len();
-                                            self.add_control(form, &tag, node);
+                                            self.add_control(form, &tag, node.byte_range());
                                             if fieldset_disabled {
                                                 for c in &mut form.controls[before..] {
                                                     c.disabled = true;
@@ -577,14 +578,15 @@ impl Forms {
         }
         for (owner, node) in linked {
             if let (Some(tag), Some(&i)) = (tag_of(node, parsed), by_id.get(owner.as_str())) {
-                self.add_control(&mut page.forms[i], &tag, node);
+                self.add_control(&mut page.forms[i], &tag, node.byte_range());
             }
         }
         number_identities(&mut page.forms);
         page
     }
 
-    pub(super) fn add_control(&self, form: &mut FormFacts, tag: &Tag, node: Node) {
+    /// `element`: the control's whole element (a `<button>` with its label).
+    pub(super) fn add_control(&self, form: &mut FormFacts, tag: &Tag, element: Range<usize>) {
         let ty = tag
             .get("type")
             .map(|v| match v {
@@ -602,7 +604,7 @@ impl Forms {
         let span = if tag.name == "input" {
             tag.range.clone()
         } else {
-            node.byte_range()
+            element.clone()
         };
         let name = tag
             .literal("name")
@@ -645,7 +647,7 @@ impl Forms {
                     hidden: ty == "hidden",
                     required: tag.get("required").is_some() && !tag.templated,
                     kind,
-                    span: node.byte_range(),
+                    span: element.clone(),
                 });
             }
         }

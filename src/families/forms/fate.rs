@@ -375,7 +375,7 @@ impl Forms {
         candidates.into_iter().find_map(|v| {
             let lang = crate::pipeline::lang::detect(&v.path);
             let parsed = cx.parsed(v, lang)?;
-            self.facts(&parsed)
+            self.page_facts(&parsed)
                 .forms
                 .iter()
                 .any(|h| h.method() == b.method() && same_form_elsewhere(b, h))

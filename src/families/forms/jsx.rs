@@ -102,7 +102,7 @@ impl Forms {
                     }
                     "input" | "button" | "select" | "textarea" => {
                         if let Some(i) = current {
-                            self.add_control(&mut page.forms[i], &tag, node);
+                            self.add_control(&mut page.forms[i], &tag, node.byte_range());
                         }
                     }
                     _ => {}

@@ -3,7 +3,7 @@
 //! POST, a partial it moved into). They read head only when a finding is
 //! about to fire, and each group of files at most once per run.
 
-use super::facts::{contains_form_tag, FormFacts};
+use super::facts::FormFacts;
 use super::matching::{same_form_elsewhere, similarity};
 use super::page::PageSide;
 use super::Forms;
@@ -164,7 +164,10 @@ pub(super) fn page_view_handles_post(cx: &Context, page: &str) -> bool {
 pub(crate) fn head_form_pages(cx: &Context) -> Vec<FileVersion> {
     cx.head_files(FileGroup::Markup)
         .iter()
-        .filter(|v| v.text().is_some_and(|t| contains_form_tag(t)))
+        .filter(|v| {
+            v.text()
+                .is_some_and(|t| super::may_hold_form(crate::pipeline::lang::detect(&v.path), t))
+        })
         .cloned()
         .collect()
 }
@@ -254,12 +257,12 @@ impl Forms {
                 let lang = crate::pipeline::lang::detect(&v.path);
                 let Some(parsed) = v
                     .text()
-                    .filter(|t| lang.is_markup() && contains_form_tag(t))
+                    .filter(|t| super::holds_forms(lang) && super::may_hold_form(lang, t))
                     .and_then(|_| cx.parsed(&v, lang))
                 else {
                     return false;
                 };
-                self.facts(&parsed).forms.iter().any(|h| {
+                self.page_facts(&parsed).forms.iter().any(|h| {
                     h.method() == b.method()
                         && (same_form_elsewhere(b, h) || similarity(b, h) > 5 || {
                             // Fields rendered by the template on both sides.
@@ -294,7 +297,7 @@ impl Forms {
             let page = PageSide {
                 revision: Revision::Head,
                 path: &version.path,
-                forms: self.facts(&parsed),
+                forms: self.page_facts(&parsed),
                 text: parsed.text.clone(),
                 parsed: Some(parsed.clone()),
             };

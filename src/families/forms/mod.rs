@@ -15,9 +15,11 @@ use page::{Compared, PageSide};
 use serde::Deserialize;
 
 mod base_href;
+mod capture;
 mod compare;
 mod facts;
 mod fate;
+mod haml;
 mod handler;
 mod jsx;
 mod lookups;
@@ -52,6 +54,7 @@ struct Tables {
     form_printing_calls: Vec<String>,
     translation_calls: Vec<String>,
     translation_dirs: Vec<String>,
+    form_capture_scripts: Vec<String>,
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
@@ -67,6 +70,31 @@ struct Forms {
 /// Components whose markup is JSX.
 pub(super) fn is_jsx(lang: Lang) -> bool {
     matches!(lang, Lang::JavaScript | Lang::Tsx)
+}
+
+/// Languages whose files can hold forms: markup read as HTML, JSX
+/// components and Haml templates, each with its own reader.
+pub(super) fn holds_forms(lang: Lang) -> bool {
+    lang.is_markup() || is_jsx(lang) || lang == Lang::Haml
+}
+
+impl Forms {
+    /// The forms of a parsed file, read by its language's reader.
+    pub(super) fn page_facts(&self, parsed: &crate::pipeline::parse::Parsed) -> PageForms {
+        match parsed.lang {
+            Lang::Haml => self.facts_haml(parsed),
+            lang if is_jsx(lang) => self.facts_jsx(parsed),
+            _ => self.facts(parsed),
+        }
+    }
+}
+
+/// A cheap test of a file's text for a form, before it is parsed.
+pub(super) fn may_hold_form(lang: Lang, text: &str) -> bool {
+    match lang {
+        Lang::Haml => haml::contains_haml_form(text),
+        _ => contains_form_tag(text),
+    }
 }
 
 pub(super) fn is_dead_action(action: &str) -> bool {
@@ -92,7 +120,7 @@ pub(super) fn one_line(s: &str, max: usize) -> String {
 impl Analyzer for Forms {
     fn reads(&self, path: &str, lang: Lang) -> bool {
         let name = path.rsplit('/').next().unwrap_or(path);
-        lang.is_markup()
+        holds_forms(lang)
             || crate::readers::routes::may_declare_routes(path, lang)
             // Content that can hold form shortcodes, and the manifests that
             // install forms plugins.
@@ -102,15 +130,14 @@ impl Analyzer for Forms {
     }
 
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
-        (lang.is_markup() || is_jsx(lang)) && contains_form_tag(text)
+        holds_forms(lang) && may_hold_form(lang, text)
             || crate::readers::routes::may_declare_routes(path, lang)
                 && crate::readers::routes::mentions_routes(path, lang, text)
                 && lang != Lang::Php
     }
 
     fn wants_change(&self, file: &ChangedFile) -> bool {
-        let markup = |lang: Lang| lang.is_markup() || is_jsx(lang);
-        markup(file.base_lang) || markup(file.head_lang) || unrouted::touches_routes(file)
+        holds_forms(file.base_lang) || holds_forms(file.head_lang) || unrouted::touches_routes(file)
     }
 
     fn check(&self, cx: &Context) -> Vec<Finding> {
@@ -118,12 +145,7 @@ impl Analyzer for Forms {
         let files: Vec<&ChangedFile> = cx
             .files
             .iter()
-            .filter(|f| {
-                f.base_lang.is_markup()
-                    || f.head_lang.is_markup()
-                    || is_jsx(f.base_lang)
-                    || is_jsx(f.head_lang)
-            })
+            .filter(|f| holds_forms(f.base_lang) || holds_forms(f.head_lang))
             .collect();
         let pages: Vec<(Option<PageSide>, Option<PageSide>)> = files
             .iter()

@@ -1,7 +1,7 @@
 //! One page version with its forms, as the comparisons see it.
 
-use super::facts::{contains_form_tag, FormFacts, PageForms};
-use super::{is_jsx, Forms};
+use super::facts::{FormFacts, PageForms};
+use super::{holds_forms, may_hold_form, Forms};
 use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Location, Revision, Span};
 use crate::pipeline::parse::Parsed;
@@ -57,21 +57,14 @@ impl Forms {
             Revision::Head => (file.head.as_ref()?, file.head_lang),
         };
         let text = version.text()?;
-        let jsx = is_jsx(lang);
-        let parsed = if (lang.is_markup() || jsx) && contains_form_tag(text) {
+        let parsed = if holds_forms(lang) && may_hold_form(lang, text) {
             cx.parsed(version, lang)
         } else {
             None
         };
         let forms = parsed
             .as_deref()
-            .map(|p| {
-                if jsx {
-                    self.facts_jsx(p)
-                } else {
-                    self.facts(p)
-                }
-            })
+            .map(|p| self.page_facts(p))
             .unwrap_or_default();
         Some(PageSide {
             revision: rev,
