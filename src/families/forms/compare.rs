@@ -347,6 +347,7 @@ impl Forms {
             .filter(|f| !f.hidden && !base_keys.contains(&key(&f.name)))
             .collect();
         let mut reported = BTreeSet::new();
+        let hosted = self.hosted_provider(h).filter(|_| capture.is_none());
         for field in gone {
             if !reported.insert(field.name.as_str()) {
                 continue;
@@ -373,6 +374,16 @@ impl Forms {
                     )
                 }
                 (_, None) if capture.is_some() => continue,
+                // A hosted form service stores whatever fields arrive: the
+                // submission still arrives, under the new name.
+                (_, Some(new)) if let Some(provider) = hosted.as_deref() => (
+                    Severity::Low,
+                    format!(
+                        "The field `{}` of the {label} on `{}` was renamed to `{}`. The form posts to `{provider}`, which keeps whatever fields arrive, so submissions still arrive under the new name; an export or automation that reads `{}` gets nothing.",
+                        field.name, hp.path, new.name, field.name
+                    ),
+                    hp.loc(new.span.clone()),
+                ),
                 (true, Some(new)) => (
                     Severity::Medium,
                     format!(
