@@ -351,7 +351,8 @@ impl Mail {
                 return None;
             }
             let parsed = cx.parsed(version, lang)?;
-            terraform_mx(parsed.tree.root_node(), &parsed.text)
+            let records = terraform_mx(parsed.tree.root_node(), &parsed.text);
+            super::terraform_locals::resolve_locals(cx, rev, &version.path, records)
         } else if is_zone_file(&version.path, lang) {
             zone_mx(text, &version.path)
         } else if is_dnscontrol(&version.path, text) {
@@ -440,7 +441,7 @@ impl Mail {
             let after: Vec<&str> = head_hosts.iter().copied().collect();
             let (mut severity, mut message) =
                 mx_message(&domain, &before, &after, &removed, added.is_empty());
-            if after.is_empty() && name_retired(cx, &base_side.path, &base_rec.shown_owner) {
+            if after.is_empty() && name_retired(cx, &base_side.path, base_rec) {
                 severity = Severity::Low;
                 message = format!(
                     "The MX record of {domain} is gone (it pointed to {}), with every other \
@@ -558,13 +559,17 @@ fn dangling_finding(
         .severity(Severity::High)
 }
 
-/// Whether a Terraform file of head no longer names `owner` at all: the
-/// whole name (or the whole zone file) was retired with its MX record,
-/// as when an unused subdomain is cleaned up. Only Terraform, where a
-/// record's name is written out in full; zone and YAML files name records
-/// by relative labels that a text search cannot tell apart.
-fn name_retired(cx: &Context, base_path: &str, owner: &str) -> bool {
-    let name = owner.trim_end_matches('.');
+/// Whether head's zone file no longer names the MX record's owner at all:
+/// the whole name (or the whole zone file) was retired with its MX record,
+/// as when an unused subdomain is cleaned up. Terraform writes a record's
+/// name out in full, so a text search finds it; an octoDNS zone keys its
+/// records by relative label, so head's top-level keys are asked. A BIND
+/// zone file names records by labels a text search cannot tell apart.
+fn name_retired(cx: &Context, base_path: &str, record: &Mx) -> bool {
+    if base_path.ends_with(".yaml") || base_path.ends_with(".yml") {
+        return label_retired(cx, base_path, record);
+    }
+    let name = record.shown_owner.trim_end_matches('.');
     // A relative name (`@`, `mail`) is the zone's, not a name of its own.
     if !base_path.ends_with(".tf") || !name.contains('.') || name.contains(['$', '{', '(']) {
         return false;
@@ -574,6 +579,27 @@ fn name_retired(cx: &Context, base_path: &str, owner: &str) -> bool {
     cx.lookup(Revision::Head, base_path).is_none_or(|v| {
         v.text()
             .is_some_and(|t| !quoted.iter().any(|q| t.contains(q.as_str())))
+    })
+}
+
+/// An octoDNS label (`clubs` in `hackclub.com.yaml`) that head's zone file
+/// no longer holds any record of. The apex is never retired this way.
+fn label_retired(cx: &Context, base_path: &str, record: &Mx) -> bool {
+    let label = record.owner.split('\0').nth(1).unwrap_or("");
+    if label.is_empty() {
+        return false;
+    }
+    let Some(head) = cx.lookup(Revision::Head, base_path) else {
+        return true;
+    };
+    let Some(entries) = cx.config_keys(&head, Lang::Yaml) else {
+        return false;
+    };
+    !entries.iter().any(|e| {
+        e.path
+            .get(..label.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(label))
+            && matches!(e.path.as_bytes().get(label.len()), None | Some(b'.' | b'#'))
     })
 }
 
