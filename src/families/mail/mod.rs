@@ -23,6 +23,7 @@ mod recipient_removed;
 mod recipients;
 mod routes_reduced;
 mod terraform;
+mod terraform_locals;
 mod transports;
 
 pub const FAMILY: FamilyDef = FamilyDef {
