@@ -235,6 +235,11 @@ impl Mail {
             }
         }
         let copies_added = self.copies_added(cx, &files);
+        // Lines the change adds outside `*.cf` files: a parameter moved to
+        // a start-up script (`postconf 'virtual_mailbox_maps = texthash:…'`,
+        // docker-mailserver c75975d) still routes.
+        let set_elsewhere = std::cell::OnceCell::new();
+        let set_elsewhere = || set_elsewhere.get_or_init(|| self.lines_added_elsewhere(cx));
         for rf in &files {
             let heads = self.groups(cx, rf, Revision::Head);
             for base in self.groups(cx, rf, Revision::Base) {
@@ -258,6 +263,11 @@ impl Mail {
                     .iter()
                     .copied()
                     .filter(|e| !head_keys.contains(&(kind_id(rf.kind), format!("{tag}{}", e.key))))
+                    .filter(|e| {
+                        rf.kind != RouteKind::Cf
+                            || e.key.len() < 4
+                            || !set_elsewhere().iter().any(|l| l.contains(e.key.as_str()))
+                    })
                     .collect();
                 let after: BTreeSet<&str> = head
                     .map(|h| h.entries.iter().map(|e| e.key.as_str()).collect())
@@ -279,6 +289,27 @@ impl Mail {
                 });
             }
         }
+    }
+
+    /// The lines the change adds to files that are not `*.cf` files.
+    fn lines_added_elsewhere(&self, cx: &Context) -> Vec<String> {
+        cx.files
+            .iter()
+            .filter_map(|f| {
+                let head = f.head.as_ref()?;
+                if self.route_kind(&head.path) == Some(RouteKind::Cf) {
+                    return None;
+                }
+                let text = head.text()?;
+                let changes = f.line_changes();
+                Some(
+                    crate::families::context::touched_lines(text, &changes.head)
+                        .map(str::to_string)
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .flatten()
+            .collect()
     }
 
     /// Whether a group is one of the `*.cf` parameters that copy mail.
