@@ -441,17 +441,30 @@ impl Mail {
             let after: Vec<&str> = head_hosts.iter().copied().collect();
             let (mut severity, mut message) =
                 mx_message(&domain, &before, &after, &removed, added.is_empty());
+            let shown = before
+                .iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
             if after.is_empty() && name_retired(cx, &base_side.path, base_rec) {
                 severity = Severity::Low;
                 message = format!(
-                    "The MX record of {domain} is gone (it pointed to {}), with every other \
+                    "The MX record of {domain} is gone (it pointed to {shown}), with every other \
                      record of the name: the name is retired, so mail to it bounces from now \
-                     on. If addresses under it are still in use, keep the MX record.",
-                    before
-                        .iter()
-                        .map(|h| format!("`{h}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                     on. If addresses under it are still in use, keep the MX record."
+                );
+            } else if let Some(target) = after
+                .is_empty()
+                .then(|| cname_in_head(cx, &base_side.path, base_rec))
+                .flatten()
+            {
+                severity = Severity::Low;
+                message = format!(
+                    "The MX record of {domain} is gone (it pointed to {shown}); the name is a \
+                     CNAME to `{target}` in head, and a CNAME cannot stand beside an MX record. \
+                     The name was handed to another host (or its MX never worked beside the \
+                     CNAME): mail to it now follows the CNAME. If addresses under it are still \
+                     in use, give them another name."
                 );
             }
             let base_loc = Location {
@@ -580,6 +593,38 @@ fn name_retired(cx: &Context, base_path: &str, record: &Mx) -> bool {
         v.text()
             .is_some_and(|t| !quoted.iter().any(|q| t.contains(q.as_str())))
     })
+}
+
+/// The CNAME target an octoDNS label has in head, if it has one: a name
+/// that is a CNAME holds no MX record (hackclub/dns 4ffb42c repointed
+/// `shop` to Vercel; 8d2b86c dropped an MX that sat beside a CNAME).
+fn cname_in_head(cx: &Context, base_path: &str, record: &Mx) -> Option<String> {
+    if !(base_path.ends_with(".yaml") || base_path.ends_with(".yml")) {
+        return None;
+    }
+    let label = record.owner.split('\0').nth(1).filter(|l| !l.is_empty())?;
+    let head = cx.lookup(Revision::Head, base_path)?;
+    let entries = cx.config_keys(&head, Lang::Yaml)?;
+    // `label.type` or `label.N.type` = CNAME, with `value` beside it.
+    let under = |e: &crate::readers::keypath::ConfigEntry| {
+        e.path
+            .get(..label.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(label))
+            && e.path.as_bytes().get(label.len()) == Some(&b'.')
+    };
+    let cname = entries.iter().find(|e| {
+        under(e)
+            && (e.path.ends_with(".type"))
+            && e.path[label.len() + 1..].split('.').count() <= 2
+            && e.value.shown().eq_ignore_ascii_case("CNAME")
+    })?;
+    let prefix = cname.path.strip_suffix("type")?;
+    let target = entries
+        .iter()
+        .find(|e| e.path == format!("{prefix}value"))
+        .map(|e| e.value.shown())
+        .unwrap_or_else(|| "another name".into());
+    Some(target)
 }
 
 /// An octoDNS label (`clubs` in `hackclub.com.yaml`) that head's zone file
