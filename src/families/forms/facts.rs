@@ -482,6 +482,9 @@ impl Forms {
         let mut page = PageForms::default();
         // Controls outside any form, linked with `form="id"`.
         let mut linked: Vec<(String, Node)> = Vec::new();
+        // Controls outside any form element: a Rails helper's block may
+        // hold them (`<button type="submit">` inside `form_with … do`).
+        let mut loose: Vec<(Tag, std::ops::Range<usize>)> = Vec::new();
         // Each node carries the form it is in and why an element around it
         // hides it (the nearest one): asking every form's ancestors with
         // `Node::parent()`, itself a walk down from the root, took minutes
@@ -540,6 +543,9 @@ impl Forms {
                             "input" | "button" | "select" | "textarea" => {
                                 match tag.literal("form").filter(|f| !f.is_empty()) {
                                     Some(owner) => linked.push((owner.to_string(), node)),
+                                    None if current.is_none() => {
+                                        loose.push((tag.clone(), node.byte_range()));
+                                    }
                                     None => {
                                         if let Some(i) = current {
                                             let form = &mut page.forms[i];
@@ -581,6 +587,7 @@ impl Forms {
                 self.add_control(&mut page.forms[i], &tag, node.byte_range());
             }
         }
+        self.helper_forms(parsed, &mut page, &loose);
         number_identities(&mut page.forms);
         page
     }

@@ -26,6 +26,7 @@ mod lookups;
 mod matching;
 mod page;
 mod providers;
+mod rails_helpers;
 mod removed;
 mod translations;
 mod unrouted;
@@ -93,6 +94,7 @@ impl Forms {
 pub(super) fn may_hold_form(lang: Lang, text: &str) -> bool {
     match lang {
         Lang::Haml => haml::contains_haml_form(text),
+        Lang::Template => contains_form_tag(text) || rails_helpers::mentions_form_helper(text),
         _ => contains_form_tag(text),
     }
 }
