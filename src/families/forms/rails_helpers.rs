@@ -322,6 +322,28 @@ impl Forms {
                             .and_then(|(_, v)| value_of(*v, rp).literal().map(str::to_string));
                         form.controls.push(submit(node.byte_range(), name));
                     }
+                    // A partial rendered inside the form adds controls
+                    // riskdiff does not see here (`render "buttons"`).
+                    // A component handed the builder for one field
+                    // (`render component(…).text_field(f, :email)`) is that
+                    // field, read below.
+                    "render" | "partial" => {
+                        let code = rp.text_of(node).split_whitespace().collect::<Vec<_>>();
+                        let code = code.join(" ");
+                        let one_field = [
+                            "_field(",
+                            "text_area(",
+                            "select(",
+                            "check_box(",
+                            "checkbox(",
+                            "radio_button(",
+                        ]
+                        .iter()
+                        .any(|w| code.contains(w));
+                        if !one_field {
+                            form.body_template.insert(code);
+                        }
+                    }
                     m => form.fields.extend(helper_field(m, node, rp)),
                 }
             }
@@ -365,7 +387,7 @@ mod tests {
 <%= button_to "Delete", post_path(@post), method: :delete %>
 <%= button_to "Clear Logs", { :action => 'clear_logs' }, :confirm => 'Sure?' %>
 <%= form_for @order, url: order_path(@order), html: { id: "order-form" } do |f| %><% end %>
-<%= admin_form_for @role do |f| %><%= f.text_field(:name) %><%= render component("ui/forms/field").text_field(f, :description) %><% end %>
+<%= admin_form_for @role do |f| %><%= render partial: "buttons", locals: { f: f } %><%= f.text_field(:name) %><%= render component("ui/forms/field").text_field(f, :description) %><% end %>
 <input type="text" name="outside">
 "#;
         let parsed = crate::pipeline::parse::parse(Arc::from(src), Lang::Template).unwrap();
@@ -405,5 +427,9 @@ mod tests {
             .map(|f| f.name.as_str())
             .collect();
         assert_eq!(names, ["name", "description"]);
+        assert_eq!(
+            page.forms[5].body_template.iter().collect::<Vec<_>>(),
+            ["render partial: \"buttons\", locals: { f: f }"]
+        );
     }
 }
