@@ -375,6 +375,12 @@ impl Backup {
                 {
                     continue;
                 }
+                // The upkeep of a repository nothing backs up into any more
+                // (the whole VolSync stack removed after a move to kopiur,
+                // billimek 378a8b7, onedr0p d67a218) has nothing to keep.
+                if now.is_none() && is_upkeep(&job) && !self.volsync_still_writes(cx, &elsewhere) {
+                    continue;
+                }
                 let how = match (now, f.head.is_some()) {
                     (Some(_), _) => "is now suspended".to_string(),
                     (None, false) if bv.path == job.path => "was deleted".to_string(),
@@ -466,6 +472,19 @@ impl Backup {
             .any(|k| keys.contains(&format!("{k}/{name}")))
     }
 
+    /// Whether head still has VolSync backups (a `ReplicationSource`,
+    /// written out or in a generator's template) writing to a repository.
+    fn volsync_still_writes(
+        &self,
+        cx: &Context,
+        elsewhere: &std::cell::OnceCell<BTreeSet<String>>,
+    ) -> bool {
+        elsewhere
+            .get_or_init(|| self.head_backup_keys(cx))
+            .iter()
+            .any(|k| k.starts_with("ReplicationSource/"))
+    }
+
     /// `Kind/name` of every backup job of a backup kind that head's YAML
     /// files define, found by a byte pre-filter before any parse.
     fn head_backup_keys(&self, cx: &Context) -> BTreeSet<String> {
@@ -484,6 +503,16 @@ impl Backup {
             });
             if !mentions_kind {
                 continue;
+            }
+            // A generator's template (a Flux ResourceSet, a Helm chart)
+            // writes its ReplicationSources as text: `ReplicationSource/*`.
+            // Its spec names the volume it copies (`sourcePVC`); a health
+            // check that only names the kind (tuppr upgrades) is no source.
+            if version
+                .text()
+                .is_some_and(|t| t.contains("kind: ReplicationSource") && t.contains("sourcePVC:"))
+            {
+                keys.insert("ReplicationSource/*".to_string());
             }
             if let Some(side) = version_side(cx, &version, Lang::Yaml) {
                 keys.extend(self.manifest_jobs(&side).into_iter().map(|j| j.key));
