@@ -13,6 +13,7 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod command_flags;
+mod dev_compose;
 mod store_removed;
 
 pub const FAMILY: FamilyDef = FamilyDef {
@@ -106,7 +107,11 @@ impl Durability {
             .iter()
             .find(|e| e.path == "kind")
             .map(|e| e.value.shown());
-        self.check_persistence(&base, &head, kind.as_deref(), out);
+        // Findings of this file, kept back until we know whether it is a
+        // development Compose file (asked only when one would be reported).
+        let mut found = Vec::new();
+        let out_file = &mut found;
+        self.check_persistence(&base, &head, kind.as_deref(), out_file);
         for change in keypath::compare(&base.entries, &head.entries) {
             let key = key_name(change.path);
             // A weak setting written into a file that did without it
@@ -124,7 +129,7 @@ impl Durability {
                     .iter()
                     .any(|e| key_name(&e.path) == key && self.weak(&key, &e.value));
                 if !moved {
-                    out.push(self.added_finding(change.path, &key, &head, a));
+                    out_file.push(self.added_finding(change.path, &key, &head, a));
                 }
                 continue;
             }
@@ -139,8 +144,15 @@ impl Durability {
             if !reduced_count && !weakened {
                 continue;
             }
-            out.push(self.finding(change.path, &key, &head.path, b, a, &head, &base));
+            out_file.push(self.finding(change.path, &key, &head.path, b, a, &head, &base));
         }
+        if !found.is_empty()
+            && dev_compose::is_compose(&head.path)
+            && dev_compose::mounts_source(cx, &head.path, &head.entries)
+        {
+            return;
+        }
+        out.extend(found);
     }
 
     #[allow(clippy::too_many_arguments)]
