@@ -13,7 +13,6 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod command_flags;
-mod dev_compose;
 mod store_removed;
 
 pub const FAMILY: FamilyDef = FamilyDef {
@@ -107,11 +106,7 @@ impl Durability {
             .iter()
             .find(|e| e.path == "kind")
             .map(|e| e.value.shown());
-        // Findings of this file, kept back until we know whether it is a
-        // development Compose file (asked only when one would be reported).
-        let mut found = Vec::new();
-        let out_file = &mut found;
-        self.check_persistence(&base, &head, kind.as_deref(), out_file);
+        self.check_persistence(&base, &head, kind.as_deref(), out);
         for change in keypath::compare(&base.entries, &head.entries) {
             let key = key_name(change.path);
             // A weak setting written into a file that did without it
@@ -129,7 +124,7 @@ impl Durability {
                     .iter()
                     .any(|e| key_name(&e.path) == key && self.weak(&key, &e.value));
                 if !moved {
-                    out_file.push(self.added_finding(change.path, &key, &head, a));
+                    out.push(self.added_finding(change.path, &key, &head, a));
                 }
                 continue;
             }
@@ -144,15 +139,8 @@ impl Durability {
             if !reduced_count && !weakened {
                 continue;
             }
-            out_file.push(self.finding(change.path, &key, &head.path, b, a, &head, &base));
+            out.push(self.finding(change.path, &key, &head.path, b, a, &head, &base));
         }
-        if !found.is_empty()
-            && dev_compose::is_compose(&head.path)
-            && dev_compose::mounts_source(cx, &head.path, &head.entries)
-        {
-            return;
-        }
-        out.extend(found);
     }
 
     #[allow(clippy::too_many_arguments)]
