@@ -298,7 +298,15 @@ pub(super) fn same_form_elsewhere(a: &FormFacts, b: &FormFacts) -> bool {
     // The name of a submit button is how a server tells its forms apart
     // (`invite_team_member`): a form that keeps it is the same form.
     let same_button = !a.control_names().is_disjoint(&b.control_names());
-    (same_action && fields_alike) || (a.name().is_some() && a.name() == b.name()) || same_button
+    // A form whose controls all come from a partial riskdiff did not read
+    // (`render "send_reminder_button"` in its block) is known only by where
+    // it posts: the same action, by the same method, is the same form.
+    let opaque = a.fields.is_empty() && a.controls.is_empty() && !a.body_template.is_empty();
+    let same_target = same_action && opaque && a.method() == b.method();
+    (same_action && fields_alike)
+        || (a.name().is_some() && a.name() == b.name())
+        || same_button
+        || same_target
 }
 
 /// The attribute that names a form for good: `data-id`, else `id`, as
