@@ -344,6 +344,54 @@ pub(super) enum Method {
 
 /// Numbers the forms of a page that share an identity, in page order, so
 /// two identical anonymous forms get distinct subjects.
+impl Forms {
+    /// The forms of a tree whose elements another reader reads (JSX, Haml):
+    /// `read_tag` turns a node into a start tag (or `None`), `element` gives
+    /// a control's own bytes. A `form` opens a form; the controls below it
+    /// join it.
+    pub(super) fn nested_forms<'t>(
+        &self,
+        root: Node<'t>,
+        read_tag: impl Fn(Node<'t>) -> Option<Tag>,
+        element: impl Fn(Node<'t>) -> std::ops::Range<usize>,
+    ) -> PageForms {
+        let mut page = PageForms::default();
+        let mut stack: Vec<(Node, Option<usize>)> = vec![(root, None)];
+        while let Some((node, current)) = stack.pop() {
+            let mut inner = current;
+            if let Some(tag) = read_tag(node) {
+                match tag.name.as_str() {
+                    "form" => {
+                        let ordinal = page.forms.len();
+                        page.forms.push(FormFacts {
+                            ordinal,
+                            same_identity_before: 0,
+                            hidden: self.hides(&tag),
+                            body_template: Default::default(),
+                            tag,
+                            range: node.byte_range(),
+                            fields: Vec::new(),
+                            controls: Vec::new(),
+                        });
+                        inner = Some(ordinal);
+                    }
+                    "input" | "button" | "select" | "textarea" => {
+                        if let Some(i) = current {
+                            self.add_control(&mut page.forms[i], &tag, element(node));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let mut cursor = node.walk();
+            let children: Vec<Node> = node.named_children(&mut cursor).collect();
+            stack.extend(children.into_iter().rev().map(|c| (c, inner)));
+        }
+        number_identities(&mut page.forms);
+        page
+    }
+}
+
 pub(super) fn number_identities(forms: &mut [FormFacts]) {
     let mut seen: std::collections::HashMap<String, usize> = Default::default();
     for f in forms {

@@ -5,7 +5,7 @@
 //! blanked, so every attribute keeps its byte offsets in the page.
 
 use super::facts::{Attr, Tag};
-use super::{AttrValue, FormFacts, Forms, PageForms};
+use super::{AttrValue, Forms, PageForms};
 use crate::pipeline::lang::Lang;
 use crate::pipeline::parse::Parsed;
 use std::collections::HashMap;
@@ -215,49 +215,17 @@ impl Forms {
     /// The forms of a Haml template.
     pub(super) fn facts_haml(&self, parsed: &Parsed) -> PageForms {
         let hashes = ruby_hashes(parsed);
-        let mut page = PageForms::default();
-        let mut stack: Vec<(Node, Option<usize>)> = vec![(parsed.tree.root_node(), None)];
-        while let Some((node, current)) = stack.pop() {
-            let mut inner = current;
-            if node.kind() == "tag" {
-                if let Some(tag) = haml_tag(node, parsed, &hashes) {
-                    match tag.name.as_str() {
-                        "form" => {
-                            let ordinal = page.forms.len();
-                            page.forms.push(FormFacts {
-                                ordinal,
-                                same_identity_before: 0,
-                                hidden: self.hides(&tag),
-                                body_template: Default::default(),
-                                tag,
-                                range: node.byte_range(),
-                                fields: Vec::new(),
-                                controls: Vec::new(),
-                            });
-                            inner = Some(ordinal);
-                        }
-                        "input" | "button" | "select" | "textarea" => {
-                            if let Some(i) = current {
-                                // A Haml tag's node runs on to the next
-                                // line's indentation: its own lines end
-                                // where its text does.
-                                let text = parsed.text_of(node);
-                                let end = node.start_byte() + text.trim_end().len();
-                                self.add_control(&mut page.forms[i], &tag, node.start_byte()..end);
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            let mut cursor = node.walk();
-            let children: Vec<Node> = node.named_children(&mut cursor).collect();
-            for child in children.into_iter().rev() {
-                stack.push((child, inner));
-            }
-        }
-        super::facts::number_identities(&mut page.forms);
-        page
+        self.nested_forms(
+            parsed.tree.root_node(),
+            |n| {
+                (n.kind() == "tag")
+                    .then(|| haml_tag(n, parsed, &hashes))
+                    .flatten()
+            },
+            // A Haml tag's node runs on to the next line's indentation: its
+            // own lines end where its text does.
+            |n| n.start_byte()..n.start_byte() + parsed.text_of(n).trim_end().len(),
+        )
     }
 }
 

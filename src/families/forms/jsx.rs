@@ -80,42 +80,11 @@ fn jsx_tag(node: Node, parsed: &Parsed) -> Option<Tag> {
 impl Forms {
     /// The forms of a JSX/TSX file.
     pub(super) fn facts_jsx(&self, parsed: &Parsed) -> PageForms {
-        let mut page = PageForms::default();
-        let mut stack: Vec<(Node, Option<usize>)> = vec![(parsed.tree.root_node(), None)];
-        while let Some((node, current)) = stack.pop() {
-            let mut inner = current;
-            if let Some(tag) = jsx_tag(node, parsed) {
-                match tag.name.as_str() {
-                    "form" => {
-                        let ordinal = page.forms.len();
-                        page.forms.push(FormFacts {
-                            ordinal,
-                            same_identity_before: 0,
-                            hidden: self.hides(&tag),
-                            body_template: Default::default(),
-                            tag,
-                            range: node.byte_range(),
-                            fields: Vec::new(),
-                            controls: Vec::new(),
-                        });
-                        inner = Some(ordinal);
-                    }
-                    "input" | "button" | "select" | "textarea" => {
-                        if let Some(i) = current {
-                            self.add_control(&mut page.forms[i], &tag, node.byte_range());
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            let mut cursor = node.walk();
-            let children: Vec<Node> = node.named_children(&mut cursor).collect();
-            for child in children.into_iter().rev() {
-                stack.push((child, inner));
-            }
-        }
-        super::facts::number_identities(&mut page.forms);
-        page
+        self.nested_forms(
+            parsed.tree.root_node(),
+            |n| jsx_tag(n, parsed),
+            |n| n.byte_range(),
+        )
     }
 }
 
