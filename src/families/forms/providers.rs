@@ -8,13 +8,19 @@ use crate::families::context::Context;
 use crate::findings::finding::{Finding, Location, Revision, Span};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The host of a literal `http(s)://` action, lower case.
+/// The host of a literal `http(s)://` or protocol-relative (`//host/…`,
+/// which the browser sends with the page's own scheme) action, lower case.
 fn action_host(action: &str) -> Option<String> {
-    let rest = action
-        .trim()
-        .strip_prefix("https://")
-        .or_else(|| action.trim().strip_prefix("http://"))?;
+    let a = action.trim();
+    let rest = ["https://", "http://", "//"].iter().find_map(|p| {
+        a.get(..p.len())
+            .filter(|h| h.eq_ignore_ascii_case(p))
+            .map(|_| &a[p.len()..])
+    })?;
     let host = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    if host.is_empty() {
+        return None;
+    }
     Some(
         host.rsplit_once('@')
             .map_or(host.clone(), |(_, h)| h.to_string()),
@@ -359,7 +365,15 @@ mod tests {
             action_host("https://formspree.io/f/xayz").as_deref(),
             Some("formspree.io")
         );
-        assert_eq!(action_host("//x").as_deref(), None);
+        assert_eq!(
+            action_host("//formspree.io/f/xayz").as_deref(),
+            Some("formspree.io")
+        );
+        assert_eq!(
+            action_host("HTTPS://Getform.io/f/1").as_deref(),
+            Some("getform.io")
+        );
+        assert_eq!(action_host("///").as_deref(), None);
         assert_eq!(action_host("/contact").as_deref(), None);
     }
 }
