@@ -205,6 +205,7 @@ pub(super) fn is_template_like(path: &str) -> bool {
 /// or through one template of `others` (the head pages of the change) that
 /// names it: `user.php` renders `user.twig`, which includes `tfa_keys.twig`.
 pub(super) fn names_partial<'t>(
+    page: &str,
     text: &str,
     partial: &str,
     others: impl Iterator<Item = (&'t str, &'t str)>,
@@ -212,6 +213,7 @@ pub(super) fn names_partial<'t>(
     let names = reference_names(partial);
     let named = |t: &str| names.iter().any(|n| t.contains(n.as_str()));
     named(text)
+        || local_partial_named(page, text, partial)
         || others
             .filter(|(path, t)| *path != partial && named(t))
             .any(|(path, _)| {
@@ -219,6 +221,21 @@ pub(super) fn names_partial<'t>(
                     .iter()
                     .any(|n| text.contains(n.as_str()))
             })
+}
+
+/// A Rails view names a partial of its own directory by its bare name:
+/// `render "edit"` in `users/edit.mobile.haml` is `users/_edit.haml`.
+fn local_partial_named(page: &str, text: &str, partial: &str) -> bool {
+    let (partial_dir, file) = partial.rsplit_once('/').unwrap_or(("", partial));
+    let Some(stem) = file.strip_prefix('_').and_then(|n| n.split('.').next()) else {
+        return false;
+    };
+    let page_dir = page.rsplit_once('/').map_or("", |(d, _)| d);
+    !stem.is_empty()
+        && page_dir == partial_dir
+        && [format!("\"{stem}\""), format!("'{stem}'")]
+            .iter()
+            .any(|q| text.contains(q.as_str()))
 }
 
 /// The names code and templates use for a template or component: its path
@@ -387,6 +404,37 @@ impl Forms {
 #[cfg(test)]
 mod tests {
     use super::names_file;
+
+    #[test]
+    fn a_rails_view_names_a_partial_of_its_own_directory_by_its_bare_name() {
+        let page = "app/views/users/edit.mobile.haml";
+        let partial = "app/views/users/_edit.haml";
+        assert!(super::local_partial_named(
+            page,
+            "= render \"edit\"",
+            partial
+        ));
+        assert!(super::local_partial_named(
+            page,
+            "<%= render 'edit' %>",
+            partial
+        ));
+        assert!(!super::local_partial_named(
+            page,
+            "= render \"show\"",
+            partial
+        ));
+        assert!(!super::local_partial_named(
+            "app/views/admins/edit.haml",
+            "= render \"edit\"",
+            partial
+        ));
+        assert!(!super::local_partial_named(
+            page,
+            "= render \"edit\"",
+            "app/views/users/edit.haml"
+        ));
+    }
 
     #[test]
     fn a_name_inside_an_absolute_url_is_another_sites_file() {

@@ -217,10 +217,18 @@ impl Forms {
         let hashes = ruby_hashes(parsed);
         self.nested_forms(
             parsed.tree.root_node(),
-            |n| {
-                (n.kind() == "tag")
-                    .then(|| haml_tag(n, parsed, &hashes))
-                    .flatten()
+            |n| match n.kind() {
+                "tag" => haml_tag(n, parsed, &hashes),
+                // `= form_for @user do |f|`, `= f.email_field :email`,
+                // `.clearfix= f.submit`.
+                "ruby_block_output" | "inline_ruby_block" => {
+                    let mut cursor = n.walk();
+                    let code = n
+                        .named_children(&mut cursor)
+                        .find(|c| c.kind() == "ruby_code")?;
+                    super::rails_helpers::code_tag(parsed.text_of(code), code.start_byte())
+                }
+                _ => None,
             },
             // A Haml tag's node runs on to the next line's indentation: its
             // own lines end where its text does.
@@ -255,6 +263,29 @@ mod tests {
             &src[f.tag.range.clone()],
             "%form.newsletter-form{ action: 'https://formkeep.com/f/6d5e', method: 'post' }"
         );
+    }
+
+    #[test]
+    fn haml_rails_helper_forms() {
+        let src = "%h1 Sign up\n= form_for @user, url: signup_path, html: { id: \"signup\" } do |f|\n  = f.label :email\n  = f.email_field :email, required: true\n  - if ask\n    = f.text_area :message\n  %button{ type: 'submit', name: 'go' } Join\n= form_tag \"/search\", method: :get do\n  = text_field_tag :q\n  = submit_tag \"Search\"\n= link_to \"Home\", root_path\n";
+        let parsed = crate::pipeline::parse::parse(Arc::from(src), Lang::Haml).unwrap();
+        let page = super::super::tests::forms().facts_haml(&parsed);
+        assert_eq!(page.forms.len(), 2, "{:#?}", page.forms);
+        let signup = &page.forms[0];
+        assert_eq!(signup.id(), Some("signup"));
+        let names: Vec<&str> = signup.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["email", "message"]);
+        assert!(signup.fields[0].required);
+        assert_eq!(
+            &src[signup.fields[0].span.clone()],
+            "= f.email_field :email, required: true"
+        );
+        assert_eq!(signup.controls.len(), 1);
+        let search = &page.forms[1];
+        assert_eq!(search.action().and_then(|a| a.literal()), Some("/search"));
+        assert_eq!(search.method(), super::super::facts::Method::Get);
+        assert_eq!(search.fields[0].name, "q");
+        assert_eq!(search.controls.len(), 1);
     }
 
     #[test]

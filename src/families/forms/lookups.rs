@@ -177,8 +177,19 @@ pub(crate) fn head_form_pages(cx: &Context) -> Vec<FileVersion> {
 /// `<%= render 'shared/form' %>`, `{% render 'contact' %}`.
 pub(super) fn included_templates(text: &str, lang: Lang) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for r in crate::pipeline::template::template_regions(text, lang) {
-        let code = text.get(r).unwrap_or("");
+    // Haml has no tags around its code: a `= render "form"` line is one.
+    let codes: Vec<&str> = if lang == Lang::Haml {
+        text.lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with(['=', '-']) && l.contains("render"))
+            .collect()
+    } else {
+        crate::pipeline::template::template_regions(text, lang)
+            .into_iter()
+            .map(|r| text.get(r).unwrap_or(""))
+            .collect()
+    };
+    for code in codes {
         let inner = code.trim_matches(|c: char| "{}%<>=@-!# ".contains(c));
         let verb = inner
             .split(|c: char| !c.is_alphanumeric())

@@ -1,7 +1,7 @@
 //! Matching forms across the two revisions: by id, name, action, fields,
 //! submit-button names and position, best evidence first.
 
-use super::facts::{FormFacts, Method};
+use super::facts::{AttrValue, FormFacts, Method};
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 #[cfg(test)]
@@ -139,6 +139,17 @@ pub(super) fn match_forms(base: &[FormFacts], head: &[FormFacts]) -> Matching {
 pub(super) fn same_form_moved(a: &FormFacts, b: &FormFacts) -> bool {
     if same_form_elsewhere(a, b) {
         return true;
+    }
+    // Both targets computed by the template (route helpers, renamed with
+    // the routes as the form moved: diaspora's `user_path` became
+    // `edit_user_path` when the account forms went into `_edit.haml`):
+    // the same method and exactly the same fields make it the same form.
+    let computed = |f: &FormFacts| matches!(f.action(), Some(AttrValue::Templated(_)));
+    if computed(a) && computed(b) && a.method() == b.method() {
+        let (fa, fb) = (a.field_names(), b.field_names());
+        if !fa.is_empty() && fa == fb {
+            return true;
+        }
     }
     let selfish = |f: &FormFacts| {
         f.action()

@@ -93,7 +93,9 @@ impl Forms {
 /// A cheap test of a file's text for a form, before it is parsed.
 pub(super) fn may_hold_form(lang: Lang, text: &str) -> bool {
     match lang {
-        Lang::Haml => haml::contains_haml_form(text),
+        Lang::Haml => {
+            haml::contains_haml_form(text) || rails_helpers::mentions_haml_form_helper(text)
+        }
         Lang::Template => contains_form_tag(text) || rails_helpers::mentions_form_helper(text),
         _ => contains_form_tag(text),
     }
@@ -219,7 +221,7 @@ impl Analyzer for Forms {
                     .iter()
                     .filter_map(|(_, h)| h.as_ref().map(|h| (h.path, h.full_text())));
                 fate::is_template_like(partial.path)
-                    && fate::names_partial(own.full_text(), partial.path, heads)
+                    && fate::names_partial(own.path, own.full_text(), partial.path, heads)
             };
             let moved = (0..arrived.len())
                 .find(|&k| !taken[k] && moved_to(k))

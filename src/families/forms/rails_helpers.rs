@@ -32,6 +32,11 @@ fn is_form_helper(name: &str) -> bool {
     FORM_HELPERS.contains(&name) || name.ends_with("_form_for") || name.ends_with("_form_with")
 }
 
+/// Whether a Haml text may build a form with a helper (a cheap test).
+pub(super) fn mentions_haml_form_helper(text: &str) -> bool {
+    FORM_HELPERS.iter().any(|h| text.contains(h))
+}
+
 /// Whether an ERB text may build a form with a helper (a cheap test).
 pub(super) fn mentions_form_helper(text: &str) -> bool {
     // `form_for` and `form_with` also find `solidus_form_for` and friends.
@@ -351,6 +356,117 @@ impl Forms {
             stack.extend(node.named_children(&mut cursor));
         }
     }
+}
+
+/// Words a line of template Ruby must hold to be worth parsing for
+/// [`code_tag`].
+const CODE_TAG_WORDS: &[&str] = &[
+    "form_",
+    "_field",
+    "text_area",
+    "textarea",
+    "select",
+    "check_box",
+    "checkbox",
+    "radio_button",
+    "submit",
+    "button",
+];
+
+/// The start tag one line of template Ruby renders (Haml's `= …` lines):
+/// a form helper opens a form, a builder call or `*_tag` helper is a
+/// field or a submit button. `offset` is where `code` starts in the page;
+/// every span is moved there. Haml closes a helper's block by indentation,
+/// so the line is parsed with an `end` of its own.
+pub(super) fn code_tag(code: &str, offset: usize) -> Option<Tag> {
+    if !CODE_TAG_WORDS.iter().any(|w| code.contains(w)) {
+        return None;
+    }
+    let trimmed = code.trim_end();
+    let opens_block =
+        trimmed.ends_with(" do") || (trimmed.ends_with('|') && trimmed.contains(" do |"));
+    let snippet = if opens_block {
+        format!("{code}\nend")
+    } else {
+        code.to_string()
+    };
+    let rp = crate::pipeline::parse::parse(Arc::from(snippet), Lang::Ruby)?;
+    let call = first_call(rp.tree.root_node())?;
+    let method = call
+        .child_by_field_name("method")
+        .map_or("", |m| rp.text_of(m));
+    let mut tag = if call.child_by_field_name("receiver").is_none() && is_form_helper(method) {
+        helper_tag(call, method, &rp)
+    } else if matches!(
+        method,
+        "submit" | "submit_tag" | "button" | "button_tag" | "image_submit_tag"
+    ) {
+        Tag {
+            name: "input".into(),
+            attrs: vec![attr(
+                "type",
+                AttrValue::Literal("submit".into()),
+                call.byte_range(),
+            )],
+            range: call.byte_range(),
+            ..Tag::default()
+        }
+    } else {
+        let field = helper_field(method, call, &rp)?;
+        let (name, ty) = match field.kind.split_once(':') {
+            Some((_, ty)) => ("input", Some(ty)),
+            None => (field.kind.as_str(), None),
+        };
+        let mut attrs = vec![attr(
+            "name",
+            AttrValue::Literal(field.name.clone()),
+            call.byte_range(),
+        )];
+        if let Some(ty) = ty {
+            attrs.push(attr(
+                "type",
+                AttrValue::Literal(ty.into()),
+                call.byte_range(),
+            ));
+        }
+        if field.required {
+            attrs.push(attr("required", AttrValue::Bare, call.byte_range()));
+        }
+        Tag {
+            name: name.to_string(),
+            attrs,
+            range: call.byte_range(),
+            ..Tag::default()
+        }
+    };
+    let shift = |r: &Range<usize>| r.start + offset..r.end + offset;
+    tag.range = shift(&tag.range);
+    for a in &mut tag.attrs {
+        a.span = shift(&a.span);
+    }
+    Some(tag)
+}
+
+fn attr(name: &str, value: AttrValue, span: Range<usize>) -> Attr {
+    Attr {
+        name: name.into(),
+        value,
+        span,
+    }
+}
+
+/// The first method call of a snippet, in source order.
+fn first_call(root: Node) -> Option<Node> {
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "call" {
+            return Some(n);
+        }
+        let mut cursor = n.walk();
+        let children: Vec<Node> = n.named_children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    None
 }
 
 fn submit(span: Range<usize>, name: Option<String>) -> SubmitControl {

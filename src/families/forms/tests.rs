@@ -35,6 +35,11 @@ fn includes_and_the_files_they_name() {
             "shared/form"
         ]
     );
+    let haml = included_templates(
+        ".login\n  = render partial: \"form\", locals: {mobile: true}\n  - render 'shared/nav'\n  %p render\n",
+        Lang::Haml,
+    );
+    assert_eq!(haml.into_iter().collect::<Vec<_>>(), ["form", "shared/nav"]);
     let blade = included_templates("<div>@include('partials.contact')</div>", Lang::Blade);
     assert!(blade.contains("partials.contact"));
     assert!(include_names(
