@@ -143,11 +143,19 @@ pub(super) fn same_form_moved(a: &FormFacts, b: &FormFacts) -> bool {
     // Both targets computed by the template (route helpers, renamed with
     // the routes as the form moved: diaspora's `user_path` became
     // `edit_user_path` when the account forms went into `_edit.haml`):
-    // the same method and exactly the same fields make it the same form.
+    // the same method and exactly the same fields a visitor fills in make
+    // it the same form (hidden tokens such as `_token` are on every form).
     let computed = |f: &FormFacts| matches!(f.action(), Some(AttrValue::Templated(_)));
     if computed(a) && computed(b) && a.method() == b.method() {
-        let (fa, fb) = (a.field_names(), b.field_names());
-        if !fa.is_empty() && fa == fb {
+        let visible = |f: &FormFacts| -> BTreeSet<String> {
+            f.fields
+                .iter()
+                .filter(|x| !x.hidden)
+                .map(|x| x.name.clone())
+                .collect()
+        };
+        let fa = visible(a);
+        if !fa.is_empty() && fa == visible(b) {
             return true;
         }
     }
