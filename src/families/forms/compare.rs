@@ -63,10 +63,10 @@ impl Forms {
         // name whatever the action (a marketing tool's form capture): its
         // field mapping lives outside the repository and keeps the old names.
         let capture = (!same_handler && b.fields.iter().any(|f| !f.hidden))
-            .then(|| self.form_capture(cx))
+            .then(|| pages.capture.get_or_init(|| self.form_capture(cx)).as_ref())
             .flatten();
         if h.body_template.is_subset(&b.body_template) && (same_handler || capture.is_some()) {
-            self.compare_fields(cx, pages, b, h, capture.as_ref(), out);
+            self.compare_fields(cx, pages, b, h, capture, out);
         }
         self.check_handler(cx, hp, h, Some((bp, b)), out);
     }

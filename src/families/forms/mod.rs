@@ -161,6 +161,7 @@ impl Analyzer for Forms {
             })
             .collect();
 
+        let capture = std::cell::OnceCell::new();
         // Within each page: pairs compared, leftovers kept for a second
         // round across pages (a form moved into a partial).
         let mut lost: Vec<(usize, usize)> = Vec::new(); // (page, base form)
@@ -180,7 +181,11 @@ impl Analyzer for Forms {
                 for (i, j) in pairs {
                     self.compare_pair(
                         cx,
-                        Compared { base: bp, head: hp },
+                        Compared {
+                            base: bp,
+                            head: hp,
+                            capture: &capture,
+                        },
                         &bp.forms.forms[i],
                         &hp.forms.forms[j],
                         &mut out,
@@ -230,7 +235,11 @@ impl Analyzer for Forms {
             if let Some((k, &(q, j))) = moved {
                 taken[k] = true;
                 if let Some(hp) = &pages[q].1 {
-                    let pages = Compared { base: bp, head: hp };
+                    let pages = Compared {
+                        base: bp,
+                        head: hp,
+                        capture: &capture,
+                    };
                     self.compare_pair(cx, pages, b, &hp.forms.forms[j], &mut out);
                 }
                 continue;

@@ -80,4 +80,7 @@ impl Forms {
 pub(super) struct Compared<'a> {
     pub(super) base: &'a PageSide<'a>,
     pub(super) head: &'a PageSide<'a>,
+    /// The site's form-capture script, looked for once per run (every
+    /// changed action would otherwise scan all of head's markup again).
+    pub(super) capture: &'a std::cell::OnceCell<Option<super::capture::Capture>>,
 }
