@@ -3,6 +3,7 @@
 //! inside a web request over an unlimited query.
 
 use super::flow::recorded_in_memory;
+use super::mailbox::{first_reached, Drain};
 use super::syntax::Syntax;
 use super::{words, Batch};
 use crate::families::context::{ChangedFile, Context};
@@ -100,6 +101,9 @@ pub(super) struct LoopFacts {
     /// the assignment it comes from when the loop iterates a variable.
     pub(super) unbounded: Option<String>,
     pub(super) query_source: Option<Range<usize>>,
+    /// Messages taken off a mail server, marked deleted in the loop and
+    /// expunged only after it.
+    pub(super) drain: Option<Drain>,
 }
 
 impl LoopFacts {
@@ -127,23 +131,25 @@ impl LoopFacts {
     /// loop), so two loops of one function that send the same way, one
     /// nested in the other, are told apart.
     pub(super) fn subject(&self) -> String {
-        let over = if self.iterable.trim().is_empty() {
+        let over = self.over();
+        let effect = self.effect.as_ref().map_or("", |(c, _)| c.callee.as_str());
+        format!("{} {effect} over {}", self.function, over.trim())
+    }
+
+    /// What the loop goes over: its iterable, or its header when it has
+    /// none (`while`, a counted `for`).
+    pub(super) fn over(&self) -> &str {
+        if self.iterable.trim().is_empty() {
             &self.header
         } else {
             &self.iterable
-        };
-        let effect = self.effect.as_ref().map_or("", |(c, _)| c.callee.as_str());
-        format!("{} {effect} over {}", self.function, over.trim())
+        }
     }
 
     /// What identifies a loop moved to another file or function as it
     /// was: what it sends and what it iterates.
     pub(super) fn moved_key(&self) -> String {
-        let over = if self.iterable.trim().is_empty() {
-            &self.header
-        } else {
-            &self.iterable
-        };
+        let over = self.over();
         let effect = self.effect.as_ref().map_or("", |(c, _)| c.callee.as_str());
         format!("{effect} over {}", over.trim())
     }
@@ -437,6 +443,17 @@ impl Batch {
                 };
                 let inside: Vec<&Call> = inside.into_iter().map(|(_, c)| c).collect();
                 let recorded = recorded_in_memory(f, l, &inside);
+                let reach = |c: &Call, depth: usize| -> Option<Call> {
+                    if self.persists(f, c) || self.effect(c, "", mail_modules).is_some() {
+                        return Some(c.clone());
+                    }
+                    let hit = |g: usize, k: usize| {
+                        let x = &calls_of(g)[k];
+                        x.persists || x.effect.is_some()
+                    };
+                    first_reached(funcs, &by_name, &c.method, depth, &hit).cloned()
+                };
+                let drain = self.drain(funcs, fi, l, &inside, &reach);
                 let handler = f.handler.clone().map(|h| (h, f.range.clone()));
                 let (unbounded, query_source) = match self.unbounded_query(f, l) {
                     Some((q, at)) => (Some(q), at),
@@ -461,6 +478,7 @@ impl Batch {
                     handler,
                     unbounded,
                     query_source,
+                    drain,
                 });
             }
         }

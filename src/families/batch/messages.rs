@@ -62,6 +62,7 @@ impl Batch {
             .chain(&self.tables.enqueue_methods)
             .chain(&self.tables.enqueue_receivers)
             .chain(&self.tables.queue_receivers)
+            .chain(&self.tables.mailbox_expunge_calls)
             .any(|w| text.contains(w.as_str()))
             || text.contains("fetch(")
             || text.contains("mail(")

@@ -12,17 +12,19 @@ use crate::findings::finding::{Finding, Revision};
 use crate::pipeline::changes::LineChanges;
 use crate::pipeline::lang::Lang;
 use facts::{code_side, line_of, CodeSide, LoopFacts};
+use mailbox::DrainScope;
 use messages::{SideLoops, Story};
 use rayon::prelude::*;
 use serde::Deserialize;
 use std::cell::OnceCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use syntax::{functions, Syntax};
 
 mod facts;
 mod flow;
 mod gate;
+mod mailbox;
 mod messages;
 mod senders;
 mod severity;
@@ -77,6 +79,9 @@ struct Tables {
     browser_globals: Vec<String>,
     script_path_words: Vec<String>,
     bounded_iterable_words: Vec<String>,
+    mailbox_delete_calls: Vec<String>,
+    mailbox_flag_calls: Vec<String>,
+    mailbox_expunge_calls: Vec<String>,
     exclude_tests: bool,
 }
 
@@ -129,7 +134,11 @@ impl Analyzer for Batch {
         // request can be reported, and most changes have none, so their
         // bases (a full parse and walk each) are never read.
         let heads = self.side_loops(cx, Revision::Head, |_| true);
-        let risky = |h: &SideLoops| h.loops.iter().any(|l| l.unsafe_loop() || l.in_request());
+        let risky = |h: &SideLoops| {
+            h.loops
+                .iter()
+                .any(|l| l.unsafe_loop() || l.in_request() || l.drain.is_some())
+        };
         if !heads.iter().flatten().any(risky) {
             return Vec::new();
         }
@@ -145,13 +154,22 @@ impl Analyzer for Batch {
                 BaseLoops::of(bases.iter().chain(&others).flatten())
             })
         };
+        let now = LoopCounts::of(heads.iter().flatten());
         cx.files
             .iter()
             .zip(heads.iter().zip(&bases))
             .filter_map(|(file, (head, base))| {
                 Some((file, head.as_ref().filter(|h| risky(h))?, base))
             })
-            .flat_map(|(file, head, base)| self.check_file(file, head, base.as_ref(), &before))
+            .flat_map(|(file, head, base)| {
+                let ctx = HeadFile {
+                    head,
+                    base: base.as_ref(),
+                    changes: file.line_changes(),
+                    now: &now,
+                };
+                self.check_file(&ctx, &before)
+            })
             .collect()
     }
 }
@@ -201,46 +219,78 @@ impl Batch {
             .collect()
     }
 
-    fn check_file<'b>(
-        &self,
-        file: &ChangedFile,
-        head: &SideLoops,
-        base: Option<&SideLoops>,
-        before: &dyn Fn() -> &'b BaseLoops,
-    ) -> Vec<Finding> {
+    fn check_file<'b>(&self, ctx: &HeadFile, before: &dyn Fn() -> &'b BaseLoops) -> Vec<Finding> {
         let mut out = Vec::new();
-        let ctx = HeadFile {
-            head,
-            base,
-            changes: file.line_changes(),
+        self.unsaved_progress(ctx, &ctx.head.loops, before, &mut out);
+        let moved =
+            |key: &str| LoopCounts::all_were_in(|c| &c.drains, ctx.now, &before().counts, key);
+        let scope = DrainScope {
+            head: ctx.head,
+            base: ctx.base,
+            touched: &|range| ctx.changes.touches_head(ctx.lines(range)),
+            moved: &moved,
         };
-        self.unsaved_progress(&ctx, &head.loops, before, &mut out);
-        self.work_in_request(&ctx, &head.loops, before, &mut out);
+        self.deferred_expunges(&scope, &mut out);
+        self.work_in_request(ctx, &ctx.head.loops, before, &mut out);
         out
     }
 }
 
-/// The identities of the loops of every changed file's base that were
-/// already risky: a loop moved to another file (or into a renamed
-/// function) as it was is not this change's doing.
+/// How many unsafe loops and mailbox drains one side of the change holds
+/// per identity (what they send and iterate). A loop with no counterpart
+/// in its own file is a move when the other side held as many as this
+/// one; a copy beside the original (a new worker while the old controller
+/// keeps its loop) is one more, and new.
+#[derive(Default)]
+struct LoopCounts {
+    unsafe_loops: BTreeMap<String, usize>,
+    drains: BTreeMap<String, usize>,
+}
+
+impl LoopCounts {
+    fn of<'a>(sides: impl Iterator<Item = &'a SideLoops>) -> LoopCounts {
+        let mut out = LoopCounts::default();
+        for l in sides.flat_map(|b| &b.loops) {
+            if l.unsafe_loop() {
+                *out.unsafe_loops.entry(l.moved_key()).or_default() += 1;
+            }
+            if let Some(key) = mailbox::drain_key(l) {
+                *out.drains.entry(key).or_default() += 1;
+            }
+        }
+        out
+    }
+
+    /// Whether `before` held at least as many loops of `key` as `self`.
+    fn all_were_in(
+        map: fn(&LoopCounts) -> &BTreeMap<String, usize>,
+        now: &LoopCounts,
+        before: &LoopCounts,
+        key: &str,
+    ) -> bool {
+        let count = |c: &LoopCounts| map(c).get(key).copied().unwrap_or(0);
+        count(before) >= count(now)
+    }
+}
+
+/// What every changed file's base held: loops moved to another file (or
+/// into a renamed function) as they were are not this change's doing.
 struct BaseLoops {
-    unsafe_before: BTreeSet<String>,
+    counts: LoopCounts,
     in_request_before: BTreeSet<String>,
     effects_before: BTreeSet<String>,
 }
 
 impl BaseLoops {
     fn of<'a>(bases: impl Iterator<Item = &'a SideLoops>) -> BaseLoops {
+        let bases: Vec<&SideLoops> = bases.collect();
         let mut out = BaseLoops {
-            unsafe_before: BTreeSet::new(),
+            counts: LoopCounts::of(bases.iter().copied()),
             in_request_before: BTreeSet::new(),
             effects_before: BTreeSet::new(),
         };
-        for l in bases.flat_map(|b| &b.loops) {
+        for l in bases.iter().flat_map(|b| &b.loops) {
             let id = l.identity().1;
-            if l.unsafe_loop() {
-                out.unsafe_before.insert(l.moved_key());
-            }
             if l.in_request() {
                 out.in_request_before.insert(id.clone());
             }
@@ -257,6 +307,8 @@ struct HeadFile<'a> {
     head: &'a SideLoops,
     base: Option<&'a SideLoops>,
     changes: &'a LineChanges,
+    /// The loops of every head of the change, counted.
+    now: &'a LoopCounts,
 }
 
 impl HeadFile<'_> {
@@ -353,7 +405,15 @@ impl Batch {
                 // It was already like this: not this change's doing.
                 Some(b) if b.unsafe_loop() => continue,
                 Some(_) => Story::CheckpointRemoved,
-                None if before().unsafe_before.contains(&l.moved_key()) => continue,
+                None if LoopCounts::all_were_in(
+                    |c| &c.unsafe_loops,
+                    file.now,
+                    &before().counts,
+                    &l.moved_key(),
+                ) =>
+                {
+                    continue
+                }
                 None if !file.changes.touches_head(file.lines(&l.range)) => continue,
                 None => Story::New,
             };

@@ -280,3 +280,20 @@ fn translation_paths_are_not_read() {
     assert!(!b.skips_path("app/Jobs/SendReminders.php"));
     assert!(!b.skips_path("app/Language/Detector.php"));
 }
+
+#[test]
+fn mailbox_drains_in_ruby_and_python() {
+    // Net::IMAP: the flag is a symbol; the expunge after the loop.
+    let rb = "def poll(imap)\n  imap.search(['NOT', 'DELETED']).each do |id|\n    body = imap.fetch(id, 'RFC822')[0].attr['RFC822']\n    import_message(body)\n    imap.store(id, '+FLAGS', [:Deleted])\n  end\n  imap.expunge\nend\n\ndef import_message(body)\n  Ticket.new(body: body).save!\nend\n";
+    let l = &facts(Lang::Ruby, rb)[0];
+    let d = l.drain.as_ref().expect("a drain");
+    assert_eq!(d.mark.callee, "imap.store");
+    assert_eq!(d.processing.method, "import_message");
+    assert_eq!(d.reaches.method, "save!");
+    assert_eq!(d.expunge.callee, "imap.expunge");
+    // A helper that expunges per message leaves nothing to the end, and a
+    // loop with no processing is a purge.
+    let py = "def poll(s):\n    for n in nums:\n        handle(n)\n        s.store(n, '+FLAGS', '\\\\Deleted')\n        flush(s)\n    s.expunge()\n    for n in old:\n        s.store(n, '+FLAGS', '\\\\Deleted')\n    s.expunge()\n\ndef flush(s):\n    s.expunge()\n\ndef handle(n):\n    Ticket(n).save()\n";
+    assert_eq!(facts(Lang::Python, py).len(), 2);
+    assert!(facts(Lang::Python, py).iter().all(|l| l.drain.is_none()));
+}
