@@ -28,6 +28,9 @@ pub enum Lang {
     /// Haml templates (Rails, Middleman): markup written as indented
     /// `%tag{ attrs }` lines, read with their own grammar.
     Haml,
+    /// Puppet manifests (`.pp`): configuration management whose `cron`
+    /// resources install backup jobs.
+    Puppet,
     Yaml,
     Json,
     Toml,
@@ -54,6 +57,7 @@ impl Lang {
             Lang::Svelte => "svelte",
             Lang::Markdown => "markdown",
             Lang::Haml => "haml",
+            Lang::Puppet => "puppet",
             Lang::Yaml => "yaml",
             Lang::Json => "json",
             Lang::Toml => "toml",
@@ -163,6 +167,7 @@ pub fn detect(path: &str) -> Lang {
         "svelte" => Lang::Svelte,
         "md" | "markdown" | "mdown" | "mkd" | "mdx" => Lang::Markdown,
         "haml" => Lang::Haml,
+        "pp" => Lang::Puppet,
         "yml" | "yaml" => Lang::Yaml,
         "json" | "jsonc" | "json5" => Lang::Json,
         "toml" => Lang::Toml,

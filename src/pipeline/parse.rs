@@ -83,6 +83,7 @@ pub fn grammar(lang: Lang) -> Option<Language> {
         Lang::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
         Lang::Ruby => tree_sitter_ruby::LANGUAGE.into(),
         Lang::Haml => tree_sitter_haml::LANGUAGE.into(),
+        Lang::Puppet => tree_sitter_puppet::LANGUAGE.into(),
         Lang::Yaml => tree_sitter_yaml::LANGUAGE.into(),
         Lang::Json => tree_sitter_json::LANGUAGE.into(),
         Lang::Toml => tree_sitter_toml_ng::LANGUAGE.into(),

@@ -150,3 +150,25 @@ fn haml_nested_thousands_deep_and_broken_hashes_never_crash() {
         assert!(code == 0 || code == 1);
     }
 }
+
+#[test]
+fn puppet_classes_and_arrays_thousands_deep_never_crash() {
+    // A backup cron inside 3,000 nested `if` blocks, an attribute array
+    // nested 5,000 deep, an unterminated resource body and NULs: a note or a
+    // reading, never a crash.
+    let cron = "cron { 'borg': command => 'borgmatic', hour => 2 }\n";
+    let deep = format!("{}{cron}{}", "if $x { ".repeat(3000), "}\n".repeat(3000));
+    let broken = format!(
+        "cron {{ 'borg': command => 'borgmatic', minute => {}0{},\n\0\0cron {{ 'x':\n",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    for (before, after) in [
+        (&deep, &broken),
+        (&broken, &deep),
+        (&cron.to_string(), &deep),
+    ] {
+        let (code, _, _) = check_change("manifests/backup.pp", before, after);
+        assert!(code == 0 || code == 1);
+    }
+}

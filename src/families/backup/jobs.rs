@@ -337,6 +337,10 @@ impl Backup {
                 jobs.extend(self.ansible_cron_jobs(&side));
                 jobs
             }
+            _ if lang == Lang::Puppet => cx
+                .parsed(version, lang)
+                .map(|p| self.puppet_cron_jobs(&version.path, &p.text, &p.tree))
+                .unwrap_or_default(),
             _ if Self::is_chef_recipe(&version.path, lang) => cx
                 .parsed(version, lang)
                 .map(|p| self.chef_cron_jobs(&version.path, &p.text, &p.tree))

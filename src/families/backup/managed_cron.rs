@@ -1,13 +1,9 @@
 //! Backup jobs that configuration management installs: Ansible `cron:`
-//! tasks and Chef `cron`/`cron_d` resources. They are compared like every
-//! other job ([`super::jobs`]): by name, across the changed files, so a
-//! task removed, `state: absent`, `disabled: true` or `action :delete`
-//! is a backup that no longer runs.
-//!
-//! Puppet's `cron { … }` is not read: no tree-sitter grammar for Puppet is
-//! among riskdiff's dependencies, and its resource bodies (nested braces,
-//! arrays, interpolated strings) are not something a line reader gets
-//! right.
+//! tasks, Chef `cron`/`cron_d` resources and Puppet `cron { … }` resources
+//! (and the `cron::job` family of the puppet-cron module). They are
+//! compared like every other job ([`super::jobs`]): by name, across the
+//! changed files, so a task removed, `state: absent`, `disabled: true`,
+//! `action :delete` or `ensure => absent` is a backup that no longer runs.
 
 use super::jobs::Job;
 use super::Backup;
@@ -62,6 +58,62 @@ impl Backup {
                 suspended: absent || disabled,
             });
         }
+        out
+    }
+
+    /// Puppet `cron` resources (types of `puppet_cron_types`) whose
+    /// command (or title) runs a backup.
+    pub(super) fn puppet_cron_jobs(&self, path: &str, text: &str, tree: &Tree) -> Vec<Job> {
+        let mut out = Vec::new();
+        let mut stack = vec![tree.root_node()];
+        while let Some(node) = stack.pop() {
+            if node.kind() != "resource_declaration" {
+                stack.extend(named_children(node));
+                continue;
+            }
+            let Some(rtype) = node.child_by_field_name("type").map(|t| text_of(t, text)) else {
+                continue;
+            };
+            if !self.tables.puppet_cron_types.iter().any(|t| t == rtype) {
+                continue;
+            }
+            let title = node
+                .child_by_field_name("title")
+                .map_or_else(String::new, |t| literal(t, text));
+            let attrs: Vec<(&str, String, Node)> = named_children(node)
+                .into_iter()
+                .filter(|a| a.kind() == "attribute")
+                .filter_map(|a| {
+                    let name = text_of(a.child_by_field_name("name")?, text);
+                    Some((name, literal(a.child_by_field_name("value")?, text), a))
+                })
+                .collect();
+            let attr = |k: &str| attrs.iter().find(|(n, _, _)| *n == k);
+            let command = attr("command")
+                .map(|(_, v, _)| v.clone())
+                .unwrap_or_default();
+            if !self.mentions_tool(&command) && !self.mentions_tool(&title) {
+                continue;
+            }
+            let absent = attr("ensure").filter(|(_, v, _)| v == "absent");
+            let schedule = ["special", "minute", "hour", "monthday", "weekday"]
+                .iter()
+                .filter_map(|k| attr(k).map(|(_, v, _)| format!("{k} => {v}")))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(Job {
+                key: format!("puppet cron {title}"),
+                shown: format!("Puppet `{rtype}` resource `{title}` (`{command}`)"),
+                schedule,
+                path: path.to_string(),
+                range: absent.map_or_else(
+                    || crate::readers::syntax::first_line(node, text),
+                    |(_, _, a)| a.byte_range(),
+                ),
+                suspended: absent.is_some(),
+            });
+        }
+        out.sort_by_key(|j| j.range.start);
         out
     }
 
@@ -142,7 +194,8 @@ fn properties(block: Node, text: &str) -> Vec<(String, String, std::ops::Range<u
     out
 }
 
-/// A string's content without quotes, a symbol as `:name`.
+/// A string's content without quotes (Ruby and Puppet), a symbol as
+/// `:name`, anything else as written.
 fn literal(node: Node, text: &str) -> String {
     let t = text_of(node, text);
     match node.kind() {

@@ -34,6 +34,7 @@ pub const FAMILY: FamilyDef = FamilyDef {
 #[serde(deny_unknown_fields)]
 struct Tables {
     tools: Vec<String>,
+    puppet_cron_types: Vec<String>,
     verify_commands: Vec<String>,
     verify_keys: Vec<String>,
     retention_words: Vec<String>,
@@ -102,6 +103,7 @@ impl Analyzer for Backup {
             || Self::is_crontab(path)
             || matches!(lang, Lang::Shell)
             || Self::is_chef_recipe(path, lang)
+            || lang == Lang::Puppet
             || path.ends_with(".timer")
             || path.ends_with(".service")
     }
