@@ -357,13 +357,31 @@ impl Backup {
                 head_jobs.insert(j.key.clone(), j);
             }
         }
-        for f in files {
+        let base_jobs: Vec<(&ChangedFile, Vec<Job>)> = files
+            .iter()
+            .filter(|f| f.base.is_some())
+            .map(|f| (*f, self.jobs(cx, f, Revision::Base)))
+            .collect();
+        let base_keys: BTreeSet<&str> = base_jobs
+            .iter()
+            .flat_map(|(_, jobs)| jobs.iter().map(|j| j.key.as_str()))
+            .collect();
+        let new_files: BTreeSet<&str> = files
+            .iter()
+            .filter(|f| f.base.is_none())
+            .filter_map(|f| f.head.as_ref().map(|h| h.path.as_str()))
+            .collect();
+        let added: Vec<&Job> = head_jobs
+            .values()
+            .filter(|j| !j.suspended && !base_keys.contains(j.key.as_str()))
+            .collect();
+        for (f, jobs) in base_jobs {
             let Some(bv) = f.base.as_ref() else {
                 continue;
             };
             // The text itself, not a copy: spans into it use its line index.
             let base_text = bv.text().cloned().unwrap_or_else(|| Arc::from(""));
-            for job in self.jobs(cx, f, Revision::Base) {
+            for job in jobs {
                 let now = head_jobs
                     .get(&job.key)
                     .or_else(|| extended_cron_line(&head_jobs, &job));
@@ -400,7 +418,27 @@ impl Backup {
                     format!(" (`{}`)", job.schedule)
                 };
                 let upkeep = is_upkeep(&job);
-                let message = if upkeep {
+                // Configuration management that loses a resource stops
+                // managing the entry; it does not remove it from hosts.
+                let unmanaged = managed_by(&job).filter(|_| now.is_none());
+                let next = successor(&job, &added, f.head.is_none(), &new_files);
+                let lost = if next.is_some() {
+                    ""
+                } else {
+                    " Nothing else in this change schedules it, so no new backup is made from now on, and nobody is told: a restore after the next failure will find only what is older than this change."
+                };
+                let message = if let Some((manager, absent)) = unmanaged {
+                    let why = if next.is_some() {
+                        ""
+                    } else {
+                        " Reported at medium: existing hosts still back up."
+                    };
+                    format!(
+                        "The backup {}{schedule} in `{}` {how}. {manager} stops managing it rather than removing it: hosts that already have the entry keep running it, but a host set up or rebuilt from now on gets no backup, and nothing says so. Restore it, or remove it on purpose with `{absent}` once the backup runs elsewhere.{why}",
+                        job.shown,
+                        job.path
+                    )
+                } else if upkeep {
                     format!(
                         "The upkeep of a backup repository, {}{schedule} in `{}`, {how}. Nothing else in this change schedules it: unless the repository is maintained elsewhere, it is no longer pruned or checked, so it grows until backups fail and corruption goes unnoticed.",
                         job.shown,
@@ -408,9 +446,8 @@ impl Backup {
                     )
                 } else {
                     format!(
-                        "The backup {}{schedule} in `{}` {how}. Nothing else in this change schedules it, so no new backup is made from now on, and nobody is told: a restore after the next failure will find only what is older than this change.",
-                        job.shown,
-                        job.path
+                        "The backup {}{schedule} in `{}` {how}.{lost}",
+                        job.shown, job.path
                     )
                 };
                 let base_loc = Location {
@@ -441,10 +478,23 @@ impl Backup {
                     None => Finding::new("backup/job-removed", base_loc, job.key.clone(), message),
                 };
                 finding = finding.evidence("job", job.shown.clone());
-                if upkeep {
-                    // Backups still run; only their repository's upkeep
-                    // stopped, and operators often move it, not drop it.
+                if upkeep || unmanaged.is_some() {
+                    // Backups still run: only their repository's upkeep
+                    // stopped (operators often move it, not drop it), or
+                    // only hosts set up from now on lack the entry.
                     finding = finding.severity(crate::findings::finding::Severity::Medium);
+                }
+                // A backup cron the same tool installs anew in this change
+                // is most likely its successor (one cron for every domain
+                // instead of one per domain, initr 32e4fb4).
+                if let Some(next) = next {
+                    finding.message = format!(
+                        "{} This change adds the backup {} in `{}`, which may take its place: reported at low.",
+                        finding.message, next.shown, next.path
+                    );
+                    finding = finding
+                        .severity(crate::findings::finding::Severity::Low)
+                        .evidence("successor", next.shown.clone());
                 }
                 if !job.schedule.is_empty() {
                     finding = finding.evidence("schedule", job.schedule.clone());
@@ -524,4 +574,55 @@ impl Backup {
         }
         keys
     }
+}
+
+/// The configuration management that installs a cron job, with how it is
+/// told to remove one: `("Puppet", "ensure => absent")`.
+fn managed_by(job: &Job) -> Option<(&'static str, &'static str)> {
+    [
+        ("puppet cron ", "Puppet", "ensure => absent"),
+        ("ansible cron ", "Ansible", "state: absent"),
+        ("chef cron ", "Chef", "action :delete"),
+    ]
+    .into_iter()
+    .find(|(prefix, _, _)| job.key.starts_with(prefix))
+    .map(|(_, name, absent)| (name, absent))
+}
+
+/// A cron entry this change adds through the same configuration
+/// management as `job`, a managed cron: in the same file, or, when the
+/// job's file was deleted, in a file the change adds (initr a5dfd65
+/// replaced its remote_backup module with a borg_backup module), the one
+/// whose name and command share most words with it.
+fn successor<'j>(
+    job: &Job,
+    added: &[&'j Job],
+    file_deleted: bool,
+    new_files: &BTreeSet<&str>,
+) -> Option<&'j Job> {
+    let manager = managed_by(job)?;
+    let same_tool: Vec<&Job> = added
+        .iter()
+        .copied()
+        .filter(|a| managed_by(a) == Some(manager))
+        .collect();
+    let words = |j: &Job| -> BTreeSet<String> {
+        crate::readers::words::words(&j.shown).into_iter().collect()
+    };
+    let own = words(job);
+    same_tool
+        .iter()
+        .find(|a| a.path == job.path)
+        .or_else(|| {
+            same_tool
+                .iter()
+                .filter(|a| file_deleted && new_files.contains(a.path.as_str()))
+                .max_by_key(|a| {
+                    (
+                        words(a).intersection(&own).count(),
+                        std::cmp::Reverse(&a.key),
+                    )
+                })
+        })
+        .copied()
 }

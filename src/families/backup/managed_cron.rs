@@ -77,41 +77,35 @@ impl Backup {
             if !self.tables.puppet_cron_types.iter().any(|t| t == rtype) {
                 continue;
             }
-            let title = node
-                .child_by_field_name("title")
-                .map_or_else(String::new, |t| literal(t, text));
-            let attrs: Vec<(&str, String, Node)> = named_children(node)
-                .into_iter()
-                .filter(|a| a.kind() == "attribute")
-                .filter_map(|a| {
-                    let name = text_of(a.child_by_field_name("name")?, text);
-                    Some((name, literal(a.child_by_field_name("value")?, text), a))
-                })
-                .collect();
-            let attr = |k: &str| attrs.iter().find(|(n, _, _)| *n == k);
-            let command = attr("command")
-                .map(|(_, v, _)| v.clone())
-                .unwrap_or_default();
-            if !self.mentions_tool(&command) && !self.mentions_tool(&title) {
+            // A declaration Puppet could not compile says nothing reliable
+            // about its crons (initr 9e0328b: a missing comma hid
+            // `ensure => absent` in base).
+            if node.has_error() {
                 continue;
             }
-            let absent = attr("ensure").filter(|(_, v, _)| v == "absent");
-            let schedule = ["special", "minute", "hour", "monthday", "weekday"]
-                .iter()
-                .filter_map(|k| attr(k).map(|(_, v, _)| format!("{k} => {v}")))
-                .collect::<Vec<_>>()
-                .join(", ");
-            out.push(Job {
-                key: format!("puppet cron {title}"),
-                shown: format!("Puppet `{rtype}` resource `{title}` (`{command}`)"),
-                schedule,
-                path: path.to_string(),
-                range: absent.map_or_else(
-                    || crate::readers::syntax::first_line(node, text),
-                    |(_, _, a)| a.byte_range(),
-                ),
-                suspended: absent.is_some(),
-            });
+            for (title, at, attrs) in puppet_bodies(node, text) {
+                let attr = |k: &str| attrs.iter().find(|(n, _, _)| *n == k);
+                let command = attr("command")
+                    .map(|(_, v, _)| v.clone())
+                    .unwrap_or_default();
+                if !self.mentions_tool(&command) && !self.mentions_tool(&title) {
+                    continue;
+                }
+                let absent = attr("ensure").filter(|(_, v, _)| v == "absent");
+                let schedule = ["special", "minute", "hour", "monthday", "weekday"]
+                    .iter()
+                    .filter_map(|k| attr(k).map(|(_, v, _)| format!("{k} => {v}")))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                out.push(Job {
+                    key: format!("puppet cron {title}"),
+                    shown: format!("Puppet `{rtype}` resource `{title}` (`{command}`)"),
+                    schedule,
+                    path: path.to_string(),
+                    range: absent.map_or(at, |(_, _, r)| r.clone()),
+                    suspended: absent.is_some(),
+                });
+            }
         }
         out.sort_by_key(|j| j.range.start);
         out
@@ -161,6 +155,43 @@ impl Backup {
         }
         out.sort_by_key(|j| j.range.start);
         out
+    }
+}
+
+/// A Puppet attribute: its name, its value as [`literal`] reads it, and
+/// where it stands.
+type PuppetAttr<'t> = (&'t str, String, std::ops::Range<usize>);
+
+/// A resource body: its title, where the title stands, its attributes.
+type PuppetBody<'t> = (String, std::ops::Range<usize>, Vec<PuppetAttr<'t>>);
+
+/// The bodies of a Puppet resource declaration, each title with the
+/// attributes after it: `cron { 'a': command => …; 'b': command => … }`
+/// declares two resources.
+fn puppet_bodies<'t>(node: Node, text: &'t str) -> Vec<PuppetBody<'t>> {
+    let mut out: Vec<PuppetBody> = Vec::new();
+    let mut cursor = node.walk();
+    if !cursor.goto_first_child() {
+        return out;
+    }
+    loop {
+        let child = cursor.node();
+        if cursor.field_name() == Some("title") {
+            out.push((literal(child, text), child.byte_range(), Vec::new()));
+        } else if child.kind() == "attribute" {
+            let name = child.child_by_field_name("name");
+            let value = child.child_by_field_name("value");
+            if let (Some(name), Some(value), Some((_, _, attrs))) = (name, value, out.last_mut()) {
+                attrs.push((
+                    text_of(name, text),
+                    literal(value, text),
+                    child.byte_range(),
+                ));
+            }
+        }
+        if !cursor.goto_next_sibling() {
+            return out;
+        }
     }
 }
 
