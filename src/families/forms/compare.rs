@@ -336,15 +336,20 @@ impl Forms {
         let key = |n: &str| n.trim_end_matches("[]").to_string();
         let head_keys: BTreeSet<String> = head_names.iter().map(|n| key(n)).collect();
         let base_keys: BTreeSet<String> = base_names.iter().map(|n| key(n)).collect();
+        // A JSX binding (`{email}`) is state, not a submitted name: its
+        // rename is a refactor no handler sees.
+        let named = |f: &&Field| !f.hidden && !super::jsx::is_binding(&f.name);
         let gone: Vec<&Field> = b
             .fields
             .iter()
-            .filter(|f| !f.hidden && !head_keys.contains(&key(&f.name)))
+            .filter(named)
+            .filter(|f| !head_keys.contains(&key(&f.name)))
             .collect();
         let mut added: Vec<&Field> = h
             .fields
             .iter()
-            .filter(|f| !f.hidden && !base_keys.contains(&key(&f.name)))
+            .filter(named)
+            .filter(|f| !base_keys.contains(&key(&f.name)))
             .collect();
         let mut reported = BTreeSet::new();
         let hosted = self.hosted_provider(h).filter(|_| capture.is_none());

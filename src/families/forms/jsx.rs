@@ -19,7 +19,19 @@ fn html_name(jsx: &str) -> String {
     }
 }
 
-fn jsx_tag(node: Node, parsed: &Parsed) -> Option<Tag> {
+/// The tables a JSX reading needs: which components render a control.
+pub(super) struct JsxControls<'a> {
+    /// Design-system inputs: `<TextField name="email">`, `<Input>`.
+    pub(super) inputs: &'a [String],
+    /// Submit buttons: `<SubmitButton>`; `<Button>` only with
+    /// `type="submit"` (design systems default it to a plain button).
+    pub(super) submits: &'a [String],
+    /// Calls whose spread names a field: react-hook-form
+    /// `{...register('email')}`, Formik `{...getFieldProps('email')}`.
+    pub(super) spreads: &'a [String],
+}
+
+fn jsx_tag(node: Node, parsed: &Parsed, controls: &JsxControls) -> Option<Tag> {
     let opening = match node.kind() {
         "jsx_element" => node
             .child_by_field_name("open_tag")
@@ -69,20 +81,114 @@ fn jsx_tag(node: Node, parsed: &Parsed) -> Option<Tag> {
                     span: attr.byte_range(),
                 });
             }
-            // `{...props}` may add anything.
-            "jsx_expression" => tag.templated = true,
+            // `{...register('email')}` names the field; any other spread
+            // may add anything.
+            "jsx_expression" => match registered_field(attr, parsed, controls.spreads) {
+                Some((field, required)) => {
+                    tag.attrs.push(Attr {
+                        name: "name".into(),
+                        value: AttrValue::Literal(field),
+                        span: attr.byte_range(),
+                    });
+                    if required {
+                        tag.attrs.push(Attr {
+                            name: "required".into(),
+                            value: AttrValue::Bare,
+                            span: attr.byte_range(),
+                        });
+                    }
+                }
+                None => tag.templated = true,
+            },
             _ => {}
         }
     }
+    as_control(&mut tag, controls);
+    name_bound_control(&mut tag);
     Some(tag)
+}
+
+/// A controlled input without a `name` (`<input value={email}
+/// onChange={…}>`) is still a field a visitor fills: it is known by its
+/// binding, written in braces (`{email}`), which no handler reads by name.
+fn name_bound_control(tag: &mut Tag) {
+    if !matches!(tag.name.as_str(), "input" | "textarea" | "select") || tag.get("name").is_some() {
+        return;
+    }
+    let binding = ["value", "checked"].iter().find_map(|k| match tag.get(k) {
+        Some(AttrValue::Templated(t)) => Some(t.split_whitespace().collect::<String>()),
+        _ => None,
+    });
+    if let Some(binding) = binding {
+        let span = tag.range.clone();
+        tag.attrs.push(Attr {
+            name: "name".into(),
+            value: AttrValue::Literal(binding),
+            span,
+        });
+    }
+}
+
+/// Whether a field's name is a JSX binding rather than a submitted name.
+pub(super) fn is_binding(name: &str) -> bool {
+    name.starts_with('{')
+}
+
+/// A design-system component read as the element it renders: an input
+/// (`<TextField name="email">`), or a submit button.
+fn as_control(tag: &mut Tag, controls: &JsxControls) {
+    let Some(first) = tag.name.chars().next() else {
+        return;
+    };
+    if !first.is_uppercase() {
+        return;
+    }
+    let last = tag.name.rsplit('.').next().unwrap_or(&tag.name).to_string();
+    let submit_type = tag.literal("type").is_some_and(|t| t.trim() == "submit");
+    if controls.inputs.contains(&last) {
+        tag.name = "input".into();
+    } else if controls.submits.contains(&last) || (last == "Button" && submit_type) {
+        tag.name = "button".into();
+        tag.attrs.retain(|a| a.name != "type");
+    }
+}
+
+/// The field a spread registers (`{...register("email", { required: true
+/// })}`), and whether it is required; `None` for any other spread.
+fn registered_field(attr: Node, parsed: &Parsed, spreads: &[String]) -> Option<(String, bool)> {
+    let spread = attr
+        .named_child(0)
+        .filter(|n| n.kind() == "spread_element")?;
+    let call = spread
+        .named_child(0)
+        .filter(|n| n.kind() == "call_expression")?;
+    let function = parsed.text_of(call.child_by_field_name("function")?);
+    let callee = function.rsplit('.').next().unwrap_or(function);
+    if !spreads.iter().any(|s| s == callee) {
+        return None;
+    }
+    let args = call.child_by_field_name("arguments")?;
+    let first = args.named_child(0).filter(|a| a.kind() == "string")?;
+    let field = parsed
+        .text_of(first)
+        .trim_matches(['"', '\'', '`'])
+        .to_string();
+    let rest = parsed.text_of(args);
+    let required = rest.contains("required:") && !rest.contains("required: false");
+    (!field.is_empty()).then_some((field, required))
 }
 
 impl Forms {
     /// The forms of a JSX/TSX file.
     pub(super) fn facts_jsx(&self, parsed: &Parsed) -> PageForms {
+        let controls = JsxControls {
+            inputs: &self.tables.jsx_input_components,
+            submits: &self.tables.jsx_submit_components,
+            spreads: &self.tables.jsx_field_spreads,
+        };
         self.nested_forms(
             parsed.tree.root_node(),
-            |n| jsx_tag(n, parsed),
+            |n| jsx_tag(n, parsed, &controls),
             |n| n.byte_range(),
         )
     }
@@ -277,5 +383,19 @@ mod tests {
         assert!(f.fields[0].required);
         assert_eq!(f.controls.len(), 1);
         assert!(f.tag.get("onsubmit").is_some());
+    }
+
+    #[test]
+    fn design_system_controls_registrations_and_bindings() {
+        let src = "export const F = () => (\n  <form action=\"/s\">\n    <Form.Control name=\"a\" />\n    <Input {...register('b', { required: true })} />\n    <Input {...formik.getFieldProps('c')} />\n    <input value={state.d} onChange={set} />\n    <Input {...rest} />\n    <Button>Cancel</Button>\n    <Button type=\"submit\">Go</Button>\n    <SubmitButton />\n  </form>\n);\n";
+        let parsed = crate::pipeline::parse::parse(Arc::from(src), Lang::Tsx).unwrap();
+        let page = super::super::tests::forms().facts_jsx(&parsed);
+        let f = &page.forms[0];
+        let names: Vec<&str> = f.fields.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c", "{state.d}"]);
+        assert!(f.fields[1].required && !f.fields[2].required);
+        assert!(super::is_binding(&f.fields[3].name));
+        // Two submit buttons; the plain `<Button>` submits nothing.
+        assert_eq!(f.controls.iter().filter(|c| c.submits).count(), 2);
     }
 }

@@ -41,6 +41,9 @@ pub const FAMILY: FamilyDef = FamilyDef {
 #[serde(deny_unknown_fields)]
 struct Tables {
     hidden_classes: Vec<String>,
+    jsx_input_components: Vec<String>,
+    jsx_submit_components: Vec<String>,
+    jsx_field_spreads: Vec<String>,
     reveal_class_prefixes: Vec<String>,
     submit_hook_attributes: Vec<String>,
     click_hook_attributes: Vec<String>,
