@@ -50,7 +50,7 @@ impl Forms {
         if !self.check_action(cx, &pair, out) && !check_base_href(&pair, out) {
             self.check_method(&pair, out);
         }
-        self.check_netlify(bp, hp, b, h, out);
+        self.check_netlify(cx, bp, hp, b, h, out);
         self.check_submit_handler(bp, hp, b, h, out);
         self.check_submit(cx, &pair, out);
         self.check_hidden(&pair, out);

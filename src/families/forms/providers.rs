@@ -4,7 +4,7 @@
 //! them loses every submission as silently as a deleted handler.
 
 use super::{is_dead_action, AttrValue, FormFacts, Forms, PageSide};
-use crate::families::context::Context;
+use crate::families::context::{Context, FileGroup};
 use crate::findings::finding::{Finding, Location, Revision, Span};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -68,8 +68,50 @@ impl Forms {
         gone.then_some(provider)
     }
 
+    /// Whether Netlify registers a head form: by its own attribute, or, for
+    /// a form that only carries the hidden `form-name` field (a form a
+    /// script renders), by a static copy with the attribute and the same
+    /// name in another file of the site (Gatsby's `static/`, Next.js's
+    /// `public/__forms.html`). The hidden field alone registers nothing.
+    fn netlify_registers(&self, cx: &Context, page: &str, form: &FormFacts) -> bool {
+        let attribute = self
+            .tables
+            .netlify_attributes
+            .iter()
+            .any(|a| form.tag.get(a).is_some());
+        if attribute || self.netlify_marker(form).is_none() {
+            return attribute;
+        }
+        let Some(name) = form
+            .fields
+            .iter()
+            .find(|f| f.hidden && f.name == "form-name")
+            .and(form.tag.literal("name"))
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        else {
+            // No name to look for: assume the site registers it.
+            return true;
+        };
+        let spelled = [format!("name=\"{name}\""), format!("name='{name}'")];
+        let copy_in = |files: &[crate::pipeline::changes::FileVersion]| {
+            files.iter().any(|v| {
+                v.path != page
+                    && v.text().is_some_and(|t| {
+                        self.tables
+                            .netlify_attributes
+                            .iter()
+                            .any(|a| t.contains(a.as_str()))
+                            && spelled.iter().any(|s| t.contains(s.as_str()))
+                    })
+            })
+        };
+        copy_in(&cx.head_files(FileGroup::Markup)) || copy_in(&cx.head_files(FileGroup::Script))
+    }
+
     pub(super) fn check_netlify(
         &self,
+        cx: &Context,
         bp: &PageSide,
         hp: &PageSide,
         b: &FormFacts,
@@ -79,7 +121,7 @@ impl Forms {
         let Some(marker) = self.netlify_marker(b) else {
             return;
         };
-        if self.netlify_marker(h).is_some() || self.hosted_provider(h).is_some() {
+        if self.hosted_provider(h).is_some() || self.netlify_registers(cx, hp.path, h) {
             return;
         }
         // Posting somewhere real now (a same-site handler, another provider)
@@ -97,13 +139,18 @@ impl Forms {
         }
         let label = h.label();
         let page = hp.path;
+        let kept = if self.netlify_marker(h).is_some() {
+            " The hidden `form-name` field it kept registers nothing by itself: only a form with the attribute does, here or in a static copy elsewhere in the site, and there is none."
+        } else {
+            ""
+        };
         out.push(
             Finding::new(
                 "forms/provider-removed",
                 hp.form_loc(h),
                 b.subject(),
                 format!(
-                    "The {label} on `{page}` lost {marker}, which is what made Netlify collect its submissions. Netlify no longer detects the form at build time, so a submission now ends on a page that does not accept POST and is lost."
+                    "The {label} on `{page}` lost {marker}, which is what made Netlify collect its submissions.{kept} Netlify no longer detects the form at build time, so a submission now ends on a page that does not accept POST and is lost."
                 ),
             )
             .related(bp.form_loc(b), format!("in base Netlify collected it ({marker})"))
