@@ -3,6 +3,7 @@
 //! file this change deletes or renames.
 
 use super::facts::{AttrValue, FormFacts};
+use super::fate::is_template_like;
 use super::page::PageSide;
 use super::{is_dead_action, Forms, Tables};
 use crate::families::context::Context;
@@ -97,7 +98,23 @@ impl Forms {
         if is_dead_action(action) {
             return;
         }
-        let head_candidates = handler_candidates(hp.path, action, &self.tables);
+        // A template is served at the URL of the page that renders it, not
+        // at its own path: a form moved verbatim from a PHP page into the
+        // Twig template the page now renders still posts next to the page.
+        let mut served_at = hp.path;
+        let relative = !action.trim_start().starts_with('/');
+        if relative && is_template_like(hp.path) {
+            match base {
+                Some((bp, _)) if !is_template_like(bp.path) => {
+                    if !cx.exists(Revision::Head, bp.path) {
+                        return;
+                    }
+                    served_at = bp.path;
+                }
+                _ => {}
+            }
+        }
+        let head_candidates = handler_candidates(served_at, action, &self.tables);
         if head_candidates.is_empty()
             || head_candidates.iter().any(|c| cx.exists(Revision::Head, c))
         {
