@@ -30,6 +30,10 @@ pub(super) enum Fate {
     /// Gone; with what still points at it, when something does (a view
     /// that still renders the deleted template).
     Lost(Option<String>),
+    /// A sign-up form of a deleted component or partial that its page
+    /// stopped rendering, while what received it lives on (a hosted form
+    /// service, another site): how it stopped being rendered.
+    Unrendered(String),
 }
 
 /// How a deleted template or component stood in the two revisions.
@@ -71,6 +75,11 @@ impl Forms {
         if head.is_none() && is_template_like(bp.path) {
             match rendered(cx, bp.path) {
                 Rendered::Never => return Fate::Kept,
+                // Sign-ups to a service that still receives them are lost
+                // with the component, however deliberately it went.
+                Rendered::RendererGone(how) if !enquiry && self.signs_up_elsewhere(b) => {
+                    return Fate::Unrendered(how)
+                }
                 Rendered::RendererGone(how) if !enquiry => return Fate::Retired(how),
                 Rendered::Still(by) => {
                     still_named = Some(format!(

@@ -120,6 +120,24 @@ impl Forms {
         })
     }
 
+    /// A form that collects e-mail addresses (a sign-up, a newsletter, a
+    /// waiting list) for a receiver outside the repository: a hosted form
+    /// service or an absolute URL, which outlive any change here.
+    pub(super) fn signs_up_elsewhere(&self, form: &FormFacts) -> bool {
+        let email = form.fields.iter().any(|f| {
+            !f.hidden
+                && (f.kind == "input:email"
+                    || crate::readers::words::words(&f.name)
+                        .iter()
+                        .any(|w| w == "email" || w == "mail"))
+        });
+        let elsewhere = self.hosted_provider(form).is_some()
+            || form.action().and_then(AttrValue::literal).is_some_and(|a| {
+                a.trim().starts_with("https://") || a.trim().starts_with("http://")
+            });
+        email && elsewhere
+    }
+
     pub(super) fn removed(
         &self,
         bp: &PageSide,
@@ -148,10 +166,11 @@ impl Forms {
             }
             (None, None) => "it posted to the page itself".to_string(),
         };
-        let (twin, retired, still_named) = match fate {
-            Fate::Twin(t) => (Some(t), None, None),
-            Fate::Retired(r) => (None, Some(r), None),
-            Fate::Lost(n) => (None, None, n),
+        let (twin, retired, still_named, unrendered) = match fate {
+            Fate::Twin(t) => (Some(t), None, None, None),
+            Fate::Retired(r) => (None, Some(r), None, None),
+            Fate::Lost(n) => (None, None, n, None),
+            Fate::Unrendered(how) => (None, None, None, Some(how)),
             Fate::Kept => return,
         };
         let why = match head {
@@ -179,7 +198,15 @@ impl Forms {
         } else {
             format!(" (fields: {})", one_line(&fields.join(", "), 80))
         };
-        let (message, finding_severity) = if let Some(retired) = &retired {
+        let (message, finding_severity) = if let Some(how) = &unrendered {
+            (
+                format!(
+                    "The {label} on `{}` is gone: {why}, and no page renders it any more ({how}). In base {posted}{field_list}, a receiver outside this repository that still takes sign-ups: the people who signed up on that page no longer can. Reported at medium: components leave pages in redesigns on purpose too; check that this one was meant to.",
+                    bp.path
+                ),
+                Some(Severity::Medium),
+            )
+        } else if let Some(retired) = &retired {
             (
                 format!(
                     "The {label} on `{}` is gone: {why}. In base {posted}{field_list}. Its server side went in the same change ({retired}): a feature retired on purpose, not a form that lost its handler.",
