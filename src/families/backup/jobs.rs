@@ -412,44 +412,11 @@ impl Backup {
                     }
                     (None, true) => "was removed or commented out".to_string(),
                 };
-                let schedule = if job.schedule.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (`{}`)", job.schedule)
-                };
-                let upkeep = is_upkeep(&job);
                 // Configuration management that loses a resource stops
                 // managing the entry; it does not remove it from hosts.
                 let unmanaged = managed_by(&job).filter(|_| now.is_none());
                 let next = successor(&job, &added, f.head.is_none(), &new_files);
-                let lost = if next.is_some() {
-                    ""
-                } else {
-                    " Nothing else in this change schedules it, so no new backup is made from now on, and nobody is told: a restore after the next failure will find only what is older than this change."
-                };
-                let message = if let Some((manager, absent)) = unmanaged {
-                    let why = if next.is_some() {
-                        ""
-                    } else {
-                        " Reported at medium: existing hosts still back up."
-                    };
-                    format!(
-                        "The backup {}{schedule} in `{}` {how}. {manager} stops managing it rather than removing it: hosts that already have the entry keep running it, but a host set up or rebuilt from now on gets no backup, and nothing says so. Restore it, or remove it on purpose with `{absent}` once the backup runs elsewhere.{why}",
-                        job.shown,
-                        job.path
-                    )
-                } else if upkeep {
-                    format!(
-                        "The upkeep of a backup repository, {}{schedule} in `{}`, {how}. Nothing else in this change schedules it: unless the repository is maintained elsewhere, it is no longer pruned or checked, so it grows until backups fail and corruption goes unnoticed.",
-                        job.shown,
-                        job.path
-                    )
-                } else {
-                    format!(
-                        "The backup {}{schedule} in `{}` {how}.{lost}",
-                        job.shown, job.path
-                    )
-                };
+                let message = removal_message(&job, &how, unmanaged, next.is_some());
                 let base_loc = Location {
                     revision: Revision::Base,
                     path: job.path.clone(),
@@ -478,7 +445,7 @@ impl Backup {
                     None => Finding::new("backup/job-removed", base_loc, job.key.clone(), message),
                 };
                 finding = finding.evidence("job", job.shown.clone());
-                if upkeep || unmanaged.is_some() {
+                if is_upkeep(&job) || unmanaged.is_some() {
                     // Backups still run: only their repository's upkeep
                     // stopped (operators often move it, not drop it), or
                     // only hosts set up from now on lack the entry.
@@ -574,6 +541,44 @@ impl Backup {
         }
         keys
     }
+}
+
+/// What a finding about a removed or suspended job says: `how` it went,
+/// why it matters (the upkeep of a repository, a managed cron left on the
+/// hosts), and that nothing replaces it unless `replaced`.
+fn removal_message(
+    job: &Job,
+    how: &str,
+    unmanaged: Option<(&str, &str)>,
+    replaced: bool,
+) -> String {
+    let schedule = if job.schedule.is_empty() {
+        String::new()
+    } else {
+        format!(" (`{}`)", job.schedule)
+    };
+    let (shown, path) = (&job.shown, &job.path);
+    if let Some((manager, absent)) = unmanaged {
+        let why = if replaced {
+            ""
+        } else {
+            " Reported at medium: existing hosts still back up."
+        };
+        return format!(
+            "The backup {shown}{schedule} in `{path}` {how}. {manager} stops managing it rather than removing it: hosts that already have the entry keep running it, but a host set up or rebuilt from now on gets no backup, and nothing says so. Restore it, or remove it on purpose with `{absent}` once the backup runs elsewhere.{why}"
+        );
+    }
+    if is_upkeep(job) {
+        return format!(
+            "The upkeep of a backup repository, {shown}{schedule} in `{path}`, {how}. Nothing else in this change schedules it: unless the repository is maintained elsewhere, it is no longer pruned or checked, so it grows until backups fail and corruption goes unnoticed."
+        );
+    }
+    let lost = if replaced {
+        ""
+    } else {
+        " Nothing else in this change schedules it, so no new backup is made from now on, and nobody is told: a restore after the next failure will find only what is older than this change."
+    };
+    format!("The backup {shown}{schedule} in `{path}` {how}.{lost}")
 }
 
 /// The configuration management that installs a cron job, with how it is
