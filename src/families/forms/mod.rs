@@ -28,6 +28,7 @@ mod page;
 mod providers;
 mod rails_helpers;
 mod removed;
+mod scripted;
 mod translations;
 mod unrouted;
 
@@ -41,6 +42,7 @@ pub const FAMILY: FamilyDef = FamilyDef {
 #[serde(deny_unknown_fields)]
 struct Tables {
     hidden_classes: Vec<String>,
+    script_send_calls: Vec<String>,
     jsx_input_components: Vec<String>,
     jsx_submit_components: Vec<String>,
     jsx_field_spreads: Vec<String>,
@@ -283,6 +285,7 @@ impl Analyzer for Forms {
             }
         }
         self.unchanged_pages_losing_handlers(cx, &mut out);
+        self.check_script_senders(cx, &mut out);
         self.check_unrouted(cx, &pages, &mut out);
         self.check_shortcodes(cx, &mut out);
         self.check_plugins(cx, &mut out);
