@@ -195,3 +195,19 @@ impl Forms {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::selected_ids;
+    use crate::pipeline::lang::Lang;
+    use std::sync::Arc;
+
+    #[test]
+    fn ids_come_from_selector_strings_and_get_element_by_id() {
+        let src = "$('#contact-form').on('submit', f);\ndocument.getElementById(\"signup\");\ndocument.querySelector('form#order');\n$('.slider, #nav a');\nconst url = 'https://example.com/#anchor';\nconst css = 'color: #fff';\n";
+        let parsed = crate::pipeline::parse::parse(Arc::from(src), Lang::JavaScript).unwrap();
+        let ids: Vec<String> = selected_ids(&parsed).into_iter().collect();
+        // A descendant selector, a URL fragment and a colour are no form ids.
+        assert_eq!(ids, ["contact-form", "order", "signup"]);
+    }
+}
