@@ -74,11 +74,7 @@ impl Forms {
     /// name in another file of the site (Gatsby's `static/`, Next.js's
     /// `public/__forms.html`). The hidden field alone registers nothing.
     fn netlify_registers(&self, cx: &Context, page: &str, form: &FormFacts) -> bool {
-        let attribute = self
-            .tables
-            .netlify_attributes
-            .iter()
-            .any(|a| form.tag.get(a).is_some());
+        let attribute = self.netlify_attribute(form);
         if attribute || self.netlify_marker(form).is_none() {
             return attribute;
         }
@@ -109,6 +105,13 @@ impl Forms {
         copy_in(&cx.head_files(FileGroup::Markup)) || copy_in(&cx.head_files(FileGroup::Script))
     }
 
+    fn netlify_attribute(&self, form: &FormFacts) -> bool {
+        self.tables
+            .netlify_attributes
+            .iter()
+            .any(|a| form.tag.get(a).is_some())
+    }
+
     pub(super) fn check_netlify(
         &self,
         cx: &Context,
@@ -121,6 +124,12 @@ impl Forms {
         let Some(marker) = self.netlify_marker(b) else {
             return;
         };
+        // A form that carried only the hidden field in base too registers
+        // as it did (through a static copy, or not at all): nothing this
+        // change did, and no reason to read the site for a copy.
+        if !self.netlify_attribute(b) && self.netlify_marker(h).is_some() {
+            return;
+        }
         if self.hosted_provider(h).is_some() || self.netlify_registers(cx, hp.path, h) {
             return;
         }
