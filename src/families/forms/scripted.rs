@@ -59,6 +59,19 @@ fn selected_ids(parsed: &Parsed) -> BTreeSet<String> {
     out
 }
 
+/// Whether a script's text names the id as a selector or an element id.
+fn names_id(text: &str, id: &str) -> bool {
+    [
+        format!("#{id}'"),
+        format!("#{id}\""),
+        format!("#{id}`"),
+        format!("('{id}')"),
+        format!("(\"{id}\")"),
+    ]
+    .iter()
+    .any(|n| text.contains(n.as_str()))
+}
+
 impl Forms {
     /// The first call of a script that sends data to a server, if any.
     fn send_call(&self, text: &str) -> Option<(usize, String)> {
@@ -88,7 +101,13 @@ impl Forms {
             let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
             let line_end = text[at..].find('\n').map_or(text.len(), |n| at + n);
             let line: String = text[line_start..line_end].trim().chars().take(80).collect();
-            for id in selected_ids(&parsed) {
+            // Most edits of a script keep its bindings: an id its head
+            // still names, with a sender, is not lost (and costs no look at
+            // the site's pages).
+            let head = f.head.as_ref().and_then(|h| h.text());
+            let kept =
+                |id: &str| head.is_some_and(|t| names_id(t, id) && self.send_call(t).is_some());
+            for id in selected_ids(&parsed).into_iter().filter(|id| !kept(id)) {
                 out.entry(id).or_insert_with(|| Binding {
                     script: base.path.clone(),
                     send: line.clone(),
@@ -103,21 +122,10 @@ impl Forms {
     /// Whether any script of head (a file, or a page's inline script)
     /// names `id` and sends: the binding moved, was renamed or bundled.
     fn still_sent(&self, cx: &Context, id: &str) -> bool {
-        let names = |t: &str| {
-            [
-                format!("#{id}'"),
-                format!("#{id}\""),
-                format!("#{id}`"),
-                format!("('{id}')"),
-                format!("(\"{id}\")"),
-            ]
-            .iter()
-            .any(|n| t.contains(n.as_str()))
-        };
         [FileGroup::Script, FileGroup::Markup].into_iter().any(|g| {
             cx.head_files(g).iter().any(|v| {
                 v.text()
-                    .is_some_and(|t| names(t) && self.send_call(t).is_some())
+                    .is_some_and(|t| names_id(t, id) && self.send_call(t).is_some())
             })
         })
     }
