@@ -58,9 +58,40 @@ pub fn is_ignored_path(path: &str, words_table: &[String], files: &[String]) -> 
         .any(|w| words_table.iter().any(|t| t == w))
 }
 
+/// Whether a path holds tests: a `test`/`tests`/`spec`/`specs`/`__tests__`
+/// directory, or a `test_*`, `*_test.*`, `*.test.*` or `*_spec.*` file. Not
+/// a name that merely contains `test` (`latest_views.py`).
+pub fn is_test_file(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    lower
+        .split('/')
+        .any(|seg| matches!(seg, "test" | "tests" | "spec" | "specs" | "__tests__"))
+        || name.starts_with("test_")
+        || name.contains("_test.")
+        || name.contains(".test.")
+        || name.contains("_spec.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::words;
+
+    #[test]
+    fn test_files_by_directory_or_name_not_by_a_substring() {
+        for p in [
+            "tests/views.py",
+            "app/test_mail.py",
+            "mail_test.py",
+            "Form.test.tsx",
+            "spec/mailer_spec.rb",
+        ] {
+            assert!(super::is_test_file(p), "{p}");
+        }
+        for p in ["app/latest_views.py", "contest/entry.py", "attestation.rb"] {
+            assert!(!super::is_test_file(p), "{p}");
+        }
+    }
 
     #[test]
     fn words_split_on_case_and_separators_in_any_script() {

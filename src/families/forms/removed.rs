@@ -53,17 +53,7 @@ pub(super) fn changed_server_code<'c>(
         ) {
             return None;
         }
-        let path_lower = file.path().to_ascii_lowercase();
-        let is_test = path_lower
-            .split('/')
-            .any(|seg| matches!(seg, "test" | "tests" | "spec" | "specs" | "__tests__"))
-            || path_lower.rsplit('/').next().is_some_and(|n| {
-                n.starts_with("test_")
-                    || n.contains("_test.")
-                    || n.contains(".test.")
-                    || n.contains("_spec.")
-            });
-        if is_test {
+        if crate::readers::words::is_test_file(file.path()) {
             return None;
         }
         let head = file.head.as_ref().and_then(|v| v.text()).map_or("", |t| t);

@@ -432,16 +432,10 @@ fn sender_added_elsewhere(cx: &Context, path: &str, callee: &str) -> bool {
     let call = format!("{name}(");
     cx.files.iter().any(|f| {
         // A test that mocks the sender sends nothing.
-        let is_test = |p: &str| {
-            let name = p.rsplit('/').next().unwrap_or(p);
-            p.split('/').any(|d| d == "tests" || d == "test")
-                || name.starts_with("test_")
-                || name.ends_with("_test.py")
-        };
         let Some(head) = f
             .head
             .as_ref()
-            .filter(|h| h.path != path && !is_test(&h.path))
+            .filter(|h| h.path != path && !crate::readers::words::is_test_file(&h.path))
         else {
             return false;
         };
