@@ -342,8 +342,6 @@ pub(super) enum Method {
     Unknown,
 }
 
-/// Numbers the forms of a page that share an identity, in page order, so
-/// two identical anonymous forms get distinct subjects.
 impl Forms {
     /// The forms of a tree whose elements another reader reads (JSX, Haml):
     /// `read_tag` turns a node into a start tag (or `None`), `element` gives
@@ -392,6 +390,8 @@ impl Forms {
     }
 }
 
+/// Numbers the forms of a page that share an identity, in page order, so
+/// two identical anonymous forms get distinct subjects.
 pub(super) fn number_identities(forms: &mut [FormFacts]) {
     let mut seen: std::collections::HashMap<String, usize> = Default::default();
     for f in forms {

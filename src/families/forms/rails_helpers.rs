@@ -26,6 +26,15 @@ const FORM_HELPERS: &[&str] = &[
     "button_to",
 ];
 
+/// Builder calls and helpers that render a submit button.
+const SUBMIT_HELPERS: &[&str] = &[
+    "submit",
+    "submit_tag",
+    "button",
+    "button_tag",
+    "image_submit_tag",
+];
+
 /// A form helper by name: the standard ones, and a project's own builder
 /// wrappers named like them (`solidus_form_for`, `admin_form_with`).
 fn is_form_helper(name: &str) -> bool {
@@ -319,7 +328,7 @@ impl Forms {
                     .child_by_field_name("method")
                     .map_or("", |m| rp.text_of(m));
                 match method {
-                    "submit" | "submit_tag" | "button" | "button_tag" | "image_submit_tag" => {
+                    m if SUBMIT_HELPERS.contains(&m) => {
                         let name = arguments(node, rp)
                             .0
                             .iter()
@@ -397,10 +406,7 @@ pub(super) fn code_tag(code: &str, offset: usize) -> Option<Tag> {
         .map_or("", |m| rp.text_of(m));
     let mut tag = if call.child_by_field_name("receiver").is_none() && is_form_helper(method) {
         helper_tag(call, method, &rp)
-    } else if matches!(
-        method,
-        "submit" | "submit_tag" | "button" | "button_tag" | "image_submit_tag"
-    ) {
+    } else if SUBMIT_HELPERS.contains(&method) {
         Tag {
             name: "input".into(),
             attrs: vec![attr(
