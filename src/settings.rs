@@ -118,6 +118,9 @@ pub struct Config {
     pub rules: BTreeMap<String, RuleSetting>,
     /// Family name → built-in tables merged with the repository's.
     pub tables: BTreeMap<String, toml::Table>,
+    /// Whether the repository's file extends any family's tables: only
+    /// then can building the families fail on what it says.
+    pub extends_tables: bool,
     exclude: Gitignore,
     /// The repository's own `exclude` patterns, as written (to tell a
     /// change that widens them).
@@ -353,6 +356,7 @@ impl Config {
             ("backup", &file.backup),
             ("durability", &file.durability),
         ];
+        let extends_tables = sections.iter().any(|(_, s)| !s.is_empty());
         for (family, section) in sections {
             if section.is_empty() {
                 continue;
@@ -381,6 +385,7 @@ impl Config {
             fail_on,
             rules,
             tables,
+            extends_tables,
             exclude,
             exclude_patterns: file.exclude.iter().map(|p| p.get_ref().clone()).collect(),
             attributes: Gitignore::empty(),

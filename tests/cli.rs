@@ -109,6 +109,40 @@ fn config_switches_rules_off_and_errors_show_the_line() {
 }
 
 #[test]
+fn an_empty_diff_reports_nothing_and_still_reads_the_configuration() {
+    let repo = repo_with(&PAGE.replace("<form ", "<form hidden "));
+    let rules_of = |args: &[&str]| -> Vec<String> {
+        let (code, out, err) = run_bin(repo.path(), args);
+        assert!(code <= 1, "{err}");
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        doc["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (code, out, _) = run_bin(repo.path(), &["check", "HEAD..HEAD"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("no findings in 0 changed files"), "{out}");
+    // The early exit lists the same rules as a run that compares files.
+    let empty = rules_of(&["check", "HEAD..HEAD", "--format", "sarif"]);
+    assert!(empty.iter().any(|r| r == "forms/hidden"));
+    assert_eq!(
+        empty,
+        rules_of(&["check", "HEAD~1..HEAD", "--format", "sarif"])
+    );
+    repo.write("riskdiff.toml", "[rules]\n\"forms/hidden\" = \"off\"\n");
+    let off = rules_of(&["check", "HEAD..HEAD", "--format", "sarif"]);
+    assert!(!off.iter().any(|r| r == "forms/hidden") && off.len() + 1 == empty.len());
+    // A configuration mistake is said whether or not anything changed.
+    repo.write("riskdiff.toml", "[rules]\n\"forms/hiden\" = \"off\"\n");
+    let (code, _, err) = run_bin(repo.path(), &["check", "HEAD..HEAD"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown rule `forms/hiden`"), "{err}");
+}
+
+#[test]
 fn rules_and_explain() {
     let dir = tempfile::tempdir().unwrap();
     let (code, out, _) = run_bin(dir.path(), &["rules"]);

@@ -15,7 +15,7 @@ use crate::settings::{Config, FailOn, RuleSetting};
 use git2::Repository;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
@@ -189,7 +189,7 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 }
 
 pub fn run_check(opts: &CheckOptions) -> Result<Report> {
-    let result = thread_pool(opts.threads)?.install(|| {
+    let result = (|| {
         let repo = revisions::open(&opts.repo)?;
         let resolved = revisions::resolve(&repo, &opts.range)?;
         let session = Session::trusting(
@@ -199,9 +199,14 @@ pub fn run_check(opts: &CheckOptions) -> Result<Report> {
             opts.config.as_deref(),
             opts.fail_on,
         )?;
+        // Nothing changed (a hook on an empty commit, a branch that is its
+        // base): said before any worker thread or rule family is started.
+        if resolved.same_tree() {
+            return Ok(session.unchanged(resolved));
+        }
         let progress = opts.progress.as_ref().map(|p| &*p.0);
-        session.compare(&repo, resolved, progress)
-    });
+        thread_pool(opts.threads)?.install(move || session.compare(&repo, resolved, progress))
+    })();
     if let Some(p) = &opts.progress {
         p.0.finish();
     }
@@ -215,7 +220,8 @@ pub struct Session {
     git_dir: PathBuf,
     registry: Registry,
     config: Config,
-    analyzers: Vec<Box<dyn Analyzer>>,
+    /// Built on the first comparison that has changes to look at.
+    analyzers: OnceLock<Vec<Box<dyn Analyzer>>>,
     acknowledged: HashSet<String>,
     fail_on: FailOn,
 }
@@ -276,7 +282,12 @@ impl Session {
         acknowledged: HashSet<String>,
         fail_on: Option<FailOn>,
     ) -> Result<Session> {
-        let analyzers = build_analyzers(&registry, &config)?;
+        // Tables the repository extended are checked now, whatever the
+        // comparison holds; the built-in ones need no check.
+        let analyzers = OnceLock::new();
+        if config.extends_tables {
+            let _ = analyzers.set(build_analyzers(&registry, &config)?);
+        }
         let fail_on = fail_on
             .or(config.fail_on)
             .unwrap_or(FailOn::Severity(Severity::Medium));
@@ -294,6 +305,31 @@ impl Session {
         self.fail_on
     }
 
+    fn analyzers(&self) -> Result<&[Box<dyn Analyzer>]> {
+        if let Some(built) = self.analyzers.get() {
+            return Ok(built);
+        }
+        let built = build_analyzers(&self.registry, &self.config)?;
+        Ok(self.analyzers.get_or_init(|| built))
+    }
+
+    /// The report of two revisions with one tree: nothing to look at.
+    pub fn unchanged(&self, resolved: Resolved) -> Report {
+        Report {
+            rules: self.enabled_rules(),
+            ..Report::empty(resolved.base_info, resolved.head_info, self.fail_on)
+        }
+    }
+
+    /// The metadata of every rule the configuration leaves on.
+    fn enabled_rules(&self) -> Vec<RuleMeta> {
+        self.registry
+            .rules()
+            .filter(|r| self.config.setting(&r.id) != Some(RuleSetting::Off))
+            .cloned()
+            .collect()
+    }
+
     /// One comparison, through every stage after the revisions: changes,
     /// read, parse, the families, filter.
     pub fn compare(
@@ -302,7 +338,7 @@ impl Session {
         resolved: Resolved,
         progress: Option<&dyn Progress>,
     ) -> Result<Report> {
-        let (config, analyzers) = (&self.config, &self.analyzers);
+        let (config, analyzers) = (&self.config, self.analyzers()?);
         let all_changes = changes::list(repo, &resolved.base, &resolved.head)?;
         let mut stats = Stats {
             files_changed: all_changes.len(),
@@ -380,12 +416,7 @@ impl Session {
         drop(cx);
         drop(files);
         crate::findings::line_index::forget_unused();
-        let rules = self
-            .registry
-            .rules()
-            .filter(|r| config.setting(&r.id) != Some(RuleSetting::Off))
-            .cloned()
-            .collect();
+        let rules = self.enabled_rules();
         Ok(Report {
             base: resolved.base_info,
             head: resolved.head_info,

@@ -108,6 +108,16 @@ pub struct Resolved {
     pub head_info: RevInfo,
 }
 
+impl Resolved {
+    /// Whether both sides are commits of one tree: nothing differs.
+    pub fn same_tree(&self) -> bool {
+        matches!(
+            (&self.base, &self.head),
+            (Side::Commit { tree: b, .. }, Side::Commit { tree: h, .. }) if b == h
+        )
+    }
+}
+
 /// Opens the repository that contains `path`.
 pub fn open(path: &std::path::Path) -> Result<Repository> {
     if std::fs::symlink_metadata(path).is_err() {
