@@ -204,6 +204,7 @@ impl Analyzer for Forms {
         // Computed once, and only if a form is removed.
         let gone = std::cell::OnceCell::new();
         let gone_routes = || gone.get_or_init(|| self.routes_gone(cx)).clone();
+        let named = std::cell::OnceCell::new();
         // The form ids of head pages whose tree has errors, read once.
         let broken_heads: std::cell::OnceCell<std::collections::HashSet<(&str, String)>> =
             std::cell::OnceCell::new();
@@ -214,10 +215,15 @@ impl Analyzer for Forms {
             let b = &bp.forms.forms[i];
             let moved_to = |k: usize| {
                 let (q, j) = arrived[k];
-                pages[q]
-                    .1
-                    .as_ref()
-                    .is_some_and(|hp| same_form_moved(b, &hp.forms.forms[j]))
+                pages[q].1.as_ref().is_some_and(|hp| {
+                    let h = &hp.forms.forms[j];
+                    same_form_moved(b, h) || {
+                        both_route_helpers(b, h)
+                            && named
+                                .get_or_init(|| self.named_routes(cx))
+                                .same_endpoint(b, h)
+                    }
+                })
             };
             // A partial serves every page that includes it: the copies of
             // one form on several pages (admin and user both listing 2FA
@@ -291,6 +297,16 @@ impl Analyzer for Forms {
         self.check_plugins(cx, &mut out);
         out
     }
+}
+
+/// Whether both forms post through route helpers (`route('x')`, `{% url
+/// 'x' %}`): only then can their routes say they reach the same endpoint.
+fn both_route_helpers(b: &FormFacts, h: &FormFacts) -> bool {
+    let helper = |f: &FormFacts| match f.action() {
+        Some(AttrValue::Templated(t)) => crate::readers::routes::referenced_name(t).is_some(),
+        _ => false,
+    };
+    helper(b) && helper(h)
 }
 
 #[cfg(test)]

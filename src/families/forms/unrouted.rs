@@ -79,7 +79,64 @@ fn action_path(action: &str) -> Option<&str> {
         .filter(|a| !a.starts_with("//"))
 }
 
+/// The named routes the changed route files declare on each side: what a
+/// route helper in a form's action (`route('admin.notifications')`) stands
+/// for. Built only when a removed form and a new one both post through
+/// route helpers.
+#[derive(Default)]
+pub(super) struct NamedRoutes {
+    base: HashMap<String, Route>,
+    head: HashMap<String, Route>,
+}
+
+impl NamedRoutes {
+    /// Whether base form `b` and head form `h` post, by the same method, to
+    /// the same endpoint through routes of different names, and `h` has
+    /// every field a visitor filled in on `b`: the form moved to a page of
+    /// its own while its route was renamed (Firefly III's admin
+    /// notification settings: `admin.notifications` became
+    /// `admin.notification.post`, both POST `/admin/notifications`).
+    pub(super) fn same_endpoint(&self, b: &FormFacts, h: &FormFacts) -> bool {
+        let resolve = |f: &FormFacts, side: &HashMap<String, Route>| match f.action() {
+            Some(AttrValue::Templated(t)) => {
+                routes::referenced_name(t).and_then(|n| side.get(&n).cloned())
+            }
+            _ => None,
+        };
+        let (Some(rb), Some(rh)) = (resolve(b, &self.base), resolve(h, &self.head)) else {
+            return false;
+        };
+        let posts = |r: &Route| r.accepts_post() == !matches!(b.method(), Method::Get);
+        let head_fields = h.field_names();
+        b.method() == h.method()
+            && rb.path == rh.path
+            && posts(&rb)
+            && posts(&rh)
+            && b.fields
+                .iter()
+                .all(|x| x.hidden || head_fields.contains(x.name.as_str()))
+    }
+}
+
 impl Forms {
+    /// [`NamedRoutes`] of the changed route files.
+    pub(super) fn named_routes(&self, cx: &Context) -> NamedRoutes {
+        let mut named = NamedRoutes::default();
+        for f in cx.files.iter().filter(|f| !cx.is_excluded(f.path())) {
+            for (rev, side) in [
+                (Revision::Base, &mut named.base),
+                (Revision::Head, &mut named.head),
+            ] {
+                for r in routes_of_side(cx, f, rev) {
+                    if let Some(n) = r.name.clone() {
+                        side.entry(n).or_insert(r);
+                    }
+                }
+            }
+        }
+        named
+    }
+
     /// Routes the changed route files declared in base and no longer
     /// declare in head, by name (or by path for unnamed ones): what a form
     /// removed in the same change posted to was retired with it.
@@ -249,8 +306,17 @@ impl Forms {
         // Each form that posts to a lost route, with a finding per route it
         // may post to, first match first.
         let mut hits: Vec<Vec<(usize, Finding)>> = Vec::new();
-        let mut consider = |page: &PageSide| {
+        let mut consider = |page: &PageSide, added: bool| {
             for form in &page.forms.forms {
+                // A page this change adds, posting through a route helper
+                // to a route the same change stops declaring, was written
+                // against a route its author knows is served: by a package
+                // now left to register its own (Firefly III stopped
+                // ignoring Passport's routes and added Passport's
+                // authorization page in one change).
+                if added && matches!(form.action(), Some(AttrValue::Templated(_))) {
+                    continue;
+                }
                 let found: Vec<(usize, Finding)> = self
                     .posts_to(form, &lost)
                     .into_iter()
@@ -262,9 +328,11 @@ impl Forms {
             }
         };
         let mut seen: BTreeSet<&str> = BTreeSet::new();
-        for hp in pages.iter().filter_map(|(_, h)| h.as_ref()) {
-            seen.insert(hp.path);
-            consider(hp);
+        for (bp, hp) in pages {
+            if let Some(hp) = hp {
+                seen.insert(hp.path);
+                consider(hp, bp.is_none());
+            }
         }
         // Pages the change did not touch that mention a lost path or name.
         let needles: Vec<String> = lost
@@ -274,7 +342,7 @@ impl Forms {
             .filter(|n| !n.is_empty())
             .collect();
         let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
-        self.visit_unchanged_pages(cx, &seen, &needles, consider);
+        self.visit_unchanged_pages(cx, &seen, &needles, |page| consider(page, false));
         if hits.is_empty() {
             return;
         }

@@ -82,11 +82,14 @@ pub(super) fn php_routes(root: Node, text: &str, out: &mut Vec<Route>) {
                     .and_then(|p| p.child_by_field_name("arguments"))
                     .and_then(|a| a.named_child(0))
                     .and_then(|a| a.named_child(0))
-                    .map(|s| unquote(text_of(s, text)));
+                    .map(|s| unquote(text_of(s, text)))
+                    // `['uses' => 'HomeController@index', 'as' => 'index']`
+                    .or_else(|| arg(1).and_then(|a| array_value(a, "as", text)));
+                let scope = group_scope(node, text);
                 out.push(Route {
                     methods,
-                    path: normalize(&unquote(text_of(p, text))),
-                    name,
+                    path: normalize(&format!("{}/{}", scope.path, unquote(text_of(p, text)))),
+                    name: name.map(|n| format!("{}{n}", scope.name)),
                     framework: "Laravel",
                     relative: true,
                     range: node.byte_range(),
@@ -131,6 +134,94 @@ pub(super) fn php_routes(root: Node, text: &str, out: &mut Vec<Route>) {
             _ => {}
         }
     }
+}
+
+/// What the Laravel route groups around a route add to it: a path prefix
+/// and a name prefix, outermost first.
+#[derive(Default)]
+struct GroupScope {
+    path: String,
+    name: String,
+}
+
+/// The groups a route call is declared in: `Route::group(['prefix' =>
+/// 'admin', 'as' => 'admin.'], fn () { … })` and the chained
+/// `Route::prefix('admin')->name('admin.')->group(fn () { … })`. Firefly
+/// III's templates name `route('admin.notifications')`, a route declared
+/// as `'notifications'` with `'as' => 'notifications'` inside such a group.
+fn group_scope(route: Node, text: &str) -> GroupScope {
+    let mut scope = GroupScope::default();
+    let mut at = route.parent();
+    while let Some(node) = at {
+        at = node.parent();
+        let is_call = matches!(
+            node.kind(),
+            "scoped_call_expression" | "member_call_expression"
+        );
+        if !is_call || call_name(node, text) != Some("group") {
+            continue;
+        }
+        let (mut path, mut name) = (String::new(), String::new());
+        if let Some(array) = first_argument(node) {
+            path = array_value(array, "prefix", text).unwrap_or_default();
+            name = array_value(array, "as", text).unwrap_or_default();
+        }
+        // The chain before `->group(`: `Route::prefix('x')->name('y.')`.
+        let mut link = receiver(node);
+        while let Some(call) = link {
+            let value = || first_argument(call).map(|a| unquote(text_of(a, text)));
+            match call_name(call, text) {
+                Some("prefix") => path = value().unwrap_or_default(),
+                Some("name" | "as") => name = value().unwrap_or_default(),
+                _ => {}
+            }
+            link = receiver(call);
+        }
+        scope.path = format!("{}/{}", path.trim_matches('/'), scope.path);
+        scope.name = format!("{name}{}", scope.name);
+    }
+    scope
+}
+
+/// The method a call names: `group` of `Route::group(…)` and `…->group(…)`.
+fn call_name<'t>(call: Node, text: &'t str) -> Option<&'t str> {
+    call.child_by_field_name("name").map(|n| text_of(n, text))
+}
+
+/// The call a chained call is made on (`Route::prefix('x')` of
+/// `Route::prefix('x')->group(…)`), if it is one.
+fn receiver(call: Node) -> Option<Node> {
+    let object = call
+        .child_by_field_name("object")
+        .or_else(|| call.child_by_field_name("scope"))?;
+    matches!(
+        object.kind(),
+        "scoped_call_expression" | "member_call_expression"
+    )
+    .then_some(object)
+}
+
+/// The expression of a call's first argument.
+fn first_argument(call: Node) -> Option<Node> {
+    call.child_by_field_name("arguments")?
+        .named_child(0)?
+        .named_child(0)
+}
+
+/// The string value of `'key' => '…'` in a PHP array literal.
+fn array_value(array: Node, key: &str, text: &str) -> Option<String> {
+    if array.kind() != "array_creation_expression" {
+        return None;
+    }
+    named_children(array).into_iter().find_map(|element| {
+        let parts = named_children(element);
+        let (k, v) = (parts.first()?, parts.get(1)?);
+        (parts.len() == 2
+            && matches!(k.kind(), "string" | "encapsed_string")
+            && unquote(text_of(*k, text)) == key
+            && matches!(v.kind(), "string" | "encapsed_string"))
+        .then(|| unquote(text_of(*v, text)))
+    })
 }
 
 pub(super) fn symfony_yaml_routes(entries: &[keypath::ConfigEntry], out: &mut Vec<Route>) {

@@ -53,6 +53,34 @@ fn flask_fastapi_and_django() {
 }
 
 #[test]
+fn laravel_groups_prefix_paths_and_names() {
+    // Firefly III's shape: array options, names given by `'as'`.
+    let php = "<?php\nRoute::group(\n    ['middleware' => 'admin', 'prefix' => 'admin', 'as' => 'admin.'],\n    static function (): void {\n        Route::get('', ['uses' => 'HomeController@index', 'as' => 'index']);\n        Route::post('notifications', ['uses' => 'HomeController@notifications', 'as' => 'notifications']);\n        Route::group(['prefix' => 'users/', 'as' => 'users.'], function () {\n            Route::post('update/{user}', ['uses' => 'UserController@update', 'as' => 'update']);\n        });\n    }\n);\nRoute::prefix('shop')->name('shop.')->group(function () {\n    Route::post('/cart', [CartController::class, 'add'])->name('cart.add');\n});\nRoute::post('/hook', ['uses' => 'HookController@run']);\n";
+    assert_eq!(
+        routes("routes/web.php", Lang::Php, php),
+        [
+            ("GET".into(), "/admin".into(), Some("admin.index".into())),
+            (
+                "POST".into(),
+                "/admin/notifications".into(),
+                Some("admin.notifications".into())
+            ),
+            (
+                "POST".into(),
+                "/admin/users/update/*".into(),
+                Some("admin.users.update".into())
+            ),
+            (
+                "POST".into(),
+                "/shop/cart".into(),
+                Some("shop.cart.add".into())
+            ),
+            ("POST".into(), "/hook".into(), None),
+        ]
+    );
+}
+
+#[test]
 fn laravel_symfony_rails_nextjs() {
     let php = "<?php\nRoute::post('/kontakt', [ContactController::class, 'send'])->name('contact.send');\nRoute::match(['get', 'post'], '/newsletter', NewsletterController::class);\nRoute::resource('photos', PhotoController::class);\n";
     let got = routes("routes/web.php", Lang::Php, php);
