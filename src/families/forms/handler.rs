@@ -173,30 +173,15 @@ impl Forms {
         .evidence("form", label)
         .evidence("action", action.trim())
         .evidence("handler", was.clone());
-        if let Some(v) = cx
-            .files
-            .iter()
-            .find(|f| f.change.base.as_ref().is_some_and(|b| &b.path == was))
-            .and_then(|f| f.base.as_ref())
-        {
-            if let Some(text) = v.text() {
-                f = f.related(
-                    Location {
-                        revision: Revision::Base,
-                        path: was.clone(),
-                        span: Span::line_of(text, 1),
-                    },
-                    "the handler as it stood in base",
-                );
-            }
+        if let Some(at) = self.handler_in_base(cx, was) {
+            f = f.related(at, "the handler as it stood in base");
         }
         out.push(f);
     }
 
-    /// Pages the change does not touch can still lose the handler they post
-    /// to. Only when the change deletes or renames files, the head pages
-    /// that mention one of those file names are read and checked.
-    pub(super) fn unchanged_pages_losing_handlers(&self, cx: &Context, out: &mut Vec<Finding>) {
+    /// The server files this change deletes or renames that a form or a
+    /// script could post to (by extension; autoloaded classes are no URL).
+    pub(super) fn gone_handlers<'c>(&self, cx: &'c Context) -> Vec<&'c str> {
         let can_receive = |path: &str| {
             let name = path.rsplit('/').next().unwrap_or(path);
             match name.rsplit_once('.') {
@@ -209,8 +194,7 @@ impl Forms {
                 None => true,
             }
         };
-        let gone: Vec<&str> = cx
-            .files
+        cx.files
             .iter()
             .filter(|f| {
                 !f.base
@@ -223,23 +207,55 @@ impl Forms {
                 _ => None,
             })
             .filter(|p| can_receive(p))
-            .collect();
+            .collect()
+    }
+
+    /// Pages the change does not touch can still lose the handler they post
+    /// to. Only when the change deletes or renames files, the head pages
+    /// that mention one of those file names are read and checked.
+    pub(super) fn unchanged_pages_losing_handlers(
+        &self,
+        cx: &Context,
+        gone: &[&str],
+        out: &mut Vec<Finding>,
+    ) {
         if gone.is_empty() {
             return;
         }
-        let names: BTreeSet<&str> = gone
-            .iter()
-            .map(|p| p.rsplit('/').next().unwrap_or(p))
-            .filter(|n| !n.is_empty())
-            .collect();
+        let names = file_names(gone);
         let in_change: BTreeSet<&str> = cx.files.iter().map(|f| f.path()).collect();
-        let names: Vec<&str> = names.into_iter().collect();
         self.visit_unchanged_pages(cx, &in_change, &names, |page| {
             for form in &page.forms.forms {
                 self.check_handler(cx, page, form, None, out);
             }
         });
     }
+
+    /// The handler `was` as it stood in base, when the change holds it: the
+    /// related location of a finding about losing it.
+    pub(super) fn handler_in_base(&self, cx: &Context, was: &str) -> Option<Location> {
+        let v = cx
+            .files
+            .iter()
+            .find(|f| f.change.base.as_ref().is_some_and(|b| b.path == was))
+            .and_then(|f| f.base.as_ref())?;
+        Some(Location {
+            revision: Revision::Base,
+            path: was.to_string(),
+            span: Span::line_of(v.text()?, 1),
+        })
+    }
+}
+
+/// The distinct file names of `paths`: what a page or script that posts to
+/// one of them must mention.
+pub(super) fn file_names<'p>(paths: &[&'p str]) -> Vec<&'p str> {
+    let names: BTreeSet<&str> = paths
+        .iter()
+        .map(|p| p.rsplit('/').next().unwrap_or(p))
+        .filter(|n| !n.is_empty())
+        .collect();
+    names.into_iter().collect()
 }
 
 /// Whether a PHP file is a class an autoloader loads (a namespace and a

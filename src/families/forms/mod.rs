@@ -290,8 +290,10 @@ impl Analyzer for Forms {
                 }
             }
         }
-        self.unchanged_pages_losing_handlers(cx, &mut out);
+        let gone_handlers = self.gone_handlers(cx);
+        self.unchanged_pages_losing_handlers(cx, &gone_handlers, &mut out);
         self.check_script_senders(cx, &mut out);
+        self.check_script_handlers(cx, &gone_handlers, &mut out);
         self.check_unrouted(cx, &pages, &mut out);
         self.check_shortcodes(cx, &mut out);
         self.check_plugins(cx, &mut out);

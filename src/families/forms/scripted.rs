@@ -12,7 +12,7 @@ use crate::families::context::{Context, FileGroup};
 use crate::findings::finding::{Finding, Location, Revision, Span};
 use crate::pipeline::lang::Lang;
 use crate::pipeline::parse::Parsed;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// A form id a script of base selected and sent, and where.
 struct Binding {
@@ -145,12 +145,7 @@ impl Forms {
                 let Some(id) = form.tag.literal("id").map(str::trim) else {
                     continue;
                 };
-                let no_action = match form.action() {
-                    None => !form.tag.templated,
-                    Some(AttrValue::Literal(a)) => is_dead_action(a),
-                    _ => false,
-                };
-                if no_action && self.submit_hook(&form.tag).is_none() && lost.contains_key(id) {
+                if self.sent_by_script(form) && lost.contains_key(id) {
                     hits.push((
                         id.to_string(),
                         page.path.to_string(),
@@ -204,6 +199,186 @@ impl Forms {
     }
 }
 
+/// A script of head that sends data to a server file this change deletes
+/// or renames: the URL as written and the ids of the forms it selects.
+struct HandlerCall {
+    script: String,
+    url: String,
+    /// Where the URL stands in the head script.
+    url_at: std::ops::Range<usize>,
+    text: std::sync::Arc<str>,
+    send: String,
+    ids: BTreeSet<String>,
+}
+
+/// The string literals of `text` whose path ends with a file of `names`
+/// (`'/mail/send.php'`, `"send.php?lang=de"`): URLs a script may send to,
+/// each with where it starts. One pass over the text, each literal read
+/// within a bounded window, so a large script and a change deleting
+/// thousands of files stay linear.
+fn urls_naming(text: &str, names: &HashSet<&str>) -> BTreeMap<String, usize> {
+    const MAX_URL: usize = 200;
+    let bytes = text.as_bytes();
+    let mut out = BTreeMap::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let q = bytes[i];
+        if matches!(q, b'\'' | b'"' | b'`') {
+            let close = bytes[i + 1..]
+                .iter()
+                .take(MAX_URL + 1)
+                .position(|&b| b == q || b == b'\n')
+                .filter(|&len| bytes[i + 1 + len] == q);
+            if let Some(len) = close {
+                let url = &text[i + 1..i + 1 + len];
+                let path = url.split(['?', '#']).next().unwrap_or("");
+                let file = path.rsplit('/').next().unwrap_or(path);
+                if names.contains(file) && !url.contains(char::is_whitespace) {
+                    out.entry(url.to_string()).or_insert(i + 1);
+                }
+                i += len + 2;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+impl Forms {
+    /// The scripts of head that send to a file of `gone`.
+    fn calls_to_gone(&self, cx: &Context, gone: &[&str]) -> Vec<HandlerCall> {
+        let names: HashSet<&str> = super::handler::file_names(gone).into_iter().collect();
+        let mut calls = Vec::new();
+        for v in cx.head_files(FileGroup::Script).iter() {
+            let Some(text) = v.text() else { continue };
+            let urls = urls_naming(text, &names);
+            if urls.is_empty() {
+                continue;
+            }
+            let Some((at, _)) = self.send_call(text) else {
+                continue;
+            };
+            let lang = crate::pipeline::lang::detect(&v.path);
+            let Some(parsed) = cx.parsed(v, lang) else {
+                continue;
+            };
+            let ids = selected_ids(&parsed);
+            let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+            let send: String = text[line_start..]
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .chars()
+                .take(80)
+                .collect();
+            for (url, start) in urls {
+                calls.push(HandlerCall {
+                    script: v.path.clone(),
+                    url_at: start..start + url.len(),
+                    text: std::sync::Arc::clone(text),
+                    url,
+                    send: send.clone(),
+                    ids: ids.clone(),
+                });
+            }
+        }
+        calls
+    }
+
+    /// `forms/handler-missing` for head forms without an action that a
+    /// script sends to a server file this change deletes or renames: the
+    /// form and its script look as before, and every submission fails.
+    pub(super) fn check_script_handlers(
+        &self,
+        cx: &Context,
+        gone: &[&str],
+        out: &mut Vec<Finding>,
+    ) {
+        if gone.is_empty() {
+            return;
+        }
+        let calls = self.calls_to_gone(cx, gone);
+        if calls.is_empty() {
+            return;
+        }
+        let ids: BTreeSet<String> = calls
+            .iter()
+            .flat_map(|c| c.ids.iter().map(|id| format!("id=\"{id}\"")))
+            .collect();
+        let needles: Vec<&str> = ids.iter().map(String::as_str).collect();
+        self.visit_unchanged_pages(cx, &BTreeSet::new(), &needles, |page| {
+            for form in &page.forms.forms {
+                let Some(id) = form.tag.literal("id").map(str::trim) else {
+                    continue;
+                };
+                if !self.sent_by_script(form) {
+                    continue;
+                }
+                let Some(call) = calls.iter().find(|c| c.ids.contains(id)) else {
+                    continue;
+                };
+                let candidates = super::handler::handler_candidates(page.path, &call.url, &self.tables);
+                if candidates.iter().any(|c| cx.exists(Revision::Head, c)) {
+                    continue;
+                }
+                let Some(was) = candidates.iter().find(|c| gone.contains(&c.as_str())) else {
+                    continue;
+                };
+                let label = form.label();
+                let fate = match cx
+                    .files
+                    .iter()
+                    .find(|f| f.change.base.as_ref().is_some_and(|b| &b.path == was))
+                    .and_then(|f| f.change.head.as_ref())
+                {
+                    Some(moved) => format!("this change renamed `{was}` to `{}`", moved.path),
+                    None => format!("this change deleted `{was}`"),
+                };
+                let message = format!(
+                    "The {label} on `{}` has no action of its own: the script `{}` sends it to `{}` (`{}`), but {fate}. The form and its script look as before, and every submission now ends in a 404. Restore the handler, or point the script at the new one.",
+                    page.path, call.script, call.url, call.send
+                );
+                let mut f = Finding::new(
+                    "forms/handler-missing",
+                    page.form_loc(form),
+                    format!("{} #{id} handler", page.path),
+                    message,
+                )
+                .evidence("page", page.path)
+                .evidence("form", label)
+                .evidence("script", call.script.clone())
+                .evidence("action", call.url.clone())
+                .evidence("handler", was.clone())
+                .related(
+                    Location {
+                        revision: Revision::Head,
+                        path: call.script.clone(),
+                        span: Span::from_bytes(&call.text, call.url_at.start, call.url_at.end),
+                    },
+                    "the script still sends the form here",
+                );
+                if let Some(at) = self.handler_in_base(cx, was) {
+                    f = f.related(at, "the handler as it stood in base");
+                }
+                out.push(f);
+            }
+        });
+    }
+
+    /// A form with no action of its own and no provider hook: what a
+    /// script sends, if anything does.
+    fn sent_by_script(&self, form: &super::facts::FormFacts) -> bool {
+        let no_action = match form.action() {
+            None => !form.tag.templated,
+            Some(AttrValue::Literal(a)) => is_dead_action(a),
+            _ => false,
+        };
+        no_action && self.submit_hook(&form.tag).is_none()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::selected_ids;
@@ -217,5 +392,23 @@ mod tests {
         let ids: Vec<String> = selected_ids(&parsed).into_iter().collect();
         // A descendant selector, a URL fragment and a colour are no form ids.
         assert_eq!(ids, ["contact-form", "order", "signup"]);
+    }
+
+    #[test]
+    fn urls_are_the_literals_that_name_a_gone_file() {
+        let names = ["send.php", "notify.php"].into_iter().collect();
+        let src = "$.ajax({ url: '/mail/send.php?lang=de' });\n// see send.php for the fields\nfetch(\"api/notify.php\");\nconst x = 'resend.php';\nconst msg = 'it didn't send.php';\n";
+        let urls: Vec<(String, usize)> = super::urls_naming(src, &names).into_iter().collect();
+        let at = src.find("/mail").unwrap();
+        assert_eq!(
+            urls,
+            [
+                ("/mail/send.php?lang=de".to_string(), at),
+                ("api/notify.php".to_string(), src.find("api/").unwrap()),
+            ]
+        );
+        // An unclosed quote on a huge line costs a bounded look per byte.
+        let long = format!("'{}", "a/".repeat(100_000));
+        assert!(super::urls_naming(&long, &names).is_empty());
     }
 }
