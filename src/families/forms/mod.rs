@@ -28,6 +28,7 @@ mod page;
 mod providers;
 mod rails_helpers;
 mod removed;
+mod route_names;
 mod scripted;
 mod translations;
 mod unrouted;
@@ -43,6 +44,7 @@ pub const FAMILY: FamilyDef = FamilyDef {
 struct Tables {
     hidden_classes: Vec<String>,
     script_send_calls: Vec<String>,
+    route_name_providers: Vec<String>,
     jsx_input_components: Vec<String>,
     jsx_submit_components: Vec<String>,
     jsx_field_spreads: Vec<String>,
@@ -295,6 +297,7 @@ impl Analyzer for Forms {
         self.check_script_senders(cx, &mut out);
         self.check_script_handlers(cx, &gone_handlers, &mut out);
         self.check_unrouted(cx, &pages, &mut out);
+        self.check_route_names(cx, &mut out);
         self.check_shortcodes(cx, &mut out);
         self.check_plugins(cx, &mut out);
         out

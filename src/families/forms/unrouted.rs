@@ -38,7 +38,7 @@ pub(super) fn touches_routes(file: &ChangedFile) -> bool {
     file.any_touched_line(|line| routes::route_line(file.path(), lang, line))
 }
 
-fn routes_of_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Vec<Route> {
+pub(super) fn routes_of_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Vec<Route> {
     let (version, lang) = match rev {
         Revision::Base => (file.base.as_ref(), file.base_lang),
         Revision::Head => (file.head.as_ref(), file.head_lang),
@@ -49,7 +49,7 @@ fn routes_of_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Vec<Route>
     routes_of_version(cx, version, lang)
 }
 
-fn routes_of_version(
+pub(super) fn routes_of_version(
     cx: &Context,
     version: &crate::pipeline::changes::FileVersion,
     lang: Lang,
@@ -109,6 +109,7 @@ impl NamedRoutes {
         let posts = |r: &Route| r.accepts_post() == !matches!(b.method(), Method::Get);
         let head_fields = h.field_names();
         b.method() == h.method()
+            && !rb.path.is_empty()
             && rb.path == rh.path
             && posts(&rb)
             && posts(&rh)
@@ -188,7 +189,7 @@ impl Forms {
         }
         let mut lost = Vec::new();
         for (r, path, text) in base_routes {
-            if !r.accepts_post() {
+            if !r.accepts_post() || r.path.is_empty() {
                 continue;
             }
             let (declared, posts) = head_by_path

@@ -24,6 +24,7 @@ pub struct Route {
     /// Upper case; empty means every method.
     pub methods: Vec<String>,
     /// Rooted, no trailing slash, parameters as `*`: `/orders/*/pay`.
+    /// Empty when code builds it: such a route is known by its name only.
     pub path: String,
     /// The route's name, for template helpers (`url_for`, `{% url %}`,
     /// `route()`, `*_path`).
@@ -44,6 +45,9 @@ impl Route {
     /// Whether a form action's path (`/kontakt`, query and fragment
     /// stripped) reaches this route.
     pub fn serves(&self, action_path: &str) -> bool {
+        if self.path.is_empty() {
+            return false;
+        }
         let action = normalize(action_path);
         let want: Vec<&str> = self.path.split('/').filter(|s| !s.is_empty()).collect();
         let got: Vec<&str> = action.split('/').filter(|s| !s.is_empty()).collect();

@@ -67,10 +67,12 @@ pub(super) fn php_routes(root: Node, text: &str, out: &mut Vec<Route>) {
                     }
                     _ => continue,
                 };
-                let Some(p) = path_arg.filter(|p| matches!(p.kind(), "string" | "encapsed_string"))
-                else {
+                let Some(p) = path_arg else {
                     continue;
                 };
+                // A path built by code (`'/'.config('app.dashboard_path')`)
+                // is unknown, and the route still has its name.
+                let literal = matches!(p.kind(), "string" | "encapsed_string");
                 // `->name('contact.send')` wraps this call.
                 let name = node
                     .parent()
@@ -88,7 +90,11 @@ pub(super) fn php_routes(root: Node, text: &str, out: &mut Vec<Route>) {
                 let scope = group_scope(node, text);
                 out.push(Route {
                     methods,
-                    path: normalize(&format!("{}/{}", scope.path, unquote(text_of(p, text)))),
+                    path: if literal {
+                        normalize(&format!("{}/{}", scope.path, unquote(text_of(p, text))))
+                    } else {
+                        String::new()
+                    },
                     name: name.map(|n| format!("{}{n}", scope.name)),
                     framework: "Laravel",
                     relative: true,
