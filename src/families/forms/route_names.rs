@@ -15,6 +15,7 @@ use super::unrouted::{routes_of_side, routes_of_version, touches_routes};
 use super::Forms;
 use crate::families::context::{Context, FileGroup};
 use crate::findings::finding::{Finding, Location, Revision, Span};
+use crate::pipeline::lang::Lang;
 use crate::readers::routes::{self, Route};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -247,12 +248,27 @@ impl Forms {
         // Declared by a head route file the change did not touch (two
         // apps' `urls.py`, a route file moved whole).
         let in_change: BTreeSet<&str> = touched.iter().map(|f| f.path()).collect();
+        // Only the languages the lost names' frameworks declare routes in:
+        // a site's thousands of scripts cannot declare a Django name.
+        let python = base
+            .values()
+            .any(|l| matches!(l.route.framework, "Django" | "Flask" | "FastAPI/Flask"));
+        let php = base
+            .values()
+            .any(|l| matches!(l.route.framework, "Laravel" | "Symfony"));
+        let wanted = |lang: Lang| match lang {
+            Lang::Python => python,
+            Lang::Php | Lang::Yaml => php,
+            _ => false,
+        };
         let candidates: Vec<(String, git2::Oid)> = cx
             .all_files(Revision::Head)
             .iter()
             .filter(|(p, _)| {
+                let lang = crate::pipeline::lang::detect(p);
                 !in_change.contains(p.as_str())
-                    && routes::may_declare_routes(p, crate::pipeline::lang::detect(p))
+                    && wanted(lang)
+                    && routes::may_declare_routes(p, lang)
             })
             .cloned()
             .collect();
@@ -286,13 +302,19 @@ impl Forms {
             .iter()
             .filter_map(|l| Some((l.route.name.as_deref()?, l)))
             .collect();
+        let needles: Vec<&str> = by_name.keys().map(|n| local_name(n).unwrap_or(n)).collect();
         for v in cx.head_files(FileGroup::Markup).iter() {
             // Templates only: a PHP file that is not Blade is a page of its
             // own or a controller, whose `route(` is no template helper.
-            if crate::pipeline::lang::detect(&v.path) == crate::pipeline::lang::Lang::Php {
+            if crate::pipeline::lang::detect(&v.path) == Lang::Php {
                 continue;
             }
             let Some(text) = v.text() else { continue };
+            // A few lost names are cheaper to look for than every helper
+            // call of every template (a site's 2,000 booking pages).
+            if needles.len() <= 16 && !needles.iter().any(|n| text.contains(n)) {
+                continue;
+            }
             // One finding per page, at its first reference: the page fails
             // once, however many gone names it builds.
             let mut hits: Vec<(NameRef, &LostName)> = Vec::new();
