@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 mod base_href;
 mod capture;
+mod client_routes;
 mod compare;
 mod facts;
 mod fate;
@@ -298,6 +299,7 @@ impl Analyzer for Forms {
         self.check_script_handlers(cx, &gone_handlers, &mut out);
         self.check_unrouted(cx, &pages, &mut out);
         self.check_route_names(cx, &mut out);
+        self.check_client_routes(cx, &mut out);
         self.check_shortcodes(cx, &mut out);
         self.check_plugins(cx, &mut out);
         out
