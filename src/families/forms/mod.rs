@@ -28,6 +28,7 @@ mod matching;
 mod page;
 mod providers;
 mod rails_helpers;
+mod rails_helpers_gone;
 mod removed;
 mod route_names;
 mod scripted;

@@ -113,8 +113,11 @@ pub(super) fn named_references(text: &str) -> Vec<NameRef> {
 
 impl NameRef {
     /// The helper call as a reader would write it: `{% url 'contact' %}`,
-    /// `url_for('contact')`.
+    /// `url_for('contact')`, `contact_path`.
     fn written(&self) -> String {
+        if self.helper.starts_with('_') {
+            return format!("{}{}", self.name, self.helper);
+        }
         match self.helper.strip_suffix("()") {
             Some(call) => format!("{call}('{}')", self.name),
             None => format!("{{% url '{}' %}}", self.name),
@@ -291,10 +294,72 @@ impl Forms {
         base.into_values().collect()
     }
 
+    /// The URL helpers of the changed `routes.rb` files that no routes
+    /// file of head defines any more, as lost names of framework Rails.
+    fn lost_rails_helpers(&self, cx: &Context) -> Vec<LostName> {
+        let is_routes = |p: &str| p.ends_with("routes.rb") || p.contains("config/routes/");
+        let touched: Vec<_> = cx
+            .files
+            .iter()
+            .filter(|f| {
+                f.base_lang == Lang::Ruby && is_routes(f.path()) && !cx.is_excluded(f.path())
+            })
+            .filter(|f| touches_routes(f))
+            .collect();
+        let mut lost: BTreeMap<String, LostName> = BTreeMap::new();
+        for f in &touched {
+            let Some(bv) = f.base.as_ref() else { continue };
+            let (Some(parsed), Some(text)) = (cx.parsed(bv, Lang::Ruby), bv.text()) else {
+                continue;
+            };
+            for (stem, range) in
+                super::rails_helpers_gone::helper_stems(parsed.tree.root_node(), text)
+            {
+                lost.entry(stem.clone()).or_insert_with(|| LostName {
+                    route: Route {
+                        methods: Vec::new(),
+                        path: String::new(),
+                        name: Some(stem),
+                        framework: "Rails",
+                        relative: false,
+                        range,
+                    },
+                    file: bv.path.clone(),
+                    text: Arc::clone(text),
+                    renamed_to: None,
+                });
+            }
+        }
+        if lost.is_empty() {
+            return Vec::new();
+        }
+        // Every routes file of head, changed or not (`draw(:admin)` splits
+        // them into `config/routes/*.rb`).
+        let head_routes: Vec<(String, git2::Oid)> = cx
+            .all_files(Revision::Head)
+            .iter()
+            .filter(|(p, _)| p.ends_with(".rb") && is_routes(p) && !cx.is_excluded(p))
+            .cloned()
+            .collect();
+        for v in cx.read_listed(Revision::Head, &head_routes) {
+            let (Some(parsed), Some(text)) = (cx.parsed(&v, Lang::Ruby), v.text()) else {
+                // A routes file riskdiff cannot read may define anything.
+                return Vec::new();
+            };
+            for stem in
+                super::rails_helpers_gone::helper_stems(parsed.tree.root_node(), text).into_keys()
+            {
+                lost.remove(&stem);
+            }
+        }
+        lost.into_values().collect()
+    }
+
     /// `forms/route-name-gone` for every head template that builds the URL
     /// of a route name the change removed.
     pub(super) fn check_route_names(&self, cx: &Context, out: &mut Vec<Finding>) {
-        let lost = self.lost_route_names(cx);
+        let mut lost = self.lost_route_names(cx);
+        lost.extend(self.lost_rails_helpers(cx));
         if lost.is_empty() {
             return;
         }
@@ -319,7 +384,37 @@ impl Forms {
             // once, however many gone names it builds.
             let mut hits: Vec<(NameRef, &LostName)> = Vec::new();
             let mut seen = BTreeSet::new();
-            for r in named_references(text) {
+            let rails_view = [".erb", ".haml", ".slim"]
+                .iter()
+                .any(|e| v.path.ends_with(e));
+            // The views of a resource whose routes went: no request renders
+            // them any more (a feature removed, its views left behind).
+            let own_routes_gone = |own: String| {
+                by_name
+                    .get(own.as_str())
+                    .is_some_and(|l| l.route.framework == "Rails")
+            };
+            if rails_view
+                && super::rails_helpers_gone::own_resource(&v.path).is_some_and(own_routes_gone)
+            {
+                continue;
+            }
+            let mut references = named_references(text);
+            if rails_view {
+                references.extend(
+                    super::rails_helpers_gone::helper_calls(text)
+                        .into_iter()
+                        .map(|(name, at)| {
+                            let helper = if text[at.clone()].ends_with("_url") {
+                                "_url"
+                            } else {
+                                "_path"
+                            };
+                            NameRef { at, name, helper }
+                        }),
+                );
+            }
+            for r in references {
                 if seen.contains(&r.name) || in_posting_form_action(text, r.at.start) {
                     continue;
                 }
@@ -345,6 +440,7 @@ impl Forms {
             "Django" => "Django raises NoReverseMatch",
             "Flask" | "FastAPI/Flask" => "Flask raises BuildError",
             "Laravel" => "Laravel throws \"Route not defined\"",
+            "Rails" => "Rails raises NameError (an undefined URL helper)",
             _ => "Symfony throws RouteNotFoundException",
         };
         let what = if hits.len() == 1 {

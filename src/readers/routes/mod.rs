@@ -11,6 +11,7 @@ use javascript::{js_routes, nextjs_route};
 use php::{php_routes, symfony_yaml_routes};
 use python::python_routes;
 use rails::rails_routes;
+pub use rails::symbol_or_string as rails_symbol_or_string;
 use std::ops::Range;
 use tree_sitter::Tree;
 

@@ -5,7 +5,7 @@ use super::{normalize, unquote, Route};
 use crate::readers::syntax::{named_children, text_of};
 use tree_sitter::Node;
 
-pub(super) fn symbol_or_string(node: Node, text: &str) -> Option<String> {
+pub fn symbol_or_string(node: Node, text: &str) -> Option<String> {
     match node.kind() {
         "simple_symbol" => Some(text_of(node, text).trim_start_matches(':').to_string()),
         "string" => Some(unquote(text_of(node, text))),
