@@ -302,6 +302,32 @@ impl<'a> Context<'a> {
             .clone()
     }
 
+    /// Calls `visit` with every file of a side in `group`: the files read
+    /// for the run when some lookup already read them, else read a batch
+    /// at a time and dropped after the visit, so a lookup that only scans
+    /// (a route name in every template) does not hold the group in memory.
+    pub fn for_each_file(
+        &self,
+        rev: Revision,
+        group: FileGroup,
+        mut visit: impl FnMut(&FileVersion),
+    ) {
+        if let Some(read) = self.groups[rev as usize][group as usize].get() {
+            read.iter().for_each(visit);
+            return;
+        }
+        const BATCH: usize = 256;
+        let items: Vec<(String, Oid)> = self
+            .all_files(rev)
+            .iter()
+            .filter(|(p, _)| group.holds(crate::pipeline::lang::detect(p)) && !self.is_excluded(p))
+            .cloned()
+            .collect();
+        for batch in items.chunks(BATCH) {
+            self.read_listed(rev, batch).iter().for_each(&mut visit);
+        }
+    }
+
     /// Reads files from a listing of [`Context::all_files`], in parallel
     /// (each worker with its own repository handle).
     pub fn read_listed(&self, rev: Revision, items: &[(String, Oid)]) -> Vec<FileVersion> {

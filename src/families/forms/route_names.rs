@@ -11,7 +11,7 @@
 //! head route files that could still declare it, and the head templates
 //! that mention it, are read.
 
-use super::unrouted::{routes_of_side, routes_of_version, touches_routes};
+use super::unrouted::{routes_of_side, touches_routes};
 use super::Forms;
 use crate::families::context::{Context, FileGroup};
 use crate::findings::finding::{Finding, Location, Revision, Span};
@@ -123,6 +123,19 @@ impl NameRef {
             None => format!("{{% url '{}' %}}", self.name),
         }
     }
+}
+
+/// The routes a file of head declares, parsed here and dropped: read for
+/// the names only, never kept in the run's parse cache.
+fn routes_declared(path: &str, lang: Lang, text: &str) -> Vec<Route> {
+    if !routes::may_declare_routes(path, lang) || !routes::mentions_routes(path, lang, text) {
+        return Vec::new();
+    }
+    let tree = match (lang, crate::pipeline::parse::grammar(lang)) {
+        (Lang::Php, _) | (_, None) => None,
+        (_, Some(grammar)) => crate::pipeline::parse::parse_bounded(&grammar, text).ok(),
+    };
+    routes::routes_of(path, lang, text, tree.as_ref())
 }
 
 /// Whether a reference sits in the action of a form that posts: those are
@@ -253,14 +266,15 @@ impl Forms {
         let in_change: BTreeSet<&str> = touched.iter().map(|f| f.path()).collect();
         // Only the languages the lost names' frameworks declare routes in:
         // a site's thousands of scripts cannot declare a Django name.
-        let python = base
-            .values()
-            .any(|l| matches!(l.route.framework, "Django" | "Flask" | "FastAPI/Flask"));
-        let php = base
-            .values()
-            .any(|l| matches!(l.route.framework, "Laravel" | "Symfony"));
-        let wanted = |lang: Lang| match lang {
-            Lang::Python => python,
+        let lost_by = |frameworks: &[&str]| {
+            base.values()
+                .any(|l| frameworks.contains(&l.route.framework))
+        };
+        // Django names come from `urls.py` modules only.
+        let (django, flask) = (lost_by(&["Django"]), lost_by(&["Flask", "FastAPI/Flask"]));
+        let php = lost_by(&["Laravel", "Symfony"]);
+        let wanted = |path: &str, lang: Lang| match lang {
+            Lang::Python => flask || (django && path.ends_with("urls.py")),
             Lang::Php | Lang::Yaml => php,
             _ => false,
         };
@@ -270,24 +284,32 @@ impl Forms {
             .filter(|(p, _)| {
                 let lang = crate::pipeline::lang::detect(p);
                 !in_change.contains(p.as_str())
-                    && wanted(lang)
+                    && wanted(p, lang)
                     && routes::may_declare_routes(p, lang)
             })
             .cloned()
             .collect();
-        for v in cx.read_listed(Revision::Head, &candidates) {
-            let Some(t) = v.text() else { continue };
-            provided(t, &mut base);
-            if !base
-                .keys()
-                .any(|n| t.contains(n.rsplit('.').next().unwrap_or(n)))
-            {
-                continue;
-            }
-            let lang = crate::pipeline::lang::detect(&v.path);
-            for r in routes_of_version(cx, &v, lang) {
-                if let Some(n) = r.name {
-                    base.remove(&n);
+        // Read a batch at a time and parsed outside the run's cache: a
+        // project's every Python module may be a candidate, and none of
+        // them is needed once its names are known.
+        for batch in candidates.chunks(256) {
+            for v in cx.read_listed(Revision::Head, batch) {
+                let Some(t) = v.text() else { continue };
+                provided(t, &mut base);
+                if base.is_empty() {
+                    return Vec::new();
+                }
+                if !base
+                    .keys()
+                    .any(|n| t.contains(n.rsplit('.').next().unwrap_or(n)))
+                {
+                    continue;
+                }
+                let lang = crate::pipeline::lang::detect(&v.path);
+                for r in routes_declared(&v.path, lang, t) {
+                    if let Some(n) = r.name {
+                        base.remove(&n);
+                    }
                 }
             }
         }
@@ -368,17 +390,17 @@ impl Forms {
             .filter_map(|l| Some((l.route.name.as_deref()?, l)))
             .collect();
         let needles: Vec<&str> = by_name.keys().map(|n| local_name(n).unwrap_or(n)).collect();
-        for v in cx.head_files(FileGroup::Markup).iter() {
+        cx.for_each_file(Revision::Head, FileGroup::Markup, |v| {
             // Templates only: a PHP file that is not Blade is a page of its
             // own or a controller, whose `route(` is no template helper.
             if crate::pipeline::lang::detect(&v.path) == Lang::Php {
-                continue;
+                return;
             }
-            let Some(text) = v.text() else { continue };
+            let Some(text) = v.text() else { return };
             // A few lost names are cheaper to look for than every helper
             // call of every template (a site's 2,000 booking pages).
             if needles.len() <= 16 && !needles.iter().any(|n| text.contains(n)) {
-                continue;
+                return;
             }
             // One finding per page, at its first reference: the page fails
             // once, however many gone names it builds.
@@ -397,7 +419,7 @@ impl Forms {
             if rails_view
                 && super::rails_helpers_gone::own_resource(&v.path).is_some_and(own_routes_gone)
             {
-                continue;
+                return;
             }
             let mut references = named_references(text);
             if rails_view {
@@ -431,7 +453,7 @@ impl Forms {
             if !hits.is_empty() {
                 out.push(self.route_names_gone(&v.path, text, &hits));
             }
-        }
+        });
     }
 
     fn route_names_gone(&self, page: &str, text: &str, hits: &[(NameRef, &LostName)]) -> Finding {

@@ -299,7 +299,24 @@ impl Forms {
         if gone.is_empty() {
             return;
         }
-        let calls = self.calls_to_gone(cx, gone);
+        // Scripts are read only when a page of head has a form with an id
+        // for one to send (a change deleting Python modules in a project
+        // with thousands of scripts and no such form reads none of them).
+        let form_ids: std::collections::HashSet<String> = super::lookups::head_form_pages(cx)
+            .iter()
+            .filter_map(|v| v.text())
+            .flat_map(|t| super::matching::form_tag_idents(t))
+            .filter(|(attr, _)| *attr == "id")
+            .map(|(_, id)| id)
+            .collect();
+        if form_ids.is_empty() {
+            return;
+        }
+        let mut calls = self.calls_to_gone(cx, gone);
+        calls.retain_mut(|c| {
+            c.ids.retain(|id| form_ids.contains(id));
+            !c.ids.is_empty()
+        });
         if calls.is_empty() {
             return;
         }

@@ -46,6 +46,11 @@ pub(super) fn python_routes(root: Node, text: &str, urls_py: bool, out: &mut Vec
                         continue;
                     };
                     let p = unquote(text_of(*p, text));
+                    // A route's path is rooted; `@patch("saleor.x.send")`
+                    // and `@mock.patch(…)` name an object to mock.
+                    if !(p.is_empty() || p.starts_with('/')) {
+                        continue;
+                    }
                     let kw = |name: &str| {
                         args.iter()
                             .find(|a| {

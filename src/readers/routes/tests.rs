@@ -31,7 +31,7 @@ fn express_fastify_and_client_calls() {
 
 #[test]
 fn flask_fastapi_and_django() {
-    let py = "@app.route('/contact', methods=['GET', 'POST'])\ndef contact():\n    pass\n\n@app.route('/about')\ndef about():\n    pass\n\n@router.post('/api/lead')\nasync def lead():\n    pass\n";
+    let py = "@app.route('/contact', methods=['GET', 'POST'])\ndef contact():\n    pass\n\n@app.route('/about')\ndef about():\n    pass\n\n@router.post('/api/lead')\nasync def lead():\n    pass\n\n@patch('shop.payment.gateway.charge')\n@mock.patch('requests.post')\ndef test_charge(charge, post):\n    pass\n";
     let got = routes("app.py", Lang::Python, py);
     assert_eq!(
         got[0],
@@ -42,6 +42,7 @@ fn flask_fastapi_and_django() {
         got[2],
         ("POST".into(), "/api/lead".into(), Some("lead".into()))
     );
+    assert_eq!(got.len(), 3, "mock.patch decorators are no routes: {got:?}");
     let urls = "urlpatterns = [\n    path('kontakt/', views.contact, name='contact'),\n    path('shop/', include('shop.urls')),\n    re_path(r'^orders/(?P<pk>\\d+)/$', views.order),\n]\n";
     assert_eq!(
         routes("site/urls.py", Lang::Python, urls),
