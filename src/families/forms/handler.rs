@@ -133,11 +133,6 @@ impl Forms {
             return;
         };
         let label = h.label();
-        let renamed_to = cx
-            .files
-            .iter()
-            .find(|f| f.change.base.as_ref().is_some_and(|b| &b.path == was))
-            .map(|f| f.change.head.as_ref().map(|h| h.path.clone()));
         let why = if cx.exists(Revision::Head, was) {
             // The handler is still there; the page moved or the action
             // changed, and the action no longer reaches it.
@@ -146,13 +141,7 @@ impl Forms {
                 head_candidates[0]
             )
         } else {
-            match renamed_to {
-                Some(Some(moved)) if &moved != was => {
-                    format!("but `{was}` was renamed to `{moved}` in this change")
-                }
-                Some(_) => format!("but `{was}` was deleted in this change"),
-                None => format!("but `{was}` no longer exists"),
-            }
+            format!("but `{was}` {}", gone_how(cx, was))
         };
         let mut f = Finding::new(
             "forms/handler-missing",
@@ -244,6 +233,22 @@ impl Forms {
             path: was.to_string(),
             span: Span::line_of(v.text()?, 1),
         })
+    }
+}
+
+/// What became of a handler file of base that head lacks, as the end of a
+/// sentence: renamed (and to what) or deleted by this change, or gone
+/// before it.
+pub(super) fn gone_how(cx: &Context, was: &str) -> String {
+    let renamed_to = cx
+        .files
+        .iter()
+        .find(|f| f.change.base.as_ref().is_some_and(|b| b.path == was))
+        .map(|f| f.change.head.as_ref().map(|h| h.path.as_str()));
+    match renamed_to {
+        Some(Some(moved)) if moved != was => format!("was renamed to `{moved}` in this change"),
+        Some(_) => "was deleted in this change".to_string(),
+        None => "no longer exists".to_string(),
     }
 }
 

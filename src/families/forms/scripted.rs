@@ -344,17 +344,9 @@ impl Forms {
                     continue;
                 };
                 let label = form.label();
-                let fate = match cx
-                    .files
-                    .iter()
-                    .find(|f| f.change.base.as_ref().is_some_and(|b| &b.path == was))
-                    .and_then(|f| f.change.head.as_ref())
-                {
-                    Some(moved) => format!("this change renamed `{was}` to `{}`", moved.path),
-                    None => format!("this change deleted `{was}`"),
-                };
+                let fate = super::handler::gone_how(cx, was);
                 let message = format!(
-                    "The {label} on `{}` has no action of its own: the script `{}` sends it to `{}` (`{}`), but {fate}. The form and its script look as before, and every submission now ends in a 404. Restore the handler, or point the script at the new one.",
+                    "The {label} on `{}` has no action of its own: the script `{}` sends it to `{}` (`{}`), but `{was}` {fate}. The form and its script look as before, and every submission now ends in a 404. Restore the handler, or point the script at the new one.",
                     page.path, call.script, call.url, call.send
                 );
                 let mut f = Finding::new(
