@@ -372,7 +372,13 @@ impl Forms {
 
 /// A change to a router script that touches a line a route is made of.
 fn router_change(f: &ChangedFile) -> bool {
-    let routes = |t: &str| t.contains("<Route") || t.contains("path:") || t.contains("path :");
+    // A route object names what it renders: a file with `path:` and none
+    // of the target keys (a bundler or test config) routes nothing.
+    let routes = |t: &str| {
+        t.contains("<Route")
+            || ((t.contains("path:") || t.contains("path :"))
+                && TARGET_KEYS.iter().any(|k| t.contains(k)))
+    };
     is_router_script(f.base_lang)
         && f.base
             .as_ref()

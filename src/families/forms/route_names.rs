@@ -390,6 +390,13 @@ impl Forms {
             .filter_map(|l| Some((l.route.name.as_deref()?, l)))
             .collect();
         let needles: Vec<&str> = by_name.keys().map(|n| local_name(n).unwrap_or(n)).collect();
+        let locals: BTreeSet<&str> = lost
+            .iter()
+            // A route renamed at the same path still renders its page.
+            .filter(|l| l.route.framework != "Rails" && l.renamed_to.is_none())
+            .filter_map(|l| l.route.name.as_deref())
+            .map(|n| local_name(n).unwrap_or(n))
+            .collect();
         cx.for_each_file(Revision::Head, FileGroup::Markup, |v| {
             // Templates only: a PHP file that is not Blade is a page of its
             // own or a controller, whose `route(` is no template helper.
@@ -419,6 +426,14 @@ impl Forms {
             if rails_view
                 && super::rails_helpers_gone::own_resource(&v.path).is_some_and(own_routes_gone)
             {
+                return;
+            }
+            // Likewise the page of a removed route, named after it
+            // (`kontakt.html` of the route `kontakt` or `contact.kontakt`):
+            // no request renders it any more.
+            let file = v.path.rsplit('/').next().unwrap_or(&v.path);
+            let stem = file.split('.').next().unwrap_or(file);
+            if !rails_view && locals.contains(stem) {
                 return;
             }
             let mut references = named_references(text);
