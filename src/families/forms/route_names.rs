@@ -165,7 +165,8 @@ fn in_posting_form_action(text: &str, at: usize) -> bool {
         .take(MAX_TAG)
         .position(|&b| b == b'>')
         .map_or((at + MAX_TAG).min(text.len()), |e| at + e);
-    let whole = text[open..end].to_ascii_lowercase();
+    // Bytes, not `str`: the window may end inside a multi-byte character.
+    let whole = String::from_utf8_lossy(&text.as_bytes()[open..end]).to_ascii_lowercase();
     let attr = tag.to_ascii_lowercase();
     attr.contains("action=")
         && whole.contains("method=")
@@ -576,5 +577,15 @@ mod tests {
         assert!(t.len() > 500_000);
         let t = format!("{{% url 'x' {}", "é".repeat(600));
         assert!(named_references(&t).is_empty(), "no `%}}` within reach");
+        // A form tag that never closes, its window cut inside a multi-byte
+        // character (one or two ASCII bytes shift where the cut falls).
+        for pad in ["", "x"] {
+            let t = format!(
+                "<form action=\"{{{{ route('x') }}}}\" {pad}{}",
+                "é".repeat(5000)
+            );
+            let at = t.find("'x'").unwrap() + 1;
+            assert!(!in_posting_form_action(&t, at));
+        }
     }
 }
