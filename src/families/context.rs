@@ -33,6 +33,15 @@ pub trait Analyzer: Send + Sync {
         true
     }
 
+    /// Reads what [`check`](Analyzer::check) will need of one changed
+    /// file's parses while they are held, into [`Context::facts`]: called
+    /// on a worker right after the file is parsed, for every family (one
+    /// may read a file another wanted); the trees are dropped once all
+    /// have read them. Only the trees the parse stage made are read here
+    /// ([`Context::parsed_for_facts`] parses nothing while extracting):
+    /// what is left out is read by `check` as it asks.
+    fn extract(&self, _cx: &Context, _file: &ChangedFile) {}
+
     fn check(&self, cx: &Context) -> Vec<Finding>;
 }
 
@@ -147,6 +156,21 @@ pub struct Context<'a> {
     /// Key paths of configuration blobs, read once however many families
     /// ask (config, backup and durability all read a changed file).
     config_keys: Mutex<std::collections::HashMap<(Oid, Lang), ConfigKeys>>,
+    /// What families read of a file version's parse ([`Context::facts`]),
+    /// kept for the run once its tree is dropped.
+    facts: Mutex<std::collections::HashMap<FactKey, FactSlot>>,
+}
+
+/// A family's tag for one kind of fact, the version's path, blob and
+/// language.
+type FactKey = (&'static str, String, Oid, Lang);
+type FactSlot = Arc<OnceLock<Arc<dyn std::any::Any + Send + Sync>>>;
+
+thread_local! {
+    /// Set while a worker runs [`Analyzer::extract`].
+    static EXTRACTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set when a parse was refused while extracting.
+    static REFUSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// A configuration blob's entries, shared by the families that read it.
@@ -204,6 +228,7 @@ impl<'a> Context<'a> {
             groups: Default::default(),
             known: Default::default(),
             config_keys: Default::default(),
+            facts: Default::default(),
         })
     }
 
@@ -222,6 +247,48 @@ impl<'a> Context<'a> {
 
     pub fn parsed(&self, file: &FileVersion, lang: Lang) -> Option<Arc<Parsed>> {
         self.cache.get(file, lang)
+    }
+
+    /// The parse to read [`Context::facts`] from: the run's tree while it
+    /// is held, else a parse that is dropped once read (the facts are
+    /// what is kept).
+    pub fn parsed_for_facts(&self, file: &FileVersion, lang: Lang) -> Option<Arc<Parsed>> {
+        if !EXTRACTING.get() {
+            return self.cache.get_unkept(file, lang);
+        }
+        // While extracting, only the trees the parse stage holds are read:
+        // what they do not cover is read by `check`, as it asks.
+        match self.cache.held(file, lang) {
+            Some(outcome) => outcome.ok(),
+            None => {
+                REFUSED.set(true);
+                None
+            }
+        }
+    }
+
+    /// Runs a family's [`Analyzer::extract`]: facts are read only from
+    /// the trees the parse stage holds, and none is kept that a refused
+    /// parse left out.
+    pub fn extracting(&self, extract: impl FnOnce()) {
+        /// Clears the flag however `extract` ends.
+        struct Extracting;
+        impl Drop for Extracting {
+            fn drop(&mut self) {
+                EXTRACTING.set(false);
+            }
+        }
+        EXTRACTING.set(true);
+        let _on = Extracting;
+        extract();
+    }
+
+    /// `read()`, and whether it was cut short by a parse refused while
+    /// extracting (then its answer is not kept).
+    fn read_unless_refused<T>(read: impl FnOnce() -> T) -> (T, bool) {
+        let outer = REFUSED.replace(false);
+        let value = read();
+        (value, REFUSED.replace(outer))
     }
 
     /// Whether `path` (a file or directory) exists on a side.
@@ -252,18 +319,85 @@ impl<'a> Context<'a> {
             return keys;
         }
         use crate::readers::keypath;
-        let keys = match lang {
-            Lang::Env | Lang::Ini => keypath::entries(lang, version.text()?, None),
-            _ => self
-                .parsed(version, lang)
-                .and_then(|p| keypath::entries(lang, &p.text, Some(&p.tree))),
+        let (keys, refused) = Self::read_unless_refused(|| {
+            match lang {
+                Lang::Env | Lang::Ini => keypath::entries(lang, version.text()?, None),
+                _ => self
+                    .parsed_for_facts(version, lang)
+                    .and_then(|p| keypath::entries(lang, &p.text, Some(&p.tree))),
+            }
+            .map(Arc::new)
+        });
+        if !refused {
+            self.config_keys
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, keys.clone());
         }
-        .map(Arc::new);
-        self.config_keys
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, keys.clone());
         keys
+    }
+
+    /// What `read` makes of a file version (a family's facts of its
+    /// parse), computed once per run and kept after the version's tree is
+    /// dropped: [`Analyzer::extract`] fills it while the tree is held and
+    /// `check` finds it here. `tag` names the kind of fact; one tag holds
+    /// one type.
+    pub fn facts<T: std::any::Any + Send + Sync>(
+        &self,
+        tag: &'static str,
+        version: &FileVersion,
+        lang: Lang,
+        read: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let slot = {
+            let mut facts = self.facts.lock().unwrap_or_else(|p| p.into_inner());
+            facts
+                .entry((tag, version.path.clone(), version.oid, lang))
+                .or_default()
+                .clone()
+        };
+        if let Some(kept) = slot.get() {
+            // A tag reused for another type is computed, not kept.
+            return kept
+                .clone()
+                .downcast::<T>()
+                .unwrap_or_else(|_| Arc::new(read()));
+        }
+        let (value, refused) = Self::read_unless_refused(read);
+        let value = Arc::new(value);
+        if !refused {
+            let _ = slot.set(value.clone());
+        }
+        value
+    }
+
+    /// [`Context::facts`] read from a version's parse: `None` when it has
+    /// none (no grammar, or skipped).
+    pub fn parse_facts<T: Clone + std::any::Any + Send + Sync>(
+        &self,
+        tag: &'static str,
+        version: &FileVersion,
+        lang: Lang,
+        read: impl FnOnce(&Parsed) -> T,
+    ) -> Option<T> {
+        let facts = self.facts(tag, version, lang, || {
+            self.parsed_for_facts(version, lang).map(|p| read(&p))
+        });
+        (*facts).clone()
+    }
+
+    /// Reads the key paths of both sides of a changed configuration file
+    /// into [`Context::config_keys`]: what the families that read
+    /// configuration do in [`Analyzer::extract`].
+    pub fn extract_config_keys(&self, file: &ChangedFile) {
+        for (version, lang) in [(&file.base, file.base_lang), (&file.head, file.head_lang)] {
+            if let Some(version) = version
+                .as_ref()
+                .filter(|_| crate::readers::keypath::is_config(lang))
+            {
+                self.config_keys(version, lang);
+            }
+        }
     }
 
     /// Reads `path` on a side, if it is a regular file there.

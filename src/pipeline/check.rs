@@ -1,5 +1,6 @@
-//! One run, in pipeline order: revisions → changes → read → parse → facts
-//! and compare (the families) → filter → a [`Report`] for the renderers.
+//! One run, in pipeline order: revisions → changes → read → parse and
+//! facts (file by file: `Analyzer::extract`) → compare (`Analyzer::check`)
+//! → filter → a [`Report`] for the renderers.
 
 use super::changes::{self, SideSource};
 use super::parse::ParseCache;
@@ -354,30 +355,36 @@ impl Session {
         let wanted: Vec<_> = jobs.iter().flat_map(|j| j.versions()).collect();
         notes.extend(withheld);
         let cache = ParseCache::new();
+        for (version, lang) in &wanted {
+            cache.expect(version, *lang);
+        }
+        let cx = Context::new(&files, &cache, config, base_source, head_source)?;
         progress.stage("parsing", wanted.len());
-        // One job per task: a few large files hold most of the cost.
-        jobs.par_iter().with_max_len(1).for_each(|job| {
-            let base = job.base.and_then(|(version, lang)| {
-                progress.advance();
-                cache.get(version, lang)
-            });
-            if let Some((version, lang)) = job.head {
-                // A head about as large as a base that ran out of the
-                // parser's budget would only run out again, after as long
-                // (100,000 nested `<div>`: 1.6 s per side).
-                let base_too_costly = job.base.is_some_and(|(b, bl)| {
-                    cache.skipped(b, bl).as_deref() == Some(super::parse::TOO_COSTLY)
-                        && version.text().map_or(0, |t| t.len())
-                            >= b.text().map_or(0, |t| t.len()) * 3 / 4
-                });
-                if base_too_costly {
-                    cache.skip_as(version, lang, super::parse::TOO_COSTLY_AS_BASE.to_string());
-                } else {
-                    cache.get_after(version, lang, base.as_ref());
+        // One job per task: a few large files hold most of the cost. Each
+        // file is parsed, the families read their facts of it, and its
+        // trees are dropped, so a large range never holds every tree at
+        // once (saleor's 800 commits: 639 → 124 MB).
+        let error_notes: Vec<Note> = jobs
+            .par_iter()
+            .with_max_len(1)
+            .flat_map_iter(|job| {
+                let [base, head] = parse_job(&cache, job, &progress);
+                for a in analyzers {
+                    cx.extracting(|| a.extract(&cx, job.file));
                 }
-                progress.advance();
-            }
-        });
+                let sides = [(job.base, base), (job.head, head)];
+                let notes: Vec<Note> = (0..2)
+                    .filter_map(|side| {
+                        let ((_, lang), parsed) = (sides[side].0?, sides[side].1.as_ref()?);
+                        super::parse_errors::note(job.file, side, lang, parsed)
+                    })
+                    .collect();
+                for (version, lang) in job.versions() {
+                    cache.release(version, lang);
+                }
+                notes
+            })
+            .collect();
         // Files too deep or too costly to parse: said, never dropped.
         notes.extend(wanted.iter().filter_map(|(version, lang)| {
             cache.skipped(version, *lang).map(|message| Note {
@@ -386,10 +393,9 @@ impl Session {
                 message,
             })
         }));
-        notes.extend(super::parse_errors::notes(&files, &wanted, &cache));
+        notes.extend(error_notes);
         notes.sort();
         notes.dedup();
-        let cx = Context::new(&files, &cache, config, base_source, head_source)?;
         progress.stage("analyzing", analyzers.len());
         // Families are independent: each runs on its own worker, and their
         // findings are joined in the registry's order.
@@ -428,4 +434,33 @@ impl Session {
             sources,
         })
     }
+}
+
+/// Parses the sides of one job: base first, then head from base's tree.
+fn parse_job(
+    cache: &ParseCache,
+    job: &read::ParseJob,
+    progress: &Tracker,
+) -> [Option<Arc<super::parse::Parsed>>; 2] {
+    let base = job.base.and_then(|(version, lang)| {
+        progress.advance();
+        cache.get(version, lang)
+    });
+    let head = job.head.and_then(|(version, lang)| {
+        progress.advance();
+        // A head about as large as a base that ran out of the parser's
+        // budget would only run out again, after as long (100,000 nested
+        // `<div>`: 1.6 s per side).
+        let base_too_costly = job.base.is_some_and(|(b, bl)| {
+            cache.skipped(b, bl).as_deref() == Some(super::parse::TOO_COSTLY)
+                && version.text().map_or(0, |t| t.len()) >= b.text().map_or(0, |t| t.len()) * 3 / 4
+        });
+        if base_too_costly {
+            cache.skip_as(version, lang, super::parse::TOO_COSTLY_AS_BASE.to_string());
+            None
+        } else {
+            cache.get_after(version, lang, base.as_ref())
+        }
+    });
+    [base, head]
 }

@@ -4,12 +4,10 @@
 //! comes back that way whole, so `factory_reset: true` in it passed with
 //! nothing said. A change that falls inside such a node is a note.
 
-use super::changes::FileVersion;
 use super::lang::Lang;
-use super::parse::ParseCache;
+use super::parse::Parsed;
 use crate::families::context::ChangedFile;
 use crate::findings::finding::Note;
-use std::collections::HashSet;
 use std::ops::Range;
 use tree_sitter::Tree;
 
@@ -23,40 +21,22 @@ fn errors_drop_content(lang: Lang) -> bool {
     )
 }
 
-/// One note per parsed file version (of `parsed`, the versions a family
-/// asked for) whose changed lines meet a parse error.
-pub(super) fn notes(
-    files: &[ChangedFile],
-    parsed: &[(&FileVersion, Lang)],
-    cache: &ParseCache,
-) -> Vec<Note> {
-    let asked: HashSet<*const FileVersion> = parsed.iter().map(|(v, _)| *v as *const _).collect();
-    let mut out = Vec::new();
-    for file in files {
-        let changes = [(&file.base, file.base_lang), (&file.head, file.head_lang)];
-        for (side, (version, lang)) in changes.into_iter().enumerate() {
-            let Some(version) = version else { continue };
-            if !errors_drop_content(lang) || !asked.contains(&(version as *const _)) {
-                continue;
-            }
-            let Some(parse) = cache.get(version, lang) else {
-                continue;
-            };
-            if !parse.root_has_error() {
-                continue;
-            }
-            let lines = file.line_changes();
-            let changed = if side == 0 { &lines.base } else { &lines.head };
-            if let Some(hit) = first_changed_error(&parse.tree, changed) {
-                out.push(Note {
-                    path: version.path.clone(),
-                    revision: version.revision,
-                    message: message(hit),
-                });
-            }
-        }
+/// The note of one side of a changed file (`side` 0 is base) whose
+/// changed lines meet a parse error in `parse`, if they do.
+pub(super) fn note(file: &ChangedFile, side: usize, lang: Lang, parse: &Parsed) -> Option<Note> {
+    let version = if side == 0 { &file.base } else { &file.head };
+    let version = version.as_ref()?;
+    if !errors_drop_content(lang) || !parse.root_has_error() {
+        return None;
     }
-    out
+    let lines = file.line_changes();
+    let changed = if side == 0 { &lines.base } else { &lines.head };
+    let hit = first_changed_error(&parse.tree, changed)?;
+    Some(Note {
+        path: version.path.clone(),
+        revision: version.revision,
+        message: message(hit),
+    })
 }
 
 fn message(lines: Range<usize>) -> String {

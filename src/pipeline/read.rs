@@ -117,6 +117,7 @@ pub(super) fn withhold_unanalysable(files: Vec<ChangedFile>) -> (Vec<ChangedFile
 /// The sides of one change some family wants parsed. Base goes first: its
 /// tree is reused for head (see `parse::incremental`).
 pub(super) struct ParseJob<'f> {
+    pub file: &'f ChangedFile,
     pub base: Option<(&'f FileVersion, Lang)>,
     pub head: Option<(&'f FileVersion, Lang)>,
 }
@@ -170,7 +171,7 @@ pub(super) fn to_parse<'f>(
         }
         let [base, head] = wanted_sides(file, readable, analyzers);
         if base.is_some() || head.is_some() {
-            jobs.push(ParseJob { base, head });
+            jobs.push(ParseJob { file, base, head });
         }
     }
     notes.sort();

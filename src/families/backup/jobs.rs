@@ -337,16 +337,31 @@ impl Backup {
                 jobs.extend(self.ansible_cron_jobs(&side));
                 jobs
             }
-            _ if lang == Lang::Puppet => cx
-                .parsed(version, lang)
-                .map(|p| self.puppet_cron_jobs(&version.path, &p.text, &p.tree))
+            _ => self
+                .managed_cron_jobs(cx, version, lang)
                 .unwrap_or_default(),
-            _ if Self::is_chef_recipe(&version.path, lang) => cx
-                .parsed(version, lang)
-                .map(|p| self.chef_cron_jobs(&version.path, &p.text, &p.tree))
-                .unwrap_or_default(),
-            _ => Vec::new(),
         }
+    }
+
+    /// The cron resources of a Puppet manifest or Chef recipe, read once
+    /// per run (by `extract`, while its parse is held).
+    pub(super) fn managed_cron_jobs(
+        &self,
+        cx: &Context,
+        version: &crate::pipeline::changes::FileVersion,
+        lang: Lang,
+    ) -> Option<Vec<Job>> {
+        let read: fn(&Self, &str, &str, &tree_sitter::Tree) -> Vec<Job> = if lang == Lang::Puppet {
+            Self::puppet_cron_jobs
+        } else if Self::is_chef_recipe(&version.path, lang) {
+            Self::chef_cron_jobs
+        } else {
+            return None;
+        };
+        let jobs = cx.parse_facts("backup.cron_resources", version, lang, |p| {
+            read(self, &version.path, &p.text, &p.tree)
+        });
+        Some(jobs.unwrap_or_default())
     }
 
     pub(super) fn check_jobs(&self, cx: &Context, files: &[&ChangedFile], out: &mut Vec<Finding>) {

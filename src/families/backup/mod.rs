@@ -117,6 +117,15 @@ impl Analyzer for Backup {
             && self.relevant(path, lang, text)
     }
 
+    fn extract(&self, cx: &Context, file: &ChangedFile) {
+        cx.extract_config_keys(file);
+        for (version, lang) in [(&file.base, file.base_lang), (&file.head, file.head_lang)] {
+            if let Some(version) = version {
+                self.managed_cron_jobs(cx, version, lang);
+            }
+        }
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let files: Vec<&ChangedFile> = cx
             .files

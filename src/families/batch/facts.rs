@@ -191,7 +191,7 @@ pub(super) fn code_side(
         let language: tree_sitter::Language = tree_sitter_php::LANGUAGE_PHP.into();
         crate::pipeline::parse::parse_bounded(&language, &text).ok()?
     } else {
-        cx.parsed(version, lang)?.tree.clone()
+        cx.parsed_for_facts(version, lang)?.tree.clone()
     };
     Some((version.path.clone(), CodeSide { text, tree, syntax }))
 }

@@ -16,6 +16,16 @@ pub(super) struct SideLoops {
     pub(super) loops: Vec<LoopFacts>,
 }
 
+impl SideLoops {
+    /// Whether a loop here sends unsafely, works in a request or drains a
+    /// mailbox: the only loops a finding can be about.
+    pub(super) fn risky(&self) -> bool {
+        self.loops
+            .iter()
+            .any(|l| l.unsafe_loop() || l.in_request() || l.drain.is_some())
+    }
+}
+
 pub(super) enum Story {
     New,
     CheckpointRemoved,

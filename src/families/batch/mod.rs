@@ -19,6 +19,7 @@ use serde::Deserialize;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
+use std::sync::Arc;
 use syntax::{functions, Syntax};
 
 mod facts;
@@ -129,16 +130,21 @@ impl Analyzer for Batch {
         Syntax::of(file.head_lang).is_none_or(|s| self.touches_loops(file, s))
     }
 
+    fn extract(&self, cx: &Context, file: &ChangedFile) {
+        // Bases too, though most are never compared: one risky head whose
+        // base lacks its loop reads every other base (a loop moved between
+        // files), and a walk now costs less than a parse then (saleor's
+        // 800 commits: 380 bases parsed again).
+        self.loops_of(cx, file, Revision::Head);
+        self.loops_of(cx, file, Revision::Base);
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         // Heads first: only a loop that sends unsafely or works in a
         // request can be reported, and most changes have none, so their
-        // bases (a full parse and walk each) are never read.
+        // bases are never compared.
         let heads = self.side_loops(cx, Revision::Head, |_| true);
-        let risky = |h: &SideLoops| {
-            h.loops
-                .iter()
-                .any(|l| l.unsafe_loop() || l.in_request() || l.drain.is_some())
-        };
+        let risky = |h: &Arc<SideLoops>| h.risky();
         if !heads.iter().flatten().any(risky) {
             return Vec::new();
         }
@@ -151,10 +157,10 @@ impl Analyzer for Batch {
         let before = || {
             before.get_or_init(|| {
                 let others = self.side_loops(cx, Revision::Base, |i| !wanted(i));
-                BaseLoops::of(bases.iter().chain(&others).flatten())
+                BaseLoops::of(bases.iter().chain(&others).flatten().map(|b| &**b))
             })
         };
-        let now = LoopCounts::of(heads.iter().flatten());
+        let now = LoopCounts::of(heads.iter().flatten().map(|h| &**h));
         cx.files
             .iter()
             .zip(heads.iter().zip(&bases))
@@ -164,7 +170,7 @@ impl Analyzer for Batch {
             .flat_map(|(file, head, base)| {
                 let ctx = HeadFile {
                     head,
-                    base: base.as_ref(),
+                    base: base.as_deref(),
                     changes: file.line_changes(),
                     now: &now,
                 };
@@ -183,40 +189,45 @@ impl Batch {
         cx: &Context,
         rev: Revision,
         which: impl Fn(usize) -> bool + Sync,
-    ) -> Vec<Option<SideLoops>> {
+    ) -> Vec<Option<Arc<SideLoops>>> {
         cx.files
             .par_iter()
             .enumerate()
             // One file per task: the cost is in a few large controllers,
             // often side by side in the list, that would share a worker.
             .with_max_len(1)
-            .map(|(i, file)| {
-                if !which(i) {
-                    return None;
-                }
-                let (version, lang) = match rev {
-                    Revision::Base => (file.base.as_ref()?, file.base_lang),
-                    Revision::Head => (file.head.as_ref()?, file.head_lang),
-                };
-                let read = Syntax::of(lang).is_some()
-                    && self.reads_change(file)
-                    // Base is read for what it holds; an excluded head
-                    // is not reported on.
-                    && (rev == Revision::Base || !cx.is_excluded(&version.path))
-                    && !self.skips_path(&version.path)
-                    && version.text().is_some_and(|t| self.mentions_effect(t));
-                if !read {
-                    return None;
-                }
-                let (path, side) = code_side(cx, file, rev)?;
-                Some(SideLoops {
-                    loops: self.facts_of(&path, &side),
-                    path,
-                    text: side.text,
-                    syntax: side.syntax,
-                })
-            })
+            .map(|(i, file)| which(i).then(|| self.loops_of(cx, file, rev)).flatten())
             .collect()
+    }
+
+    /// The loops of one side of a changed file where the family can learn
+    /// something from it, read once per run (by `extract`, while the
+    /// parse is held).
+    fn loops_of(&self, cx: &Context, file: &ChangedFile, rev: Revision) -> Option<Arc<SideLoops>> {
+        let (version, lang) = match rev {
+            Revision::Base => (file.base.as_ref()?, file.base_lang),
+            Revision::Head => (file.head.as_ref()?, file.head_lang),
+        };
+        let read = Syntax::of(lang).is_some()
+            && self.reads_change(file)
+            // Base is read for what it holds; an excluded head
+            // is not reported on.
+            && (rev == Revision::Base || !cx.is_excluded(&version.path))
+            && !self.skips_path(&version.path)
+            && version.text().is_some_and(|t| self.mentions_effect(t));
+        if !read {
+            return None;
+        }
+        let loops = cx.facts("batch.loops", version, lang, || {
+            let (path, side) = code_side(cx, file, rev)?;
+            Some(Arc::new(SideLoops {
+                loops: self.facts_of(&path, &side),
+                path,
+                text: side.text,
+                syntax: side.syntax,
+            }))
+        });
+        (*loops).clone()
     }
 
     fn check_file<'b>(&self, ctx: &HeadFile, before: &dyn Fn() -> &'b BaseLoops) -> Vec<Finding> {

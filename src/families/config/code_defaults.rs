@@ -26,7 +26,19 @@ pub(super) fn code_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Opti
     if !is_code(lang) {
         return None;
     }
-    let parsed = cx.parsed(version, lang)?;
+    let entries = cx.parse_facts("config.code_defaults", version, lang, |p| {
+        std::sync::Arc::new(default_entries(p))
+    })?;
+    Some(ConfigSide {
+        path: version.path.clone(),
+        text: version.text()?.clone(),
+        entries,
+        code: true,
+    })
+}
+
+/// The default argument values of a parsed code file, in text order.
+fn default_entries(parsed: &crate::pipeline::parse::Parsed) -> Vec<ConfigEntry> {
     let text = &parsed.text;
     let mut entries = Vec::new();
     let mut stack = vec![parsed.tree.root_node()];
@@ -63,12 +75,7 @@ pub(super) fn code_side(cx: &Context, file: &ChangedFile, rev: Revision) -> Opti
         });
     }
     entries.sort_by_key(|e| e.range.start);
-    Some(ConfigSide {
-        path: version.path.clone(),
-        text: parsed.text.clone(),
-        entries: std::sync::Arc::new(entries),
-        code: true,
-    })
+    entries
 }
 
 /// The name of the function whose parameter list holds `node`.

@@ -394,6 +394,17 @@ impl Analyzer for ConfigFamily {
             })
     }
 
+    fn extract(&self, cx: &Context, file: &ChangedFile) {
+        if is_code(file.head_lang) {
+            for rev in [Revision::Base, Revision::Head] {
+                code_side(cx, file, rev);
+            }
+            orm_code::extract(cx, file);
+        } else {
+            cx.extract_config_keys(file);
+        }
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut out = Vec::new();
         for file in cx.files {

@@ -161,6 +161,14 @@ fn meaning(what: &str) -> &'static str {
     }
 }
 
+/// Reads the ORM calls of both sides of a changed code file while their
+/// parses are held (the family's `extract`).
+pub(super) fn extract(cx: &Context, file: &ChangedFile) {
+    for rev in [Revision::Base, Revision::Head] {
+        side_calls(cx, file, rev);
+    }
+}
+
 fn side_calls(cx: &Context, file: &ChangedFile, rev: Revision) -> Option<(Vec<OrmCall>, String)> {
     let (version, lang) = match rev {
         Revision::Base => (file.base.as_ref()?, file.base_lang),
@@ -173,13 +181,12 @@ fn side_calls(cx: &Context, file: &ChangedFile, rev: Revision) -> Option<(Vec<Or
     if !(text.contains(".sync(") || text.contains("synchronize") || text.contains("dropSchema")) {
         return Some((Vec::new(), String::new()));
     }
-    let parsed = cx.parsed(version, lang)?;
     let name = version.path.rsplit('/').next().unwrap_or(&version.path);
     let ormconfig = name.to_ascii_lowercase().starts_with("ormconfig");
-    Some((
-        calls(parsed.tree.root_node(), &parsed.text, ormconfig),
-        parsed.text.to_string(),
-    ))
+    let calls = cx.parse_facts("config.orm_calls", version, lang, |p| {
+        calls(p.tree.root_node(), &p.text, ormconfig)
+    })?;
+    Some((calls, text.to_string()))
 }
 
 /// Whether the pre-filter should parse a code file for these calls.

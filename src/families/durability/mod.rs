@@ -299,6 +299,10 @@ impl Analyzer for Durability {
             && (self.mentions_key(text) || (lang == Lang::Hcl && self.mentions_store(text)))
     }
 
+    fn extract(&self, cx: &Context, file: &ChangedFile) {
+        cx.extract_config_keys(file);
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut out = Vec::new();
         let stores: Vec<&ChangedFile> = cx

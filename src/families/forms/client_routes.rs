@@ -14,15 +14,17 @@
 use super::Forms;
 use crate::families::context::{ChangedFile, Context, FileGroup};
 use crate::findings::finding::{Finding, Location, Revision, Severity, Span};
+use crate::pipeline::changes::FileVersion;
 use crate::pipeline::lang::Lang;
 use crate::pipeline::parse::Parsed;
 use crate::readers::syntax::named_children;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use tree_sitter::Node;
 
 /// A route of a client-side router.
 #[derive(Debug)]
-struct ClientRoute {
+pub(super) struct ClientRoute {
     path: String,
     /// The routed component: its module (`src/pages/Contact`) when the
     /// file imports it, else `name:Contact`.
@@ -262,19 +264,15 @@ impl Forms {
             let (Some(bv), Some(hv)) = (&f.base, &f.head) else {
                 continue;
             };
-            let Some(bp) = cx.parsed(bv, f.base_lang) else {
+            let Some(base) = routes_of_router(cx, bv, f.base_lang) else {
                 continue;
             };
-            let base = client_routes(&bp);
             if base.is_empty() {
                 continue;
             }
-            let head = cx
-                .parsed(hv, f.head_lang)
-                .map(|p| client_routes(&p))
-                .unwrap_or_default();
+            let head = routes_of_router(cx, hv, f.head_lang).unwrap_or_default();
             let mut lost: BTreeMap<&str, &ClientRoute> = BTreeMap::new();
-            for r in &base {
+            for r in base.iter() {
                 if !head.iter().any(|h| h.component == r.component) {
                     lost.entry(r.component.as_str()).or_insert(r);
                 }
@@ -306,25 +304,27 @@ impl Forms {
         // what was lost.
         let head_version = cx.lookup(Revision::Head, &file)?;
         let lang = crate::pipeline::lang::detect(&file);
-        let parsed = cx.parsed(&head_version, lang)?;
-        let forms = self.page_facts(&parsed).forms;
-        let form = forms
+        let page = self.page_read(cx, &head_version, lang)?;
+        let head_text = head_version.text()?;
+        let form = page
+            .forms
+            .forms
             .iter()
             .find(|x| x.hidden.is_none() && !x.fields.iter().all(|f| f.hidden))?;
         let stem = module.rsplit('/').next().unwrap_or(module);
         let routed_elsewhere = cx.head_files(FileGroup::Script).iter().any(|v| {
             v.path != f.path()
                 && v.text().is_some_and(|t| t.contains(stem))
-                && cx
-                    .parsed(v, crate::pipeline::lang::detect(&v.path))
-                    .is_some_and(|p| {
-                        client_routes(&p).iter().any(|h| {
+                && routes_of_router(cx, v, crate::pipeline::lang::detect(&v.path)).is_some_and(
+                    |routes| {
+                        routes.iter().any(|h| {
                             h.component == r.component
                                 || component_file(cx, Revision::Head, &v.path, h.component.as_str())
                                     .as_deref()
                                     == Some(file.as_str())
                         })
-                    })
+                    },
+                )
         });
         if routed_elsewhere {
             return None;
@@ -358,7 +358,7 @@ impl Forms {
                 Location {
                     revision: Revision::Head,
                     path: file.clone(),
-                    span: Span::from_bytes(&parsed.text, form.tag.range.start, form.tag.range.end),
+                    span: Span::from_bytes(head_text, form.tag.range.start, form.tag.range.end),
                 },
                 "the form the route led to",
             )
@@ -371,7 +371,19 @@ impl Forms {
 }
 
 /// A change to a router script that touches a line a route is made of.
-fn router_change(f: &ChangedFile) -> bool {
+/// The client routes of a router file version, read once per run (by
+/// `extract` for a changed router, while its parse is held).
+pub(super) fn routes_of_router(
+    cx: &Context,
+    version: &FileVersion,
+    lang: Lang,
+) -> Option<Arc<Vec<ClientRoute>>> {
+    cx.parse_facts("forms.client_routes", version, lang, |p| {
+        Arc::new(client_routes(p))
+    })
+}
+
+pub(super) fn router_change(f: &ChangedFile) -> bool {
     // A route object names what it renders: a file with `path:` and none
     // of the target keys (a bundler or test config) routes nothing.
     let routes = |t: &str| {

@@ -311,16 +311,6 @@ fn sends(parsed: &Parsed, handler: Node) -> Option<bool> {
 }
 
 impl Forms {
-    /// Whether a JSX form's submit handler sends anything: `None` when the
-    /// handler is not in this file (a prop, an import) and cannot be judged.
-    fn submit_sends(&self, page: &PageSide, form: &FormFacts) -> Option<bool> {
-        let parsed = page.parsed.as_deref()?;
-        let AttrValue::Templated(value) = form.tag.get("onsubmit")? else {
-            return None;
-        };
-        sends(parsed, handler_node(parsed, value)?)
-    }
-
     /// A React form whose submit handler sent the data in base and sends
     /// nothing in head: the page still shows "thank you", nothing leaves.
     pub(super) fn check_submit_handler(
@@ -331,7 +321,7 @@ impl Forms {
         h: &FormFacts,
         out: &mut Vec<Finding>,
     ) {
-        if self.submit_sends(bp, b) != Some(true) || self.submit_sends(hp, h) != Some(false) {
+        if bp.submit_sends(b) != Some(true) || hp.submit_sends(h) != Some(false) {
             return;
         }
         let handler = h
@@ -361,6 +351,15 @@ impl Forms {
             .evidence("handler", handler.trim().to_string()),
         );
     }
+}
+
+/// Whether a JSX form's submit handler sends anything: `None` when the
+/// handler is not in this file (a prop, an import) and cannot be judged.
+pub(super) fn submit_sends(parsed: &Parsed, form: &FormFacts) -> Option<bool> {
+    let AttrValue::Templated(value) = form.tag.get("onsubmit")? else {
+        return None;
+    };
+    sends(parsed, handler_node(parsed, value)?)
 }
 
 #[cfg(test)]

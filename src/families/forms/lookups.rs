@@ -68,7 +68,11 @@ pub(super) fn script_handles(
     let names_form = |t: &str| {
         verbs.iter().any(|v| t.contains(v)) && needles.iter().any(|n| t.contains(n.as_str()))
     };
-    let page_text = page.parsed.as_ref().map_or("", |p| &p.text);
+    let page_text = if page.read.is_some() {
+        page.full_text()
+    } else {
+        ""
+    };
     let inline = page_text
         .split("<script")
         .skip(1)
@@ -302,15 +306,15 @@ impl Forms {
                 continue;
             }
             let lang = crate::pipeline::lang::detect(&version.path);
-            let Some(parsed) = cx.parsed(&version, lang) else {
+            let Some(read) = self.page_read(cx, &version, lang) else {
                 continue;
             };
             let page = PageSide {
                 revision: Revision::Head,
                 path: &version.path,
-                forms: self.page_facts(&parsed),
-                text: parsed.text.clone(),
-                parsed: Some(parsed.clone()),
+                forms: read.forms.clone(),
+                read: Some(read),
+                text: text.clone(),
             };
             visit(&page);
         }

@@ -153,6 +153,29 @@ impl Analyzer for Forms {
         holds_forms(file.base_lang) || holds_forms(file.head_lang) || unrouted::touches_routes(file)
     }
 
+    fn extract(&self, cx: &Context, file: &ChangedFile) {
+        let router = client_routes::router_change(file);
+        let rails_routes = route_names::is_rails_routes_change(cx, file);
+        for (version, lang) in [(&file.base, file.base_lang), (&file.head, file.head_lang)] {
+            let Some(version) = version else { continue };
+            self.page_read(cx, version, lang);
+            unrouted::routes_of_version(cx, version, lang);
+            if router {
+                client_routes::routes_of_router(cx, version, lang);
+            }
+            if rails_routes {
+                route_names::rails_helpers(cx, version);
+            }
+        }
+        if let Some(base) = file
+            .base
+            .as_ref()
+            .filter(|b| self.sends_forms(b, file.base_lang))
+        {
+            scripted::script_ids(cx, base, file.base_lang);
+        }
+    }
+
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut out = Vec::new();
         let files: Vec<&ChangedFile> = cx
@@ -268,7 +291,7 @@ impl Analyzer for Forms {
                         pages
                             .iter()
                             .filter_map(|(_, h)| h.as_ref())
-                            .filter(|hp| hp.parsed.as_ref().is_some_and(|t| t.root_has_error()))
+                            .filter(|hp| hp.broken())
                             .flat_map(|hp| matching::form_tag_idents(hp.full_text()))
                             .collect()
                     })

@@ -4,27 +4,46 @@ use super::facts::{FormFacts, PageForms};
 use super::{holds_forms, may_hold_form, Forms};
 use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Location, Revision, Span};
-use crate::pipeline::parse::Parsed;
+use crate::pipeline::changes::FileVersion;
+use crate::pipeline::lang::Lang;
 use std::sync::Arc;
 
 /// One page version with its forms, ready to compare.
 pub(super) struct PageSide<'a> {
     pub(super) revision: Revision,
     pub(super) path: &'a str,
-    pub(super) parsed: Option<Arc<Parsed>>,
+    /// What the page's parse told, when it was parsed for forms.
+    pub(super) read: Option<Arc<PageRead>>,
     pub(super) forms: PageForms,
     /// The file as stored, parsed or not (a page without a `<form` is not
     /// parsed, yet its links and controls still tell what happened).
     pub(super) text: Arc<str>,
 }
 
+/// What the forms family reads of a page's parse, kept once its tree is
+/// dropped.
+pub(super) struct PageRead {
+    pub(super) forms: PageForms,
+    /// The parser met a syntax error (a quote inside a template
+    /// condition) and may have hidden a form.
+    pub(super) broken: bool,
+    /// For each form of `forms`: whether its JSX submit handler sends
+    /// anything (`None` when the handler is not in the file).
+    pub(super) submit_sends: Vec<Option<bool>>,
+}
+
 impl PageSide<'_> {
+    /// The text of a parsed page: locations in a page that was not parsed
+    /// point nowhere, as before its tree was dropped.
+    fn parsed_text(&self) -> &str {
+        self.read.as_ref().map_or("", |_| &self.text)
+    }
+
     pub(super) fn loc(&self, range: std::ops::Range<usize>) -> Location {
-        let text = self.parsed.as_ref().map_or("", |p| &p.text);
         Location {
             revision: self.revision,
             path: self.path.to_string(),
-            span: Span::from_bytes(text, range.start, range.end),
+            span: Span::from_bytes(self.parsed_text(), range.start, range.end),
         }
     }
 
@@ -38,14 +57,53 @@ impl PageSide<'_> {
     }
 
     pub(super) fn text(&self, range: std::ops::Range<usize>) -> &str {
-        self.parsed
-            .as_ref()
-            .and_then(|p| p.text.get(range))
-            .unwrap_or("")
+        self.parsed_text().get(range).unwrap_or("")
+    }
+
+    pub(super) fn broken(&self) -> bool {
+        self.read.as_ref().is_some_and(|r| r.broken)
+    }
+
+    /// Whether a form of this page has a JSX submit handler that sends
+    /// anything, as read from the parse.
+    pub(super) fn submit_sends(&self, form: &FormFacts) -> Option<bool> {
+        let i = self
+            .forms
+            .forms
+            .iter()
+            .position(|f| std::ptr::eq(f, form))?;
+        *self.read.as_ref()?.submit_sends.get(i)?
     }
 }
 
 impl Forms {
+    /// A page version's forms, read once per run (by `extract`, while its
+    /// parse is held).
+    pub(super) fn page_read(
+        &self,
+        cx: &Context,
+        version: &FileVersion,
+        lang: Lang,
+    ) -> Option<Arc<PageRead>> {
+        let text = version.text()?;
+        if !(holds_forms(lang) && may_hold_form(lang, text)) {
+            return None;
+        }
+        cx.parse_facts("forms.page", version, lang, |parsed| {
+            let forms = self.page_facts(parsed);
+            let submit_sends = forms
+                .forms
+                .iter()
+                .map(|f| super::jsx::submit_sends(parsed, f))
+                .collect();
+            Arc::new(PageRead {
+                broken: parsed.root_has_error(),
+                forms,
+                submit_sends,
+            })
+        })
+    }
+
     pub(super) fn page_side<'a>(
         &self,
         cx: &Context,
@@ -57,19 +115,12 @@ impl Forms {
             Revision::Head => (file.head.as_ref()?, file.head_lang),
         };
         let text = version.text()?;
-        let parsed = if holds_forms(lang) && may_hold_form(lang, text) {
-            cx.parsed(version, lang)
-        } else {
-            None
-        };
-        let forms = parsed
-            .as_deref()
-            .map(|p| self.page_facts(p))
-            .unwrap_or_default();
+        let read = self.page_read(cx, version, lang);
+        let forms = read.as_ref().map(|r| r.forms.clone()).unwrap_or_default();
         Some(PageSide {
             revision: rev,
             path: &version.path,
-            parsed,
+            read,
             forms,
             text: text.clone(),
         })

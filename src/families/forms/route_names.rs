@@ -13,7 +13,7 @@
 
 use super::unrouted::{routes_of_side, touches_routes};
 use super::Forms;
-use crate::families::context::{Context, FileGroup};
+use crate::families::context::{ChangedFile, Context, FileGroup};
 use crate::findings::finding::{Finding, Location, Revision, Span};
 use crate::pipeline::lang::Lang;
 use crate::readers::routes::{self, Route};
@@ -320,24 +320,18 @@ impl Forms {
     /// The URL helpers of the changed `routes.rb` files that no routes
     /// file of head defines any more, as lost names of framework Rails.
     fn lost_rails_helpers(&self, cx: &Context) -> Vec<LostName> {
-        let is_routes = |p: &str| p.ends_with("routes.rb") || p.contains("config/routes/");
         let touched: Vec<_> = cx
             .files
             .iter()
-            .filter(|f| {
-                f.base_lang == Lang::Ruby && is_routes(f.path()) && !cx.is_excluded(f.path())
-            })
-            .filter(|f| touches_routes(f))
+            .filter(|f| is_rails_routes_change(cx, f))
             .collect();
         let mut lost: BTreeMap<String, LostName> = BTreeMap::new();
         for f in &touched {
             let Some(bv) = f.base.as_ref() else { continue };
-            let (Some(parsed), Some(text)) = (cx.parsed(bv, Lang::Ruby), bv.text()) else {
+            let (Some(stems), Some(text)) = (rails_helpers(cx, bv), bv.text()) else {
                 continue;
             };
-            for (stem, range) in
-                super::rails_helpers_gone::helper_stems(parsed.tree.root_node(), text)
-            {
+            for (stem, range) in stems.iter().map(|(s, r)| (s.clone(), r.clone())) {
                 lost.entry(stem.clone()).or_insert_with(|| LostName {
                     route: Route {
                         methods: Vec::new(),
@@ -365,14 +359,12 @@ impl Forms {
             .cloned()
             .collect();
         for v in cx.read_listed(Revision::Head, &head_routes) {
-            let (Some(parsed), Some(text)) = (cx.parsed(&v, Lang::Ruby), v.text()) else {
+            let Some(stems) = rails_helpers(cx, &v) else {
                 // A routes file riskdiff cannot read may define anything.
                 return Vec::new();
             };
-            for stem in
-                super::rails_helpers_gone::helper_stems(parsed.tree.root_node(), text).into_keys()
-            {
-                lost.remove(&stem);
+            for stem in stems.keys() {
+                lost.remove(stem);
             }
         }
         lost.into_values().collect()
@@ -538,6 +530,32 @@ impl Forms {
         .evidence("route", names.join(", "))
         .evidence("framework", l.route.framework)
     }
+}
+
+fn is_routes(path: &str) -> bool {
+    path.ends_with("routes.rb") || path.contains("config/routes/")
+}
+
+/// A change to a Rails routes file that can change the helpers it defines.
+pub(super) fn is_rails_routes_change(cx: &Context, f: &ChangedFile) -> bool {
+    f.base_lang == Lang::Ruby
+        && is_routes(f.path())
+        && !cx.is_excluded(f.path())
+        && touches_routes(f)
+}
+
+/// The URL helpers a Rails routes file version defines, read once per run
+/// (by `extract` for a changed routes file, while its parse is held).
+pub(super) fn rails_helpers(
+    cx: &Context,
+    version: &crate::pipeline::changes::FileVersion,
+) -> Option<Arc<BTreeMap<String, std::ops::Range<usize>>>> {
+    cx.parse_facts("forms.rails_helpers", version, Lang::Ruby, |p| {
+        Arc::new(super::rails_helpers_gone::helper_stems(
+            p.tree.root_node(),
+            &p.text,
+        ))
+    })
 }
 
 #[cfg(test)]

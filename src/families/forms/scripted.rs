@@ -10,9 +10,11 @@ use super::facts::AttrValue;
 use super::{is_dead_action, Forms};
 use crate::families::context::{Context, FileGroup};
 use crate::findings::finding::{Finding, Location, Revision, Span};
+use crate::pipeline::changes::FileVersion;
 use crate::pipeline::lang::Lang;
 use crate::pipeline::parse::Parsed;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
 /// A form id a script of base selected and sent, and where.
 struct Binding {
@@ -26,6 +28,18 @@ struct Binding {
 /// The ids a script selects as string literals (`'#contact-form'`,
 /// `"form#contact"`, `getElementById('contact')`), read from its syntax
 /// tree's strings.
+/// [`selected_ids`] of a script version, read once per run (by `extract`
+/// for a changed script that sends, while its parse is held).
+pub(super) fn script_ids(
+    cx: &Context,
+    version: &FileVersion,
+    lang: Lang,
+) -> Option<Arc<BTreeSet<String>>> {
+    cx.parse_facts("forms.script_ids", version, lang, |p| {
+        Arc::new(selected_ids(p))
+    })
+}
+
 fn selected_ids(parsed: &Parsed) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut stack = vec![parsed.tree.root_node()];
@@ -82,19 +96,26 @@ impl Forms {
             .min()
     }
 
+    /// Whether a script version sends something (a form, by the ids it
+    /// selects): the scripts whose bindings are read.
+    pub(super) fn sends_forms(&self, version: &FileVersion, lang: Lang) -> bool {
+        matches!(lang, Lang::JavaScript | Lang::TypeScript)
+            && version.text().is_some_and(|t| self.send_call(t).is_some())
+    }
+
     /// Ids of forms the change's base scripts selected and sent, whose
     /// head version (if any) no longer does.
     fn lost_bindings(&self, cx: &Context) -> BTreeMap<String, Binding> {
         let mut out = BTreeMap::new();
         for f in cx.files {
-            let (Some(base), Lang::JavaScript | Lang::TypeScript) = (&f.base, f.base_lang) else {
+            let Some(base) = f.base.as_ref().filter(|b| self.sends_forms(b, f.base_lang)) else {
                 continue;
             };
             let Some(text) = base.text() else { continue };
             let Some((at, send)) = self.send_call(text) else {
                 continue;
             };
-            let Some(parsed) = cx.parsed(base, f.base_lang) else {
+            let Some(ids) = script_ids(cx, base, f.base_lang) else {
                 continue;
             };
             // The line of the call, as written, for the message.
@@ -107,7 +128,7 @@ impl Forms {
             let head = f.head.as_ref().and_then(|h| h.text());
             let kept =
                 |id: &str| head.is_some_and(|t| names_id(t, id) && self.send_call(t).is_some());
-            for id in selected_ids(&parsed).into_iter().filter(|id| !kept(id)) {
+            for id in ids.iter().filter(|id| !kept(id)).cloned() {
                 out.entry(id).or_insert_with(|| Binding {
                     script: base.path.clone(),
                     send: line.clone(),
@@ -260,10 +281,9 @@ impl Forms {
                 continue;
             };
             let lang = crate::pipeline::lang::detect(&v.path);
-            let Some(parsed) = cx.parsed(v, lang) else {
+            let Some(ids) = script_ids(cx, v, lang) else {
                 continue;
             };
-            let ids = selected_ids(&parsed);
             let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
             let send: String = text[line_start..]
                 .lines()
@@ -280,7 +300,7 @@ impl Forms {
                     text: std::sync::Arc::clone(text),
                     url,
                     send: send.clone(),
-                    ids: ids.clone(),
+                    ids: (*ids).clone(),
                 });
             }
         }

@@ -63,12 +63,15 @@ pub(super) fn routes_of_version(
     if !routes::mentions_routes(&version.path, lang, text) {
         return Vec::new();
     }
-    let tree = if lang == Lang::Php {
-        None
-    } else {
-        cx.parsed(version, lang)
-    };
-    routes::routes_of(&version.path, lang, text, tree.as_ref().map(|p| &p.tree))
+    let routes = cx.facts("forms.routes", version, lang, || {
+        let tree = if lang == Lang::Php {
+            None
+        } else {
+            cx.parsed_for_facts(version, lang)
+        };
+        routes::routes_of(&version.path, lang, text, tree.as_ref().map(|p| &p.tree))
+    });
+    (*routes).clone()
 }
 
 /// A rooted same-site path of a literal action, if it is one.

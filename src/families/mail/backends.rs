@@ -223,29 +223,33 @@ impl Mail {
         };
         let text = version.text()?;
         let kind = self.backend_kind(&version.path, lang)?;
+        // Settings read from a parse are kept for the run (`extract` reads
+        // them while the tree is held).
+        let from_tree = |read: &dyn Fn(&crate::pipeline::parse::Parsed) -> Vec<Setting>| {
+            cx.parse_facts("mail.settings", version, lang, read)
+        };
         let settings = match kind {
             BackendKind::Env => env_settings(text),
             BackendKind::Django => {
                 if !mentions_mail(text) {
                     return Some((text.to_string(), Vec::new()));
                 }
-                let parsed = cx.parsed(version, lang)?;
-                super::django::python_settings(parsed.tree.root_node(), &parsed.text, &self.tables)
+                from_tree(&|p| {
+                    super::django::python_settings(p.tree.root_node(), &p.text, &self.tables)
+                })?
             }
             BackendKind::Rails => {
                 if !text.contains("action_mailer") {
                     return Some((text.to_string(), Vec::new()));
                 }
-                let parsed = cx.parsed(version, lang)?;
-                rails_settings(parsed.tree.root_node(), &parsed.text)
+                from_tree(&|p| rails_settings(p.tree.root_node(), &p.text))?
             }
             BackendKind::Spring => transports::spring_properties(text),
             BackendKind::Nodemailer => {
                 if !text.contains("createTransport") {
                     return Some((text.to_string(), Vec::new()));
                 }
-                let parsed = cx.parsed(version, lang)?;
-                transports::nodemailer_transports(parsed.tree.root_node(), &parsed.text)
+                from_tree(&|p| transports::nodemailer_transports(p.tree.root_node(), &p.text))?
             }
             BackendKind::LaravelConfig => transports::laravel_default_mailer(text),
         };

@@ -6,8 +6,9 @@
 //! `main.cf`, aliases files, `.fetchmailrc`), from `.env` files, and from
 //! Django settings (python grammar) and Rails environments (ruby grammar).
 
-use crate::families::context::{Analyzer, Context, FamilyDef};
+use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
 use crate::findings::finding::Finding;
+use crate::findings::finding::Revision;
 use crate::pipeline::lang::Lang;
 use backends::mentions_mail;
 use dnscontrol::is_dnscontrol;
@@ -91,6 +92,19 @@ impl Analyzer for Mail {
                 mentions_mx(text) || terraform::ROUTING_TYPES.iter().any(|t| text.contains(t))
             }
             _ => self.reads(path, lang),
+        }
+    }
+
+    fn extract(&self, cx: &Context, file: &ChangedFile) {
+        for rev in [Revision::Base, Revision::Head] {
+            self.settings(cx, file, rev);
+            self.mail_calls(cx, file, rev);
+        }
+        for (version, lang) in [(&file.base, file.base_lang), (&file.head, file.head_lang)] {
+            if let Some(version) = version {
+                self.mx_records(cx, version, lang);
+                routes_reduced::terraform_routes_of(cx, version, lang);
+            }
         }
     }
 

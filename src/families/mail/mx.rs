@@ -6,7 +6,9 @@ use super::dnscontrol::{dangling_targets, dnscontrol_zones, is_dnscontrol};
 use super::{basename, Mail};
 use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Finding, Location, Revision, Severity, Span};
+use crate::pipeline::changes::FileVersion;
 use crate::pipeline::lang::Lang;
+use crate::pipeline::parse::Parsed;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use tree_sitter::Node;
@@ -344,35 +346,50 @@ impl Mail {
             Revision::Base => (file.base.as_ref()?, file.base_lang),
             Revision::Head => (file.head.as_ref()?, file.head_lang),
         };
-        let text = version.text()?;
-        let mut hosts = None;
-        let records = if lang == Lang::Hcl {
-            if !mentions_mx(text) {
-                return None;
-            }
-            let parsed = cx.parsed(version, lang)?;
-            let records = terraform_mx(parsed.tree.root_node(), &parsed.text);
-            super::terraform_locals::resolve_locals(cx, rev, &version.path, records)
-        } else if is_zone_file(&version.path, lang) {
-            zone_mx(text, &version.path)
-        } else if is_dnscontrol(&version.path, text) {
-            let parsed = cx.parsed(version, lang)?;
-            let zones = dnscontrol_zones(parsed.tree.root_node(), &parsed.text);
-            hosts = zones.hosts;
-            zones.mx
-        } else if lang == Lang::Yaml && text.contains("MX") && text.contains("exchange") {
-            let parsed = cx.parsed(version, lang)?;
-            let entries = crate::readers::keypath::entries(lang, &parsed.text, Some(&parsed.tree))?;
-            octodns_mx(&entries, &version.path)
-        } else {
-            return None;
-        };
+        let (mut records, hosts) = self.mx_records(cx, version, lang)?;
+        if lang == Lang::Hcl {
+            records = super::terraform_locals::resolve_locals(cx, rev, &version.path, records);
+        }
         Some(MxSide {
             path: version.path.clone(),
-            text: text.to_string(),
+            text: version.text()?.to_string(),
             records,
             hosts,
         })
+    }
+
+    /// The MX records of a file version as written (Terraform locals not
+    /// yet resolved) and, for DNSControl, the hosts its zones declare;
+    /// what is read from a parse is kept for the run (`extract` reads it
+    /// while the tree is held).
+    pub(super) fn mx_records(
+        &self,
+        cx: &Context,
+        version: &FileVersion,
+        lang: Lang,
+    ) -> Option<(Vec<Mx>, Option<BTreeSet<String>>)> {
+        let text = version.text()?;
+        type Read = (Vec<Mx>, Option<BTreeSet<String>>);
+        let from_tree =
+            |read: &dyn Fn(&Parsed) -> Read| cx.parse_facts("mail.mx", version, lang, read);
+        if lang == Lang::Hcl {
+            if !mentions_mx(text) {
+                return None;
+            }
+            from_tree(&|p| (terraform_mx(p.tree.root_node(), &p.text), None))
+        } else if is_zone_file(&version.path, lang) {
+            Some((zone_mx(text, &version.path), None))
+        } else if is_dnscontrol(&version.path, text) {
+            from_tree(&|p| {
+                let zones = dnscontrol_zones(p.tree.root_node(), &p.text);
+                (zones.mx, zones.hosts)
+            })
+        } else if lang == Lang::Yaml && text.contains("MX") && text.contains("exchange") {
+            let entries = cx.config_keys(version, lang)?;
+            Some((octodns_mx(&entries, &version.path), None))
+        } else {
+            None
+        }
     }
 
     pub(super) fn check_mx(&self, cx: &Context, out: &mut Vec<Finding>) {

@@ -234,10 +234,9 @@ impl Mail {
         }
         let calls = match lang {
             Lang::Php => recipients::php_mail_calls(text),
-            Lang::Python => {
-                let parsed = cx.parsed(version, lang)?;
-                recipients::python_mail_calls(parsed.tree.root_node(), &parsed.text)
-            }
+            Lang::Python => cx.parse_facts("mail.calls", version, lang, |p| {
+                recipients::python_mail_calls(p.tree.root_node(), &p.text)
+            })?,
             _ => return None,
         };
         Some((text.to_string(), calls))

@@ -119,20 +119,16 @@ impl Mail {
                 }]
             }
             RouteKind::Terraform => {
-                if !terraform::ROUTING_TYPES.iter().any(|t| text.contains(t)) {
-                    return Vec::new();
-                }
-                let Some(parsed) = cx.parsed(version, lang) else {
+                let Some(routes) = terraform_routes_of(cx, version, lang) else {
                     return Vec::new();
                 };
-                let routes = terraform::terraform_routes(parsed.tree.root_node(), &parsed.text);
                 vec![Group {
                     rev_path: (rev, path),
                     subject: format!("{shown_path} email routing"),
                     what: "routed addresses".to_string(),
                     one: "routed address".to_string(),
-                    entries: routes.routed,
-                    disabled: routes.disabled,
+                    entries: routes.routed.clone(),
+                    disabled: routes.disabled.clone(),
                     text: text.to_string(),
                     verb: "routed",
                 }]
@@ -515,4 +511,21 @@ fn reduction_message(
             consequence,
         )
     }
+}
+
+/// The email routes of a Terraform file version that declares routing
+/// resources, read once per run (by `extract`, while its parse is held).
+pub(super) fn terraform_routes_of(
+    cx: &Context,
+    version: &crate::pipeline::changes::FileVersion,
+    lang: crate::pipeline::lang::Lang,
+) -> Option<std::sync::Arc<terraform::TerraformRoutes>> {
+    let text = version.text()?;
+    if !version.path.ends_with(".tf") || !terraform::ROUTING_TYPES.iter().any(|t| text.contains(t))
+    {
+        return None;
+    }
+    cx.parse_facts("mail.terraform_routes", version, lang, |p| {
+        std::sync::Arc::new(terraform::terraform_routes(p.tree.root_node(), &p.text))
+    })
 }
