@@ -188,6 +188,32 @@ fn a_restructuring_that_moves_thousands_of_files_still_pairs_the_pages() {
 }
 
 #[test]
+fn a_page_moved_and_edited_among_hundreds_of_added_and_deleted_files_is_paired() {
+    // 250 deleted and 250 added files are past the pairs libgit2 is asked
+    // to compare (every deleted file with every added one); the page that
+    // moved and changed a line still pairs by its name, and is no removed
+    // form.
+    let mut repo = TestRepo::new();
+    // A form the cross-page matcher cannot recognise (no id, name or
+    // fields): only the pairing says it moved.
+    let page = "<form method=\"post\" action=\"./\"><input type=\"submit\" value=\"Add\"></form>\n";
+    repo.write("site/kontakt.html", page);
+    for i in 0..250 {
+        repo.write(&format!("old/f{i}.txt"), format!("old {i}\n"));
+    }
+    repo.commit("site");
+    for i in 0..250 {
+        repo.remove(&format!("old/f{i}.txt"));
+        repo.write(&format!("new/g{i}.txt"), format!("new {i}\n"));
+    }
+    repo.remove("site/kontakt.html");
+    repo.write("pages/kontakt.html", format!("<!-- moved -->\n{page}"));
+    repo.commit("restructure");
+    let report = check(&repo, explicit("HEAD~1", "HEAD", false));
+    assert!(report.findings.is_empty(), "{:?}", rules(&report));
+}
+
+#[test]
 fn a_deleted_page_is_shown_where_it_stood_in_base() {
     let mut repo = TestRepo::new();
     repo.write("kontakt.html", PAGE);
