@@ -2,6 +2,25 @@
 //! against tables: `factoryReset`, `factory-reset` and `FACTORY_RESET` are
 //! all the words `factory reset`.
 
+/// A text with everything but letters and digits dropped and ASCII
+/// lowercased, as bytes: what a byte pre-filter searches for a table's
+/// squashed words (`factory_reset:` and `factoryReset` both hold
+/// `factoryreset`). Characters beyond ASCII are kept as they are, without
+/// asking Unicode which are letters: a locale file of translations spent
+/// most of a pre-filter there, and no table word is punctuation.
+pub fn squashed(text: &str) -> Vec<u8> {
+    text.bytes()
+        .filter(|b| b.is_ascii_alphanumeric() || !b.is_ascii())
+        .map(|b| b.to_ascii_lowercase())
+        .collect()
+}
+
+/// Whether `squashed` (of [`squashed`]) holds `word` squashed the same way.
+pub fn squashed_contains(squashed_text: &[u8], word: &str) -> bool {
+    let word = squashed(word);
+    !word.is_empty() && memchr::memmem::find(squashed_text, &word).is_some()
+}
+
 /// The words of a key segment: `factoryReset`, `factory-reset`,
 /// `FACTORY_RESET` and `factory reset` are all `["factory", "reset"]`.
 pub fn words(segment: &str) -> Vec<String> {
@@ -75,7 +94,17 @@ pub fn is_test_file(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::words;
+    use super::{squashed, squashed_contains, words};
+
+    #[test]
+    fn squashed_text_keeps_letters_digits_and_non_ascii() {
+        let text = squashed("Factory_Reset: true # übersetzt, 2×");
+        assert_eq!(text, "factoryresettrueübersetzt2×".as_bytes());
+        assert!(squashed_contains(&text, "factory-reset"));
+        assert!(squashed_contains(&text, "FACTORY RESET"));
+        assert!(!squashed_contains(&text, "reset_all"));
+        assert!(!squashed_contains(&text, "--"));
+    }
 
     #[test]
     fn test_files_by_directory_or_name_not_by_a_substring() {

@@ -353,8 +353,7 @@ impl Analyzer for ConfigFamily {
         if is_code(lang) && orm_code::mentions_orm_switch(text) {
             return true;
         }
-        let lower = text.to_ascii_lowercase();
-        let squashed: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
+        let squashed = crate::readers::words::squashed(text);
         let scope_words: Vec<&String> = if is_code(lang) {
             Vec::new()
         } else {
@@ -370,15 +369,12 @@ impl Analyzer for ConfigFamily {
             .iter()
             .chain(&self.tables.safeguards)
             .chain(scope_words)
-            .any(|w| {
-                let w: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
-                !w.is_empty() && squashed.contains(&w)
-            })
+            .any(|w| crate::readers::words::squashed_contains(&squashed, w))
             || (!is_code(lang)
                 && self
                     .value_filter_words()
                     .iter()
-                    .any(|w| squashed.contains(w.as_str())))
+                    .any(|w| crate::readers::words::squashed_contains(&squashed, w)))
     }
 
     /// In code only a boolean default that flipped, or an ORM switch, is

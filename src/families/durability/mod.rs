@@ -266,11 +266,7 @@ impl Durability {
     }
 
     fn mentions_key(&self, text: &str) -> bool {
-        let squashed: String = text
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
+        let squashed = crate::readers::words::squashed(text);
         let persistence_kinds = self
             .tables
             .persistence_blocks
@@ -283,7 +279,7 @@ impl Durability {
             .map(|k| k.replace('_', ""))
             .chain(persistence_kinds)
             .chain(std::iter::once("instances".to_string()))
-            .any(|k| squashed.contains(&k))
+            .any(|k| crate::readers::words::squashed_contains(&squashed, &k))
     }
 }
 
