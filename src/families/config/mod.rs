@@ -122,6 +122,28 @@ impl<'a> Hit<'a> {
 }
 
 impl ConfigFamily {
+    /// Whether a changed file's sides are compared at all (what `check`
+    /// reads and `extract` prepares): outside excluded paths, a name the
+    /// family reads, a table word on either side (the pre-filter of
+    /// `wants`), and for code a touched line that can flip a default.
+    fn compares(&self, cx: &Context, file: &ChangedFile) -> bool {
+        let path = file.path();
+        if cx.is_excluded(path) || !self.wants_path(path) {
+            return false;
+        }
+        let names_a_switch = |v: Option<&crate::pipeline::changes::FileVersion>, lang: Lang| {
+            v.and_then(|v| v.text().map(|t| (v, t)))
+                .is_some_and(|(v, t)| self.wants(&v.path, lang, t))
+        };
+        if !names_a_switch(file.head.as_ref(), file.head_lang)
+            && !names_a_switch(file.base.as_ref(), file.base_lang)
+        {
+            return false;
+        }
+        let both = file.base.is_some() && file.head.is_some();
+        !(is_code(file.head_lang) && both && !self.wants_change(file))
+    }
+
     fn is_destructive(&self, path: &str) -> bool {
         let w = switch_words(path, &self.tables.switch_wrappers);
         let joined = w.join("_");
@@ -391,6 +413,9 @@ impl Analyzer for ConfigFamily {
     }
 
     fn extract(&self, cx: &Context, file: &ChangedFile) {
+        if !self.compares(cx, file) {
+            return;
+        }
         if is_code(file.head_lang) {
             for rev in [Revision::Base, Revision::Head] {
                 code_side(cx, file, rev);
@@ -404,25 +429,11 @@ impl Analyzer for ConfigFamily {
     fn check(&self, cx: &Context) -> Vec<Finding> {
         let mut out = Vec::new();
         for file in cx.files {
+            if !self.compares(cx, file) {
+                continue;
+            }
             let shown_path = file.path();
-            if cx.is_excluded(shown_path) || !self.wants_path(shown_path) {
-                continue;
-            }
-            // The same pre-filter as `wants`: no table word on either side,
-            // nothing to parse.
-            let names_a_switch = |v: Option<&crate::pipeline::changes::FileVersion>, lang: Lang| {
-                v.and_then(|v| v.text().map(|t| (v, t)))
-                    .is_some_and(|(v, t)| self.wants(&v.path, lang, t))
-            };
-            if !names_a_switch(file.head.as_ref(), file.head_lang)
-                && !names_a_switch(file.base.as_ref(), file.base_lang)
-            {
-                continue;
-            }
             let code = is_code(file.head_lang);
-            if code && file.base.is_some() && file.head.is_some() && !self.wants_change(file) {
-                continue;
-            }
             if code {
                 out.extend(orm_code::orm_findings(cx, file));
             }

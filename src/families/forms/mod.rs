@@ -155,11 +155,17 @@ impl Analyzer for Forms {
 
     fn extract(&self, cx: &Context, file: &ChangedFile) {
         let router = client_routes::router_change(file);
+        let touches_routes = !cx.is_excluded(file.path()) && unrouted::touches_routes(file);
         let rails_routes = route_names::is_rails_routes_change(cx, file);
         for (version, lang) in [(&file.base, file.base_lang), (&file.head, file.head_lang)] {
             let Some(version) = version else { continue };
             self.page_read(cx, version, lang);
-            unrouted::routes_of_version(cx, version, lang);
+            // Routes as the lost-route check reads them: of files whose
+            // change touched a route line (a lookup of the others, when a
+            // removed form asks, parses them then).
+            if touches_routes {
+                unrouted::routes_of_version(cx, version, lang);
+            }
             if router {
                 client_routes::routes_of_router(cx, version, lang);
             }
