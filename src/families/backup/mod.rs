@@ -50,13 +50,13 @@ struct Tables {
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
-    Ok(Box::new(Backup {
-        tables: crate::families::context::read_tables("backup", tables)?,
-    }))
+    Backup::new(crate::families::context::read_tables("backup", tables)?).map(|b| Box::new(b) as _)
 }
 
 struct Backup {
     tables: Tables,
+    /// The `tools` table, searched for in one pass over a text.
+    tools: aho_corasick::AhoCorasick,
 }
 
 pub(super) fn basename(path: &str) -> &str {
@@ -64,6 +64,14 @@ pub(super) fn basename(path: &str) -> &str {
 }
 
 impl Backup {
+    fn new(tables: Tables) -> Result<Backup, String> {
+        let tools = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&tables.tools)
+            .map_err(|e| format!("backup tables: tools: {e}"))?;
+        Ok(Backup { tables, tools })
+    }
+
     /// Whether one file version can hold a backup fact: crontabs, units
     /// and scripts always; configuration only when it names a backup tool
     /// or a retention or protection setting.

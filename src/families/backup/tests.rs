@@ -11,7 +11,7 @@ fn family() -> Backup {
     let tables: Tables = toml::Value::Table(rules["tables"].as_table().unwrap().clone())
         .try_into()
         .unwrap();
-    Backup { tables }
+    Backup::new(tables).unwrap()
 }
 
 #[test]
