@@ -312,7 +312,7 @@ impl Forms {
             let page = PageSide {
                 revision: Revision::Head,
                 path: &version.path,
-                forms: read.forms.clone(),
+                forms: std::sync::Arc::clone(&read.forms),
                 read: Some(read),
                 text: text.clone(),
             };

@@ -14,7 +14,7 @@ pub(super) struct PageSide<'a> {
     pub(super) path: &'a str,
     /// What the page's parse told, when it was parsed for forms.
     pub(super) read: Option<Arc<PageRead>>,
-    pub(super) forms: PageForms,
+    pub(super) forms: Arc<PageForms>,
     /// The file as stored, parsed or not (a page without a `<form` is not
     /// parsed, yet its links and controls still tell what happened).
     pub(super) text: Arc<str>,
@@ -23,7 +23,7 @@ pub(super) struct PageSide<'a> {
 /// What the forms family reads of a page's parse, kept once its tree is
 /// dropped.
 pub(super) struct PageRead {
-    pub(super) forms: PageForms,
+    pub(super) forms: Arc<PageForms>,
     /// The parser met a syntax error (a quote inside a template
     /// condition) and may have hidden a form.
     pub(super) broken: bool,
@@ -98,7 +98,7 @@ impl Forms {
                 .collect();
             Arc::new(PageRead {
                 broken: parsed.root_has_error(),
-                forms,
+                forms: Arc::new(forms),
                 submit_sends,
             })
         })
