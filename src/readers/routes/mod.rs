@@ -128,15 +128,56 @@ pub fn mentions_routes(path: &str, lang: Lang, text: &str) -> bool {
         Lang::JavaScript | Lang::TypeScript | Lang::Tsx => {
             &[".post(", ".put(", ".patch(", ".delete(", ".all(", ".route("]
         }
-        Lang::Python => &[
-            "route(", ".post(", ".put(", ".patch(", ".delete(", "path(", "url(",
-        ],
+        Lang::Python if path.ends_with("urls.py") => &["path(", "url(", "route("],
+        // What `python_routes` reads outside `urls.py`: a decorator. The
+        // same words anywhere (`obj.delete(`, `mock.patch(`, `get_url(`)
+        // had saleor's 800 commits parse 190 GraphQL modules for routes.
+        Lang::Python => {
+            let mut lines = text.lines().peekable();
+            while let Some(line) = lines.next() {
+                if python_route_decorator(line, lines.peek().copied().unwrap_or("")) {
+                    return true;
+                }
+            }
+            return false;
+        }
         Lang::Php => &["Route"],
         Lang::Ruby => &["draw"],
         Lang::Yaml => &["path:"],
         _ => &[],
     };
     markers.iter().any(|m| text.contains(m))
+}
+
+/// Whether a line opens a decorator `python_routes` reads as a route: a
+/// `route`, `api_route` or write-verb attribute called with a rooted (or
+/// empty) path as its first argument, on this line or the `next`. Not
+/// `@mock.patch("app.mail.send")`, whose string names an object.
+fn python_route_decorator(line: &str, next: &str) -> bool {
+    let Some(decorator) = line.trim_start().strip_prefix('@') else {
+        return false;
+    };
+    let Some((callee, args)) = decorator.split_once('(') else {
+        return false;
+    };
+    let verb = callee.rsplit('.').next().unwrap_or("").trim();
+    if !callee.contains('.')
+        || !matches!(
+            verb,
+            "route" | "api_route" | "post" | "put" | "patch" | "delete"
+        )
+    {
+        return false;
+    }
+    let args = match args.trim() {
+        "" => next,
+        args => args,
+    };
+    let first = args.trim_start().trim_start_matches(['r', 'u', 'f']);
+    match first.chars().next() {
+        Some(q @ ('"' | '\'')) => first[1..].starts_with(['/', q]),
+        _ => false,
+    }
 }
 
 /// Whether a changed line of a file that may declare routes can change

@@ -154,6 +154,42 @@ fn serving_and_names() {
 }
 
 #[test]
+fn python_modules_are_read_for_routes_only_with_a_route_decorator() {
+    let py = |path, text| mentions_routes(path, Lang::Python, text);
+    assert!(py(
+        "app.py",
+        "@app.route('/contact', methods=['POST'])\ndef c(): pass"
+    ));
+    assert!(py(
+        "api.py",
+        "@router.post(\n    \"/orders\",\n)\nasync def o(): pass"
+    ));
+    assert!(py("api.py", "    @bp.delete(\"\")\n    def d(): pass"));
+    assert!(py(
+        "shop/urls.py",
+        "urlpatterns = [path('cart/', views.cart)]"
+    ));
+    // Decorators and calls that only look like routes.
+    assert!(!py(
+        "tests/test_send.py",
+        "@mock.patch(\"shop.mail.send\")\ndef t(m): pass"
+    ));
+    assert!(!py(
+        "tests/test_send.py",
+        "@mock.patch(\n    \"shop.mail.send\"\n)\ndef t(m): pass"
+    ));
+    assert!(!py(
+        "models.py",
+        "def clear(self):\n    self.lines.delete()\n"
+    ));
+    assert!(!py(
+        "utils.py",
+        "def get_url(x):\n    return build_path(x)\n"
+    ));
+    assert!(!py("views.py", "@login_required\ndef v(r): pass"));
+}
+
+#[test]
 fn only_the_lines_routes_are_made_of_make_a_route_change() {
     let py = |line| route_line("app/views.py", Lang::Python, line);
     assert!(py("@app.route('/contact', methods=['POST'])"));
