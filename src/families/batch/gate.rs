@@ -54,6 +54,17 @@ impl Batch {
         }
     }
 
+    /// Whether a text can hold a loop at all, before it is parsed. Python's
+    /// loops are statements, each opening a line (`for`, `async for`,
+    /// `while`; comprehensions are no loop here), and a module without
+    /// one has no loop to report or to compare with: half the Python
+    /// modules saleor's 800 commits parsed for this family had none.
+    /// Elsewhere a loop can stand anywhere on a line (`.forEach(`), so
+    /// every text can.
+    pub(super) fn may_hold_loop(&self, syntax: Syntax, text: &str) -> bool {
+        syntax != Syntax::Python || text.lines().any(|l| python_loop_line(l.trim_start()))
+    }
+
     /// A line outside a loop that can still change one: the send, the save
     /// after it, the query it iterates, the handler's decorator.
     fn names_loop_fact(&self, line: &str) -> bool {
@@ -69,6 +80,16 @@ impl Batch {
             || t.query_calls.iter().any(|w| line.contains(w.as_str()))
             || t.limit_words.iter().any(|w| line.contains(w.as_str()))
     }
+}
+
+/// Whether a (trimmed) Python line opens a loop: `for x in`, `for(a, b)
+/// in`, `async for`, `while(x):`.
+fn python_loop_line(code: &str) -> bool {
+    let code = code.strip_prefix("async ").map_or(code, str::trim_start);
+    ["for", "while"].iter().any(|kw| {
+        code.strip_prefix(kw)
+            .is_some_and(|rest| rest.starts_with([' ', '\t', '(']))
+    })
 }
 
 /// A line of a data table outside any loop: a quoted key mapped to a
@@ -144,7 +165,30 @@ fn touched_in_loop(
 #[cfg(test)]
 mod tests {
     use super::literal_entry;
+    use super::python_loop_line;
     use super::touched_in_loop;
+
+    #[test]
+    fn python_loops_open_a_line() {
+        for code in [
+            "for u in users:",
+            "for(a, b) in pairs:",
+            "async for m in q:",
+            "while(pending):",
+            "while\tTrue:",
+        ] {
+            assert!(python_loop_line(code), "{code}");
+        }
+        for code in [
+            "format(x)",
+            "forward(u)",
+            "whilst = 1",
+            "[send(u) for u in users]",
+            "# for u in users",
+        ] {
+            assert!(!python_loop_line(code), "{code}");
+        }
+    }
 
     fn py_header(code: &str) -> bool {
         ["for ", "async for ", "while "]

@@ -120,7 +120,7 @@ impl Analyzer for Batch {
 
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
         // PHP is parsed here with its own grammar, not by the cache.
-        matches!(Syntax::of(lang), Some(s) if s != Syntax::Php)
+        matches!(Syntax::of(lang), Some(s) if s != Syntax::Php && self.may_hold_loop(s, text))
             && !self.skips_path(path)
             && self.mentions_effect(text)
     }
@@ -214,7 +214,9 @@ impl Batch {
             // is not reported on.
             && (rev == Revision::Base || !cx.is_excluded(&version.path))
             && !self.skips_path(&version.path)
-            && version.text().is_some_and(|t| self.mentions_effect(t));
+            && version.text().is_some_and(|t| {
+                Syntax::of(lang).is_some_and(|s| self.may_hold_loop(s, t)) && self.mentions_effect(t)
+            });
         if !read {
             return None;
         }
