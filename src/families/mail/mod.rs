@@ -10,7 +10,7 @@ use crate::families::context::{Analyzer, ChangedFile, Context, FamilyDef};
 use crate::findings::finding::Finding;
 use crate::findings::finding::Revision;
 use crate::pipeline::lang::Lang;
-use backends::mentions_mail;
+use backends::{mentions_mail, production_by_name};
 use dnscontrol::is_dnscontrol;
 use mx::{is_zone_file, mentions_mx};
 use serde::Deserialize;
@@ -79,7 +79,12 @@ impl Analyzer for Mail {
 
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
         match lang {
-            Lang::Python => mentions_mail(text),
+            // Every check of Python code skips a file whose name says it
+            // is no production code (`tests/`, `settings/dev.py`): saleor's
+            // tests, which name `EMAIL` everywhere, were parsed for nothing.
+            Lang::Python => {
+                production_by_name(path, &self.tables) != Some(false) && mentions_mail(text)
+            }
             // PHP code is parsed here with the PHP grammar; the cache's parse
             // is the HTML around it, which this family does not read.
             Lang::Php => false,
