@@ -135,44 +135,56 @@ pub(super) fn to_parse<'f>(
     analyzers: &[Box<dyn Analyzer>],
     stats: &mut Stats,
 ) -> (Vec<ParseJob<'f>>, Vec<Note>) {
-    let mut notes = Vec::new();
-    let mut jobs = Vec::new();
     let note = |version: &FileVersion, message: &str| Note {
         path: version.path.clone(),
         revision: version.revision,
         message: message.to_string(),
     };
-    for file in files {
-        let mut readable = [None, None];
-        let sides = [(&file.base, file.base_lang), (&file.head, file.head_lang)];
-        for (slot, (version, lang)) in readable.iter_mut().zip(sides) {
-            let Some(version) = version else { continue };
-            stats.files_read += 1;
-            match version.text() {
-                None => {
-                    if let Content::Skipped(why) = &version.content {
-                        // A file some family reads by its name (`crontab`,
-                        // `Caddyfile`) has no language, yet skipping it
-                        // silently would pass a check that read nothing.
-                        if lang != Lang::Unknown
-                            || analyzers.iter().any(|a| a.reads(&version.path, lang))
-                        {
-                            notes.push(note(version, why));
+    // The pre-filters search every changed text: on workers, one file per
+    // task (NodeBB's 600 commits spent 7% of the run here on one thread).
+    let per_file: Vec<(Option<ParseJob>, Vec<Note>, usize)> = files
+        .par_iter()
+        .with_max_len(1)
+        .map(|file| {
+            let (mut notes, mut read) = (Vec::new(), 0);
+            let mut readable = [None, None];
+            let sides = [(&file.base, file.base_lang), (&file.head, file.head_lang)];
+            for (slot, (version, lang)) in readable.iter_mut().zip(sides) {
+                let Some(version) = version else { continue };
+                read += 1;
+                match version.text() {
+                    None => {
+                        if let Content::Skipped(why) = &version.content {
+                            // A file some family reads by its name
+                            // (`crontab`, `Caddyfile`) has no language, yet
+                            // skipping it silently would pass a check that
+                            // read nothing.
+                            if lang != Lang::Unknown
+                                || analyzers.iter().any(|a| a.reads(&version.path, lang))
+                            {
+                                notes.push(note(version, why));
+                            }
                         }
                     }
-                }
-                Some(text) => {
-                    if let Some(caveat) = &version.note {
-                        notes.push(note(version, caveat));
+                    Some(text) => {
+                        if let Some(caveat) = &version.note {
+                            notes.push(note(version, caveat));
+                        }
+                        *slot = Some((version, lang, text));
                     }
-                    *slot = Some((version, lang, text));
                 }
             }
-        }
-        let [base, head] = wanted_sides(file, readable, analyzers);
-        if base.is_some() || head.is_some() {
-            jobs.push(ParseJob { file, base, head });
-        }
+            let [base, head] = wanted_sides(file, readable, analyzers);
+            let job = (base.is_some() || head.is_some()).then_some(ParseJob { file, base, head });
+            (job, notes, read)
+        })
+        .collect();
+    let mut notes = Vec::new();
+    let mut jobs = Vec::new();
+    for (job, file_notes, read) in per_file {
+        stats.files_read += read;
+        jobs.extend(job);
+        notes.extend(file_notes);
     }
     notes.sort();
     notes.dedup();
