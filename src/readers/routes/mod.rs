@@ -125,8 +125,14 @@ pub fn mentions_routes(path: &str, lang: Lang, text: &str) -> bool {
         return true;
     }
     let markers: &[&str] = match lang {
+        // What `js_routes` reads: a write verb called with a rooted path
+        // (`router.post('/x'`), or `.route(`. A verb with anything else
+        // first (`db.delete(key)`, `axios.post(url`) is no route.
         Lang::JavaScript | Lang::TypeScript | Lang::Tsx => {
-            &[".post(", ".put(", ".patch(", ".delete(", ".all(", ".route("]
+            return text.contains(".route(")
+                || [".post(", ".put(", ".patch(", ".delete(", ".all("]
+                    .iter()
+                    .any(|verb| called_with_rooted_path(text, verb));
         }
         Lang::Python if path.ends_with("urls.py") => &["path(", "url(", "route("],
         // What `python_routes` reads outside `urls.py`: a decorator. The
@@ -147,6 +153,15 @@ pub fn mentions_routes(path: &str, lang: Lang, text: &str) -> bool {
         _ => &[],
     };
     markers.iter().any(|m| text.contains(m))
+}
+
+/// Whether `text` calls `call` (`.post(`) with a string or template
+/// literal that starts with `/` as its first argument.
+fn called_with_rooted_path(text: &str, call: &str) -> bool {
+    memchr::memmem::find_iter(text.as_bytes(), call.as_bytes()).any(|at| {
+        let rest = text[at + call.len()..].trim_start().as_bytes();
+        matches!(rest, [b'\'' | b'"' | b'`', b'/', ..])
+    })
 }
 
 /// Whether a line opens a decorator `python_routes` reads as a route: a

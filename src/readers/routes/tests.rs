@@ -154,6 +154,19 @@ fn serving_and_names() {
 }
 
 #[test]
+fn scripts_are_read_for_routes_only_with_a_verb_called_on_a_rooted_path() {
+    let js = |text| mentions_routes("src/server.js", Lang::JavaScript, text);
+    assert!(js("router.post('/contact', send);"));
+    assert!(js("app.delete(\n  `/api/items/${id}`,\n  remove\n);"));
+    assert!(js("router.route('/p').post(send);"));
+    assert!(js("fastify.route({ method: 'POST', url: '/x', handler });"));
+    // Clients and stores called with anything but a rooted path.
+    assert!(!js("await db.delete(`user:${uid}`);"));
+    assert!(!js("axios.post(url, data);"));
+    assert!(!js("cache.put('key', value);"));
+}
+
+#[test]
 fn python_modules_are_read_for_routes_only_with_a_route_decorator() {
     let py = |path, text| mentions_routes(path, Lang::Python, text);
     assert!(py(
