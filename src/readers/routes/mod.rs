@@ -139,13 +139,13 @@ pub fn mentions_routes(path: &str, lang: Lang, text: &str) -> bool {
         // same words anywhere (`obj.delete(`, `mock.patch(`, `get_url(`)
         // had saleor's 800 commits parse 190 GraphQL modules for routes.
         Lang::Python => {
-            let mut lines = text.lines().peekable();
-            while let Some(line) = lines.next() {
-                if python_route_decorator(line, lines.peek().copied().unwrap_or("")) {
-                    return true;
-                }
-            }
-            return false;
+            // From each `@` that opens a line (few do), that line and the next.
+            return memchr::memchr_iter(b'@', text.as_bytes()).any(|at| {
+                let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+                let mut lines = text[start..].lines();
+                let line = lines.next().unwrap_or("");
+                python_route_decorator(line, lines.next().unwrap_or(""))
+            });
         }
         Lang::Php => &["Route"],
         Lang::Ruby => &["draw"],
