@@ -24,11 +24,12 @@ pub trait Analyzer: Send + Sync {
     /// Only files some family wants are parsed.
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool;
 
-    /// Whether a change to a file both sides hold can matter, judged from
-    /// the lines it touched ([`ChangedFile::any_touched_line`]): a family
-    /// that reads a few shapes out of large code files says no when no
-    /// touched line can make or unmake one, and the file is not parsed for
-    /// it. Asked only for files it [`wants`](Analyzer::wants).
+    /// Whether a change can matter, judged from the lines it touched
+    /// ([`ChangedFile::any_touched_line`]) or from which sides the file
+    /// has: a family that reads a few shapes out of large code files says
+    /// no when no touched line can make or unmake one, or when it compares
+    /// only files both sides hold, and the file is not parsed for it.
+    /// Asked only for files it [`wants`](Analyzer::wants).
     fn wants_change(&self, _file: &ChangedFile) -> bool {
         true
     }

@@ -200,11 +200,10 @@ fn wanted_sides<'f>(
     sides: [Readable<'f>; 2],
     analyzers: &[Box<dyn Analyzer>],
 ) -> [Option<(&'f FileVersion, Lang)>; 2] {
-    let both = sides.iter().all(Option::is_some);
     let mut wanted = [false; 2];
     for a in analyzers {
         let wants = sides.map(|s| s.is_some_and(|(v, lang, text)| a.wants(&v.path, lang, text)));
-        if (wants[0] || wants[1]) && (!both || a.wants_change(file)) {
+        if (wants[0] || wants[1]) && a.wants_change(file) {
             wanted = [wanted[0] || wants[0], wanted[1] || wants[1]];
         }
     }

@@ -126,8 +126,11 @@ impl Analyzer for Batch {
     }
 
     fn wants_change(&self, file: &ChangedFile) -> bool {
+        // A file one side holds is read whole: its loops are new or gone.
         // Formatted code of every language tells a loop by its indentation.
-        Syntax::of(file.head_lang).is_none_or(|s| self.touches_loops(file, s))
+        file.base.is_none()
+            || file.head.is_none()
+            || Syntax::of(file.head_lang).is_none_or(|s| self.touches_loops(file, s))
     }
 
     fn extract(&self, cx: &Context, file: &ChangedFile) {
@@ -335,10 +338,10 @@ impl HeadFile<'_> {
 }
 
 impl Batch {
-    /// [`Analyzer::wants_change`] for a file both sides hold: the loops of
-    /// a file whose change cannot touch them are the same on both sides.
+    /// [`Analyzer::wants_change`]: the loops of a file whose change cannot
+    /// touch them are the same on both sides.
     fn reads_change(&self, file: &ChangedFile) -> bool {
-        file.base.is_none() || file.head.is_none() || self.wants_change(file)
+        self.wants_change(file)
     }
 
     fn facts_of(&self, path: &str, side: &CodeSide) -> Vec<LoopFacts> {

@@ -140,8 +140,7 @@ impl ConfigFamily {
         {
             return false;
         }
-        let both = file.base.is_some() && file.head.is_some();
-        !(is_code(file.head_lang) && both && !self.wants_change(file))
+        self.wants_change(file)
     }
 
     fn is_destructive(&self, path: &str) -> bool {
@@ -400,16 +399,29 @@ impl Analyzer for ConfigFamily {
     }
 
     /// In code only a boolean default that flipped, or an ORM switch, is
-    /// read: a change that touched no line with either reads nothing.
+    /// read: a change that touched no line with either reads nothing. A
+    /// default needs both sides to flip, so code one side holds is read
+    /// only for the ORM switch an added file can bring (saleor's 800
+    /// commits parsed 115 added modules for defaults none could have).
     fn wants_change(&self, file: &ChangedFile) -> bool {
-        !is_code(file.head_lang)
-            || file.any_touched_line(|line| {
-                ["True", "False", "true", "false"]
-                    .iter()
-                    .any(|b| line.contains(b))
-                    || orm_code::mentions_orm_switch(line)
-                    || line.contains(".sync(")
-            })
+        let code = is_code(file.head_lang) || is_code(file.base_lang);
+        if !code {
+            return true;
+        }
+        if file.base.is_none() || file.head.is_none() {
+            return file
+                .head
+                .as_ref()
+                .and_then(|h| h.text())
+                .is_some_and(|t| orm_code::mentions_orm_switch(t));
+        }
+        file.any_touched_line(|line| {
+            ["True", "False", "true", "false"]
+                .iter()
+                .any(|b| line.contains(b))
+                || orm_code::mentions_orm_switch(line)
+                || line.contains(".sync(")
+        })
     }
 
     fn extract(&self, cx: &Context, file: &ChangedFile) {

@@ -150,7 +150,11 @@ impl Analyzer for Forms {
     }
 
     fn wants_change(&self, file: &ChangedFile) -> bool {
-        holds_forms(file.base_lang) || holds_forms(file.head_lang) || unrouted::touches_routes(file)
+        file.base.is_none()
+            || file.head.is_none()
+            || holds_forms(file.base_lang)
+            || holds_forms(file.head_lang)
+            || unrouted::touches_routes(file)
     }
 
     fn extract(&self, cx: &Context, file: &ChangedFile) {
