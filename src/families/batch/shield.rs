@@ -49,8 +49,8 @@ const STOPS: &[&str] = &[
 /// error. The walk in `syntax::functions` carries the answer down to the
 /// calls below, so no call walks up its ancestors (on a 3,000-line PHP
 /// controller that cost a fifth of a check).
-pub(super) fn try_handlers(n: Node, text: &str) -> Option<(usize, bool)> {
-    if !TRY_KINDS.contains(&n.kind()) {
+pub(super) fn try_handlers(n: Node, kind: &str, text: &str) -> Option<(usize, bool)> {
+    if !TRY_KINDS.contains(&kind) {
         return None;
     }
     let handlers: Vec<Node> = named_children(n)

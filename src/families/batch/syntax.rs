@@ -30,12 +30,12 @@ impl Syntax {
         })
     }
 
-    pub(super) fn function_name(self, node: Node, text: &str) -> Option<String> {
+    pub(super) fn function_name(self, node: Node, kind: &str, text: &str) -> Option<String> {
         let named = |n: Node| {
             n.child_by_field_name("name")
                 .map(|x| text_of(x, text).to_string())
         };
-        match (self, node.kind()) {
+        match (self, kind) {
             (Syntax::Python, "function_definition")
             | (
                 Syntax::Js,
@@ -61,11 +61,12 @@ impl Syntax {
     pub(super) fn loop_body<'t>(
         self,
         node: Node<'t>,
+        kind: &str,
         text: &str,
         tables: &Tables,
     ) -> Option<Node<'t>> {
         let loop_methods = &tables.loop_methods;
-        match (self, node.kind()) {
+        match (self, kind) {
             (Syntax::Python, "for_statement" | "while_statement")
             | (
                 Syntax::Js,
@@ -123,8 +124,8 @@ impl Syntax {
         }
     }
 
-    pub(super) fn call(self, node: Node, text: &str) -> Option<Call> {
-        let (callee_node, method, receiver, args) = match (self, node.kind()) {
+    pub(super) fn call(self, node: Node, kind: &str, text: &str) -> Option<Call> {
+        let (callee_node, method, receiver, args) = match (self, kind) {
             (Syntax::Python, "call") | (Syntax::Js, "call_expression") => {
                 let f = node.child_by_field_name("function")?;
                 let (method, receiver) = match f.kind() {
@@ -250,8 +251,8 @@ impl Syntax {
     }
 
     /// `name = value` as the grammar writes an assignment.
-    pub(super) fn assignment(self, node: Node, text: &str) -> Option<(String, String)> {
-        let (left, right) = match (self, node.kind()) {
+    pub(super) fn assignment(self, node: Node, kind: &str, text: &str) -> Option<(String, String)> {
+        let (left, right) = match (self, kind) {
             (Syntax::Python | Syntax::Ruby, "assignment")
             | (Syntax::Js | Syntax::Php, "assignment_expression") => (
                 node.child_by_field_name("left")?,
@@ -279,12 +280,13 @@ impl Syntax {
     pub(super) fn handler(
         self,
         node: Node,
+        kind: &str,
         text: &str,
         path: &str,
         decorators: &[String],
     ) -> Option<String> {
         let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-        match (self, node.kind()) {
+        match (self, kind) {
             (Syntax::Python, "function_definition") => {
                 let parent = node.parent().filter(|p| p.kind() == "decorated_definition");
                 for d in parent.map(named_children).unwrap_or_default() {
@@ -426,8 +428,11 @@ pub(super) fn functions(
         }
         let mut owner = owner;
         let mut shield = shield;
-        let name = syntax.function_name(node, text);
-        let handler = syntax.handler(node, text, path, &tables.handler_decorators);
+        // Asked once: each reader below matches on it, and `kind()` reads
+        // and checks a C string every time.
+        let kind = node.kind();
+        let name = syntax.function_name(node, kind, text);
+        let handler = syntax.handler(node, kind, text, path, &tables.handler_decorators);
         // An unnamed callback is known by its route: `router.post('/sync')`.
         let unnamed = || handler.as_ref().map(|h| h.trim_matches('`').to_string());
         if let Some(name) = name.or_else(unnamed) {
@@ -436,7 +441,7 @@ pub(super) fn functions(
             // A `try` around a function's definition shields none of its calls.
             shield = None;
         }
-        if let Some(body) = syntax.loop_body(node, text, tables) {
+        if let Some(body) = syntax.loop_body(node, kind, text, tables) {
             let header = text_of(node, text)
                 .lines()
                 .next()
@@ -458,16 +463,18 @@ pub(super) fn functions(
                 vars,
             });
         }
-        if let Some(mut call) = syntax.call(node, text) {
+        if let Some(mut call) = syntax.call(node, kind, text) {
             call.shield = shield;
             out[owner].calls.push(call);
         }
-        if let Some((name, value)) = syntax.assignment(node, text) {
+        if let Some((name, value)) = syntax.assignment(node, kind, text) {
             out[owner]
                 .assignments
                 .push((name, value, node.byte_range()));
         }
-        let handlers = handles_errors.then(|| try_handlers(node, text)).flatten();
+        let handlers = handles_errors
+            .then(|| try_handlers(node, kind, text))
+            .flatten();
         kids.clear();
         kids.extend(node.named_children(&mut cursor));
         stack.extend(kids.drain(..).rev().map(|k| {
