@@ -162,7 +162,7 @@ impl ConfigFamily {
 
     fn is_safeguard(&self, path: &str) -> bool {
         let w = switch_words(path, &self.tables.switch_wrappers);
-        !self.names_a_screen(&w) && self.tables.safeguards.iter().any(|d| phrase_matches(&w, d))
+        self.tables.safeguards.iter().any(|d| phrase_matches(&w, d)) && !self.names_a_screen(&w)
     }
 
     /// A consent or approval screen shown to a user, not an operator's
@@ -179,10 +179,7 @@ impl ConfigFamily {
     /// `no_dry_run`, `disable_safe_mode`.
     fn is_negated_safeguard(&self, path: &str) -> bool {
         let w = switch_words(path, &self.tables.switch_wrappers);
-        if self.names_a_screen(&w) {
-            return false;
-        }
-        match w.split_first() {
+        let negated = match w.split_first() {
             Some((first, rest)) if self.tables.negations.contains(first) => {
                 // `skip_confirmation`, `bypass_approval`: the nouns too.
                 let noun = rest.first().is_some_and(|n| {
@@ -195,7 +192,9 @@ impl ConfigFamily {
                     .any(|d| phrase_matches(rest, d))
             }
             _ => false,
-        }
+        };
+        // The screen last: it is built from the words, a match rarely is.
+        negated && !self.names_a_screen(&w)
     }
 
     fn any_word(&self, path: &str, table: &[String]) -> bool {
