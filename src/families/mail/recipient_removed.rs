@@ -12,9 +12,12 @@ use crate::pipeline::lang::Lang;
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-/// Whether a file may call a mail function whose recipient we read.
+/// Whether Python code may call a mail function whose recipient we read
+/// (`recipients::PYTHON_CALLS`): Django's `send_mail(`, `EmailMessage`,
+/// `EmailMultiAlternatives`. Not any `…mail(`: saleor's `send_email(`,
+/// `validate_email(` had every such module walked for recipients.
 pub(super) fn mentions_mail_call(text: &str) -> bool {
-    text.contains("mail(")
+    text.contains("send_mail(")
         || text.contains("EmailMessage")
         || text.contains("EmailMultiAlternatives")
 }
