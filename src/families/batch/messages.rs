@@ -60,6 +60,21 @@ pub(super) fn short(s: &str) -> String {
 }
 
 impl Batch {
+    /// Whether a text can hold a call `effect` (facts.rs) takes for a side
+    /// effect, before it is parsed. Python and JavaScript call with
+    /// parentheses, so one of the effect tables' methods must stand as a
+    /// call (`.post(`, `send_mail (`, `send?.(`), or a mail module or a
+    /// delayed receiver take a call (`emails.`, `.delay.`): a word that
+    /// only shows up inside a name (`reorder`, `posts`, `user.email`) is
+    /// none. Ruby calls without parentheses and PHP is read elsewhere:
+    /// those keep [`mentions_effect`](Self::mentions_effect).
+    pub(super) fn may_call_effect(&self, syntax: Syntax, text: &str) -> bool {
+        match syntax {
+            Syntax::Python | Syntax::Js => self.effect_calls.found_in(text),
+            Syntax::Php | Syntax::Ruby => self.mentions_effect(text),
+        }
+    }
+
     pub(super) fn mentions_effect(&self, text: &str) -> bool {
         self.tables
             .effect_methods
@@ -241,5 +256,64 @@ impl Batch {
             .evidence("query", query.clone())
             .evidence("side_effect", effect.shown.clone()),
         )
+    }
+}
+
+/// The call shapes of [`Batch::may_call_effect`], searched for in one
+/// ASCII-case-insensitive pass (`http_verbs`, `payment_methods` and
+/// `partner_verbs` are matched in lower case by `effect`).
+pub(super) struct EffectCalls {
+    patterns: aho_corasick::AhoCorasick,
+    /// Per pattern: whether it is a method name, which must not continue
+    /// an identifier (`reorder(` is no `order(`).
+    is_method: Vec<bool>,
+}
+
+impl EffectCalls {
+    pub(super) fn new(t: &super::Tables) -> Result<EffectCalls, String> {
+        let methods = t
+            .effect_methods
+            .iter()
+            .chain(&t.mail_send_methods)
+            .chain(&t.enqueue_methods)
+            .chain(&t.http_verbs)
+            .chain(&t.payment_methods)
+            .chain(&t.publish_methods)
+            .chain(&t.partner_verbs)
+            .chain(&t.mailbox_expunge_calls)
+            .map(String::as_str)
+            .chain(["fetch", "mail", "curl_exec", "add", "dispatch"]);
+        let mut patterns = Vec::new();
+        let mut is_method = Vec::new();
+        for m in methods {
+            for call in ["(", " (", "?.("] {
+                patterns.push(format!("{m}{call}"));
+                is_method.push(true);
+            }
+        }
+        for receiver in t.mail_module_words.iter().chain(&t.enqueue_receivers) {
+            patterns.push(format!("{receiver}."));
+            is_method.push(false);
+        }
+        let patterns = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&patterns)
+            .map_err(|e| format!("batch tables: effect calls: {e}"))?;
+        Ok(EffectCalls {
+            patterns,
+            is_method,
+        })
+    }
+
+    /// Whether `text` holds one of the shapes. Overlapping matches, so a
+    /// method that continues an identifier hides no other match.
+    fn found_in(&self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        self.patterns.find_overlapping_iter(text).any(|m| {
+            !self.is_method[m.pattern().as_usize()]
+                || m.start()
+                    .checked_sub(1)
+                    .is_none_or(|i| !(bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_'))
+        })
     }
 }

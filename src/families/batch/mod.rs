@@ -87,13 +87,16 @@ struct Tables {
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
-    Ok(Box::new(Batch {
-        tables: crate::families::context::read_tables("batch", tables)?,
-    }))
+    Ok(Box::new(Batch::new(
+        crate::families::context::read_tables("batch", tables)?,
+    )?))
 }
 
 struct Batch {
     tables: Tables,
+    /// The calls that can be a side effect, searched for in one pass over
+    /// a Python or JavaScript text (`messages::EffectCalls`).
+    effect_calls: messages::EffectCalls,
 }
 
 impl Batch {
@@ -101,9 +104,15 @@ impl Batch {
     fn builtin() -> Batch {
         let rules: toml::Table = toml::from_str(FAMILY_RULES).expect("built-in batch rules");
         let tables = toml::Value::Table(rules["tables"].as_table().cloned().unwrap_or_default());
-        Batch {
-            tables: tables.try_into().expect("built-in batch tables"),
-        }
+        Batch::new(tables.try_into().expect("built-in batch tables")).expect("built-in batch")
+    }
+
+    fn new(tables: Tables) -> Result<Batch, String> {
+        let effect_calls = messages::EffectCalls::new(&tables)?;
+        Ok(Batch {
+            tables,
+            effect_calls,
+        })
     }
 }
 
@@ -120,9 +129,10 @@ impl Analyzer for Batch {
 
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
         // PHP is parsed here with its own grammar, not by the cache.
-        matches!(Syntax::of(lang), Some(s) if s != Syntax::Php && self.may_hold_loop(s, text))
+        matches!(Syntax::of(lang), Some(s) if s != Syntax::Php
+            && self.may_hold_loop(s, text)
+            && self.may_call_effect(s, text))
             && !self.skips_path(path)
-            && self.mentions_effect(text)
     }
 
     fn wants_change(&self, file: &ChangedFile) -> bool {
@@ -218,7 +228,7 @@ impl Batch {
             && (rev == Revision::Base || !cx.is_excluded(&version.path))
             && !self.skips_path(&version.path)
             && version.text().is_some_and(|t| {
-                Syntax::of(lang).is_some_and(|s| self.may_hold_loop(s, t)) && self.mentions_effect(t)
+                Syntax::of(lang).is_some_and(|s| self.may_hold_loop(s, t) && self.may_call_effect(s, t))
             });
         if !read {
             return None;

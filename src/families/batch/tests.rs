@@ -297,3 +297,28 @@ fn mailbox_drains_in_ruby_and_python() {
     assert_eq!(facts(Lang::Python, py).len(), 2);
     assert!(facts(Lang::Python, py).iter().all(|l| l.drain.is_none()));
 }
+
+#[test]
+fn python_and_scripts_are_read_only_with_a_call_that_can_send() {
+    let b = family();
+    let py = |t: &str| b.may_call_effect(Syntax::Python, t);
+    let js = |t: &str| b.may_call_effect(Syntax::Js, t);
+    // The calls `effect` reads, however they are spelled.
+    assert!(py("requests.post(url, json=payload)"));
+    assert!(py("send_mail (subject, body, FROM, [to])"));
+    assert!(py("emails.send_order_confirmation(order)"));
+    assert!(py("notify_task.delay(user.id)"));
+    assert!(js("await fetch(URL, { method: 'POST', body })"));
+    assert!(js("client.Post(url)"));
+    assert!(js("carrier.ship?.(parcel)"));
+    assert!(js("userMailer.welcome(u)"));
+    // Names that only contain a table word, and words outside a call.
+    assert!(!py(
+        "order.reorder()\nposts = get_posts(user)\nprint(user.email)\n"
+    ));
+    assert!(!js(
+        "const orders = await pendingOrders();\nsendButton.disabled = true;\n"
+    ));
+    // Ruby calls without parentheses keep the word search.
+    assert!(b.may_call_effect(Syntax::Ruby, "UserMailer.welcome(u).deliver_later"));
+}
