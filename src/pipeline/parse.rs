@@ -445,9 +445,8 @@ impl ParseCache {
     /// costly), if it could not; `None` when it parsed or needs no parse.
     /// Asked after the parse, it parses nothing.
     pub fn skipped(&self, file: &FileVersion, lang: Lang) -> Option<Skip> {
-        let jinja = lang == Lang::Yaml && super::lang::is_jinja_yaml(&file.path);
         let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        let outcome = slots.get(&(file.oid, lang, jinja))?.get()?;
+        let outcome = slots.get(&key_of(file, lang))?.get()?;
         outcome.as_ref().err().cloned().flatten()
     }
 
@@ -474,10 +473,11 @@ impl ParseCache {
         earlier: Option<&Arc<Parsed>>,
     ) -> Option<Result<Arc<Parsed>, Option<Skip>>> {
         let text = file.text()?.clone();
-        let jinja = lang == Lang::Yaml && super::lang::is_jinja_yaml(&file.path);
+        let key = key_of(file, lang);
+        let jinja = key.2;
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            slots.entry((file.oid, lang, jinja)).or_default().clone()
+            slots.entry(key).or_default().clone()
         };
         Some(
             slot.get_or_init(|| {
@@ -500,10 +500,9 @@ impl ParseCache {
     /// Records that `file` is not parsed as `lang`, and why, unless it
     /// was already.
     pub fn skip_as(&self, file: &FileVersion, lang: Lang, why: Skip) {
-        let jinja = lang == Lang::Yaml && super::lang::is_jinja_yaml(&file.path);
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            slots.entry((file.oid, lang, jinja)).or_default().clone()
+            slots.entry(key_of(file, lang)).or_default().clone()
         };
         let _ = slot.set(Err(Some(why)));
     }
@@ -520,10 +519,11 @@ impl ParseCache {
     /// apart ([`Context::facts`](crate::families::context::Context::facts)):
     /// the cached tree while there is one, else a parse that is not kept.
     pub fn get_unkept(&self, file: &FileVersion, lang: Lang) -> Option<Arc<Parsed>> {
-        let jinja = lang == Lang::Yaml && super::lang::is_jinja_yaml(&file.path);
+        let key = key_of(file, lang);
+        let jinja = key.2;
         let slot = {
             let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            slots.get(&(file.oid, lang, jinja)).cloned()
+            slots.get(&key).cloned()
         };
         if let Some(outcome) = slot.as_ref().and_then(|s| s.get()) {
             return outcome.clone().ok();
@@ -532,7 +532,6 @@ impl ParseCache {
         // Two workers asking at once wait for one parse, as in `slots`.
         let slot = {
             let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-            let key = (file.oid, lang, jinja);
             match recent.iter().find(|(k, _)| *k == key) {
                 Some((_, slot)) => slot.clone(),
                 None => {

@@ -370,7 +370,6 @@ impl Forms {
     }
 }
 
-/// A change to a router script that touches a line a route is made of.
 /// The client routes of a router file version, read once per run (by
 /// `extract` for a changed router, while its parse is held).
 pub(super) fn routes_of_router(
@@ -383,6 +382,7 @@ pub(super) fn routes_of_router(
     })
 }
 
+/// A change to a router script that touches a line a route is made of.
 pub(super) fn router_change(f: &ChangedFile) -> bool {
     // A route object names what it renders: a file with `path:` and none
     // of the target keys (a bundler or test config) routes nothing.

@@ -25,9 +25,6 @@ struct Binding {
     text: std::sync::Arc<str>,
 }
 
-/// The ids a script selects as string literals (`'#contact-form'`,
-/// `"form#contact"`, `getElementById('contact')`), read from its syntax
-/// tree's strings.
 /// [`selected_ids`] of a script version, read once per run (by `extract`
 /// for a changed script that sends, while its parse is held).
 pub(super) fn script_ids(
@@ -40,6 +37,9 @@ pub(super) fn script_ids(
     })
 }
 
+/// The ids a script selects as string literals (`'#contact-form'`,
+/// `"form#contact"`, `getElementById('contact')`), read from its syntax
+/// tree's strings.
 fn selected_ids(parsed: &Parsed) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut stack = vec![parsed.tree.root_node()];
