@@ -7,6 +7,7 @@
 use super::{AttrValue, FormFacts, Forms, Method, PageSide};
 use crate::families::context::{ChangedFile, Context};
 use crate::findings::finding::{Finding, Location, Revision, Span};
+use crate::pipeline::changes::FileVersion;
 use crate::pipeline::lang::Lang;
 use crate::readers::routes::{self, Route};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -30,6 +31,20 @@ struct Lost {
 /// they are never read unless a route turns out lost (then see
 /// `lost_routes`, which looks for it elsewhere).
 pub(super) fn touches_routes(file: &ChangedFile) -> bool {
+    // A side whose bytes cannot declare a route has none to lose or gain
+    // (the check `routes_of_version` makes before it reads any): asked
+    // first, it spares the line diff of every module without a route,
+    // which was 4% of saleor's 800 commits.
+    let may_route = |version: &Option<FileVersion>, lang: Lang| {
+        version.as_ref().is_some_and(|v| {
+            routes::may_declare_routes(&v.path, lang)
+                && v.text()
+                    .is_some_and(|t| routes::mentions_routes(&v.path, lang, t))
+        })
+    };
+    if !may_route(&file.base, file.base_lang) && !may_route(&file.head, file.head_lang) {
+        return false;
+    }
     let lang = if file.head.is_some() {
         file.head_lang
     } else {
@@ -49,11 +64,7 @@ pub(super) fn routes_of_side(cx: &Context, file: &ChangedFile, rev: Revision) ->
     routes_of_version(cx, version, lang)
 }
 
-pub(super) fn routes_of_version(
-    cx: &Context,
-    version: &crate::pipeline::changes::FileVersion,
-    lang: Lang,
-) -> Vec<Route> {
+pub(super) fn routes_of_version(cx: &Context, version: &FileVersion, lang: Lang) -> Vec<Route> {
     if !routes::may_declare_routes(&version.path, lang) {
         return Vec::new();
     }
@@ -423,4 +434,27 @@ fn last_segment(path: &str) -> String {
         .find(|s| !s.is_empty() && *s != "*")
         .unwrap_or("")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_side_that_can_declare_routes_has_route_lines_touched() {
+        let py = |base: &str, head: &str| {
+            touches_routes(&ChangedFile::modified_for_test(
+                "app/views.py",
+                base,
+                head,
+                Lang::Python,
+            ))
+        };
+        // `def ` is a route line, but no decorator here declares a route.
+        assert!(!py("def a():\n    pass\n", "def b():\n    pass\n"));
+        let flask = "@app.route(\"/contact\", methods=[\"POST\"])\ndef contact():\n    pass\n";
+        assert!(py(flask, &flask.replace("contact()", "contact_form()")));
+        // The route gone from head is still one base declared.
+        assert!(py(flask, "def contact():\n    pass\n"));
+    }
 }
