@@ -479,6 +479,34 @@ impl<'a> Context<'a> {
 }
 
 #[cfg(test)]
+impl ChangedFile {
+    /// A file modified from `base` to `head` text, for unit tests.
+    pub fn modified_for_test(path: &str, base: &str, head: &str, lang: Lang) -> ChangedFile {
+        use crate::pipeline::changes::{ChangeStatus, EntryKind, FileRef};
+        use crate::pipeline::source::Content;
+        let version = |revision, text: &str| FileVersion {
+            revision,
+            path: path.into(),
+            oid: Oid::hash_object(git2::ObjectType::Blob, text.as_bytes()).unwrap(),
+            content: Content::Text(Arc::from(text)),
+            note: None,
+        };
+        let (base, head) = (version(Revision::Base, base), version(Revision::Head, head));
+        let file_ref = |v: &FileVersion| FileRef {
+            path: path.into(),
+            oid: v.oid,
+            kind: EntryKind::File,
+        };
+        let change = Change {
+            status: ChangeStatus::Modified,
+            base: Some(file_ref(&base)),
+            head: Some(file_ref(&head)),
+        };
+        ChangedFile::new(change, Some(base), Some(head), lang, lang)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::touched_lines;
 
