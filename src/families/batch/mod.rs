@@ -140,7 +140,9 @@ impl Analyzer for Batch {
         // Formatted code of every language tells a loop by its indentation.
         file.base.is_none()
             || file.head.is_none()
-            || Syntax::of(file.head_lang).is_none_or(|s| self.touches_loops(file, s))
+            || Syntax::of(file.head_lang).is_none_or(|s| {
+                file.remember("batch.touches_loops", || self.touches_loops(file, s))
+            })
     }
 
     fn extract(&self, cx: &Context, file: &ChangedFile) {
@@ -221,15 +223,22 @@ impl Batch {
             Revision::Base => (file.base.as_ref()?, file.base_lang),
             Revision::Head => (file.head.as_ref()?, file.head_lang),
         };
-        let read = Syntax::of(lang).is_some()
-            && self.reads_change(file)
-            // Base is read for what it holds; an excluded head
-            // is not reported on.
-            && (rev == Revision::Base || !cx.is_excluded(&version.path))
-            && !self.skips_path(&version.path)
-            && version.text().is_some_and(|t| {
-                Syntax::of(lang).is_some_and(|s| self.may_hold_loop(s, t) && self.may_call_effect(s, t))
-            });
+        let tag = match rev {
+            Revision::Base => "batch.reads_base",
+            Revision::Head => "batch.reads_head",
+        };
+        let read = file.remember(tag, || {
+            Syntax::of(lang).is_some()
+                && self.reads_change(file)
+                // Base is read for what it holds; an excluded head
+                // is not reported on.
+                && (rev == Revision::Base || !cx.is_excluded(&version.path))
+                && !self.skips_path(&version.path)
+                && version.text().is_some_and(|t| {
+                    Syntax::of(lang)
+                        .is_some_and(|s| self.may_hold_loop(s, t) && self.may_call_effect(s, t))
+                })
+        });
         if !read {
             return None;
         }

@@ -127,6 +127,12 @@ impl ConfigFamily {
     /// family reads, a table word on either side (the pre-filter of
     /// `wants`), and for code a touched line that can flip a default.
     fn compares(&self, cx: &Context, file: &ChangedFile) -> bool {
+        // Asked by extract and check alike; the squashed texts it searches
+        // cost a whole pass each.
+        file.remember("config.compares", || self.compares_now(cx, file))
+    }
+
+    fn compares_now(&self, cx: &Context, file: &ChangedFile) -> bool {
         let path = file.path();
         if cx.is_excluded(path) || !self.wants_path(path) {
             return false;
