@@ -51,13 +51,18 @@ pub(crate) struct Tables {
 }
 
 fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
-    Ok(Box::new(ConfigFamily {
-        tables: crate::families::context::read_tables("config", tables)?,
-    }))
+    let tables: Tables = crate::families::context::read_tables("config", tables)?;
+    Ok(Box::new(ConfigFamily::new(tables)?))
 }
 
 struct ConfigFamily {
     tables: Tables,
+    /// The squashed words that make code worth a parse (`wants`), searched
+    /// for in one pass: destructive switches and safeguards.
+    code_words: aho_corasick::AhoCorasick,
+    /// The same for a configuration file: those, and the words of scope
+    /// (targets, percentages, parallelism) and of destructive values.
+    config_words: aho_corasick::AhoCorasick,
 }
 
 /// The switch a key path names: its last segment, or the one before it
@@ -380,27 +385,12 @@ impl Analyzer for ConfigFamily {
             return true;
         }
         let squashed = crate::readers::words::squashed(text);
-        let scope_words: Vec<&String> = if is_code(lang) {
-            Vec::new()
+        let words = if is_code(lang) {
+            &self.code_words
         } else {
-            self.tables
-                .target_words
-                .iter()
-                .chain(&self.tables.percentage_words)
-                .chain(&self.tables.parallelism_words)
-                .collect()
+            &self.config_words
         };
-        self.tables
-            .destructive
-            .iter()
-            .chain(&self.tables.safeguards)
-            .chain(scope_words)
-            .any(|w| crate::readers::words::squashed_contains(&squashed, w))
-            || (!is_code(lang)
-                && self
-                    .value_filter_words()
-                    .iter()
-                    .any(|w| crate::readers::words::squashed_contains(&squashed, w)))
+        words.is_match(&squashed)
     }
 
     /// In code only a boolean default that flipped, or an ORM switch, is
@@ -486,6 +476,33 @@ impl Analyzer for ConfigFamily {
 }
 
 impl ConfigFamily {
+    fn new(tables: Tables) -> Result<ConfigFamily, String> {
+        let switch_words = |more: &[&[String]]| {
+            let words = tables
+                .destructive
+                .iter()
+                .chain(&tables.safeguards)
+                .chain(more.iter().copied().flatten())
+                .map(|w| crate::readers::words::squashed(w))
+                .filter(|w| !w.is_empty());
+            aho_corasick::AhoCorasick::new(words)
+                .map_err(|e| format!("config tables: switch words: {e}"))
+        };
+        let code_words = switch_words(&[])?;
+        let filter_words = ConfigFamily::value_filter_words_of(&tables);
+        let config_words = switch_words(&[
+            &tables.target_words,
+            &tables.percentage_words,
+            &tables.parallelism_words,
+            &filter_words,
+        ])?;
+        Ok(ConfigFamily {
+            tables,
+            code_words,
+            config_words,
+        })
+    }
+
     /// Another changed file whose head now points a datasource at a
     /// database that is not in memory: (its path, the URL).
     fn persistent_datasource_elsewhere(

@@ -7,7 +7,7 @@ fn family() -> ConfigFamily {
     let tables: Tables = toml::Value::Table(rules["tables"].as_table().unwrap().clone())
         .try_into()
         .unwrap();
-    ConfigFamily { tables }
+    ConfigFamily::new(tables).unwrap()
 }
 
 #[test]
@@ -134,4 +134,22 @@ fn documents_and_their_keys() {
     assert_eq!(values::document_of("other", &docs), "");
     let single = [e("kind", "Application"), e("spec.x", "y")];
     assert_eq!(values::documents(&single), [""]);
+}
+
+#[test]
+fn a_file_is_wanted_for_a_table_word_in_any_spelling_and_only_then() {
+    let f = family();
+    let yaml = |t: &str| f.wants("config/app.yml", Lang::Yaml, t);
+    assert!(yaml("device:\n  factoryReset: false\n"));
+    assert!(yaml("FACTORY_RESET=0\n"));
+    // Nested keys squash into one phrase too.
+    assert!(yaml("factory:\n  reset: false\n"));
+    // A scope word and a destructive value's key are config words.
+    assert!(yaml("rollout:\n  percentage: 10\n"));
+    assert!(yaml("spring:\n  jpa:\n    hibernate:\n      ddl-auto: update\n"));
+    assert!(!yaml("title: Our shop\ncolor: blue\n"));
+    // Code is read for switches only, not for scope words.
+    let py = |t: &str| f.wants("app/jobs.py", Lang::Python, t);
+    assert!(py("def wipe(dry_run=False):\n    pass\n"));
+    assert!(!py("PERCENTAGE = 10\n"));
 }

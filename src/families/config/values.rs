@@ -5,7 +5,7 @@
 //! one kind of document: GitOps pruning on an ArgoCD `Application` or a
 //! Flux `Kustomization`, a forced Helm upgrade on a `HelmRelease`.
 
-use super::{ConfigFamily, Hit};
+use super::{ConfigFamily, Hit, Tables};
 use crate::readers::keypath::{ConfigEntry, KeyChange, Scalar};
 use crate::readers::words::words;
 use serde::Deserialize;
@@ -314,7 +314,7 @@ impl ConfigFamily {
 
     /// Squashed words the byte pre-filter looks for on behalf of these
     /// tables.
-    pub(super) fn value_filter_words(&self) -> Vec<String> {
+    pub(super) fn value_filter_words_of(tables: &Tables) -> Vec<String> {
         let squash = |s: &str| -> String {
             s.chars()
                 .filter(|c| c.is_alphanumeric())
@@ -322,14 +322,14 @@ impl ConfigFamily {
                 .to_ascii_lowercase()
         };
         let mut out: Vec<String> = Vec::new();
-        for d in &self.tables.destructive_values {
+        for d in &tables.destructive_values {
             for k in d.keys.iter().chain(&d.bare_keys) {
                 // The last two words: `ddlauto`, `hbm2ddlauto`, `databaseaction`.
                 let w = words(k);
                 out.push(w[w.len().saturating_sub(2)..].concat());
             }
         }
-        for s in &self.tables.kind_switches {
+        for s in &tables.kind_switches {
             out.push(squash(&s.api));
         }
         out
