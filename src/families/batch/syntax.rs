@@ -30,7 +30,15 @@ impl Syntax {
         })
     }
 
-    pub(super) fn function_name(self, node: Node, kind: &str, text: &str) -> Option<String> {
+    /// The name of a function node; `ancestors` are the nodes around it,
+    /// outermost first.
+    pub(super) fn function_name(
+        self,
+        node: Node,
+        kind: &str,
+        text: &str,
+        ancestors: &[Node],
+    ) -> Option<String> {
         let named = |n: Node| {
             n.child_by_field_name("name")
                 .map(|x| text_of(x, text).to_string())
@@ -44,7 +52,7 @@ impl Syntax {
             | (Syntax::Php, "function_definition" | "method_declaration")
             | (Syntax::Ruby, "method" | "singleton_method") => named(node),
             (Syntax::Js, "arrow_function" | "function_expression" | "function") => {
-                let holder = node.parent()?;
+                let holder = *ancestors.last()?;
                 match holder.kind() {
                     "variable_declarator" => named(holder),
                     "pair" => holder
@@ -284,11 +292,14 @@ impl Syntax {
         text: &str,
         path: &str,
         decorators: &[String],
+        ancestors: &[Node],
     ) -> Option<String> {
         let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let parent = ancestors.last().copied();
+        let outward = || ancestors.iter().rev().copied();
         match (self, kind) {
             (Syntax::Python, "function_definition") => {
-                let parent = node.parent().filter(|p| p.kind() == "decorated_definition");
+                let parent = parent.filter(|p| p.kind() == "decorated_definition");
                 for d in parent.map(named_children).unwrap_or_default() {
                     if d.kind() != "decorator" {
                         continue;
@@ -318,8 +329,8 @@ impl Syntax {
                 takes_request.then(|| "a view that takes the `request`".to_string())
             }
             (Syntax::Js, "arrow_function" | "function_expression" | "function") => {
-                let args = node.parent().filter(|p| p.kind() == "arguments")?;
-                let call = args.parent().filter(|c| c.kind() == "call_expression")?;
+                let args = parent.filter(|p| p.kind() == "arguments")?;
+                let call = outward().nth(1).filter(|c| c.kind() == "call_expression")?;
                 let f = call.child_by_field_name("function")?;
                 let verb = text_of(f.child_by_field_name("property")?, text);
                 if !matches!(verb, "get" | "post" | "put" | "patch" | "delete" | "all") {
@@ -340,17 +351,13 @@ impl Syntax {
             }
             (Syntax::Js, "function_declaration") => {
                 let name = text_of(node.child_by_field_name("name")?, text);
-                let exported = node
-                    .parent()
-                    .is_some_and(|p| p.kind() == "export_statement");
+                let exported = parent.is_some_and(|p| p.kind() == "export_statement");
                 let file = path.rsplit('/').next().unwrap_or(path);
                 let app_route = (path.starts_with("app/") || path.contains("/app/"))
                     && file.starts_with("route.")
                     && matches!(name, "POST" | "PUT" | "PATCH" | "DELETE" | "GET");
                 let pages_api = (path.starts_with("pages/api/") || path.contains("/pages/api/"))
-                    && node
-                        .parent()
-                        .is_some_and(|p| text_of(p, text).starts_with("export default"));
+                    && parent.is_some_and(|p| text_of(p, text).starts_with("export default"));
                 (exported && (app_route || pages_api))
                     .then(|| format!("the Next.js route handler `{name}` of `{path}`"))
             }
@@ -362,8 +369,7 @@ impl Syntax {
                 if private || name.starts_with("__") {
                     return None;
                 }
-                let class = std::iter::successors(node.parent(), |n| n.parent())
-                    .find(|n| n.kind() == "class_declaration")?;
+                let class = outward().find(|n| n.kind() == "class_declaration")?;
                 let cname = text_of(class.child_by_field_name("name")?, text);
                 cname
                     .ends_with("Controller")
@@ -371,8 +377,7 @@ impl Syntax {
             }
             (Syntax::Ruby, "method") => {
                 let name = text_of(node.child_by_field_name("name")?, text);
-                let class = std::iter::successors(node.parent(), |n| n.parent())
-                    .find(|n| n.kind() == "class")?;
+                let class = outward().find(|n| n.kind() == "class")?;
                 let cname = text_of(class.child_by_field_name("name")?, text);
                 cname
                     .ends_with("Controller")
@@ -412,89 +417,132 @@ pub(super) fn functions(
     };
     let mut out = vec![function("<module>".to_string(), root.byte_range(), None)];
     let handles_errors = super::shield::may_handle_errors(text);
-    // (node, index of the innermost function it belongs to, the start of
-    // the innermost `try` of that function whose body holds the node and
-    // whose handlers all swallow the error)
-    let mut stack: Vec<(Node, usize, Option<usize>)> = vec![(root, 0, None)];
-    // One cursor and one buffer for the children of every node.
+    // One depth-first pass of one cursor. `inside` holds, per node the
+    // cursor is in (the root first): the node, the index of the innermost
+    // function its children belong to, the start of the innermost `try` of
+    // that function whose body holds them and whose handlers all swallow
+    // the error, and the node's own handlers (first start, all swallow).
+    // The readers that ask a node's parent take it from here: tree-sitter
+    // finds a parent by descending from the root, per arrow function.
+    let mut inside: Vec<Inside> = Vec::new();
+    let mut ancestors: Vec<Node> = Vec::new();
     let mut cursor = root.walk();
-    let mut kids: Vec<Node> = Vec::new();
-    while let Some((node, owner, shield)) = stack.pop() {
+    loop {
+        let node = cursor.node();
+        let (mut owner, mut shield) = match inside.last() {
+            None => (0, None),
+            Some(up) => (up.owner, up.shield_of(node)),
+        };
         // A leaf (a name, a number, a piece of a string) is no function,
         // loop, call or assignment: half the nodes of a file, skipped
-        // before their kind is asked six times.
-        if node.child_count() == 0 {
-            continue;
-        }
-        let mut owner = owner;
-        let mut shield = shield;
-        // Asked once: each reader below matches on it, and `kind()` reads
-        // and checks a C string every time.
-        let kind = node.kind();
-        let name = syntax.function_name(node, kind, text);
-        let handler = syntax.handler(node, kind, text, path, &tables.handler_decorators);
-        // An unnamed callback is known by its route: `router.post('/sync')`.
-        let unnamed = || handler.as_ref().map(|h| h.trim_matches('`').to_string());
-        if let Some(name) = name.or_else(unnamed) {
-            out.push(function(name, node.byte_range(), handler));
-            owner = out.len() - 1;
-            // A `try` around a function's definition shields none of its calls.
-            shield = None;
-        }
-        if let Some(body) = syntax.loop_body(node, kind, text, tables) {
-            let header = text_of(node, text)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            let guarded = has_guard(syntax, body);
-            let iterable = syntax.iterable(node, text, &tables.row_block_methods);
-            let vars = loop_vars(
-                text.get(node.start_byte()..body.start_byte()).unwrap_or(""),
-                &iterable,
+        // before their kind is asked six times. Only named nodes are read,
+        // and only their children are walked.
+        let read = node.is_named() && node.child_count() > 0;
+        if read {
+            // Asked once: each reader below matches on it, and `kind()`
+            // reads and checks a C string every time.
+            let kind = node.kind();
+            let name = syntax.function_name(node, kind, text, &ancestors);
+            let handler = syntax.handler(
+                node,
+                kind,
+                text,
+                path,
+                &tables.handler_decorators,
+                &ancestors,
             );
-            out[owner].loops.push(Loop {
-                header: header.chars().take(80).collect(),
-                range: node.byte_range(),
-                body: body.byte_range(),
-                guarded,
-                iterable,
-                vars,
-            });
+            // An unnamed callback is known by its route: `router.post('/sync')`.
+            let unnamed = || handler.as_ref().map(|h| h.trim_matches('`').to_string());
+            if let Some(name) = name.or_else(unnamed) {
+                out.push(function(name, node.byte_range(), handler));
+                owner = out.len() - 1;
+                // A `try` around a function's definition shields none of its calls.
+                shield = None;
+            }
+            if let Some(body) = syntax.loop_body(node, kind, text, tables) {
+                let header = text_of(node, text)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                let guarded = has_guard(syntax, body);
+                let iterable = syntax.iterable(node, text, &tables.row_block_methods);
+                let vars = loop_vars(
+                    text.get(node.start_byte()..body.start_byte()).unwrap_or(""),
+                    &iterable,
+                );
+                out[owner].loops.push(Loop {
+                    header: header.chars().take(80).collect(),
+                    range: node.byte_range(),
+                    body: body.byte_range(),
+                    guarded,
+                    iterable,
+                    vars,
+                });
+            }
+            if let Some(mut call) = syntax.call(node, kind, text) {
+                call.shield = shield;
+                out[owner].calls.push(call);
+            }
+            if let Some((name, value)) = syntax.assignment(node, kind, text) {
+                out[owner]
+                    .assignments
+                    .push((name, value, node.byte_range()));
+            }
+            let handlers = handles_errors
+                .then(|| try_handlers(node, kind, text))
+                .flatten();
+            if cursor.goto_first_child() {
+                inside.push(Inside {
+                    start: node.start_byte(),
+                    owner,
+                    shield,
+                    handlers,
+                });
+                ancestors.push(node);
+                continue;
+            }
         }
-        if let Some(mut call) = syntax.call(node, kind, text) {
-            call.shield = shield;
-            out[owner].calls.push(call);
-        }
-        if let Some((name, value)) = syntax.assignment(node, kind, text) {
-            out[owner]
-                .assignments
-                .push((name, value, node.byte_range()));
-        }
-        let handlers = handles_errors
-            .then(|| try_handlers(node, kind, text))
-            .flatten();
-        kids.clear();
-        kids.extend(node.named_children(&mut cursor));
-        stack.extend(kids.drain(..).rev().map(|k| {
-            // In this try's body (before its first handler), this try is
-            // the innermost one; in a handler, the one around it still is.
-            let inner = match handlers {
-                Some((first, swallows)) if k.end_byte() <= first => {
-                    swallows.then_some(node.start_byte())
+        // The next node: a sibling of this one or of the nearest ancestor
+        // that has one.
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                for f in &mut out {
+                    f.calls.sort_by_key(|c| c.range.start);
+                    f.loops.sort_by_key(|l| l.range.start);
+                    f.assignments.sort_by_key(|a| a.2.start);
                 }
-                _ => shield,
-            };
-            (k, owner, inner)
-        }));
+                return out;
+            }
+            inside.pop();
+            ancestors.pop();
+        }
     }
-    for f in &mut out {
-        f.calls.sort_by_key(|c| c.range.start);
-        f.loops.sort_by_key(|l| l.range.start);
-        f.assignments.sort_by_key(|a| a.2.start);
+}
+
+/// What the walk of `functions` knows of a node whose children it reads.
+struct Inside {
+    start: usize,
+    /// The innermost function its children belong to.
+    owner: usize,
+    /// The innermost swallowing `try` around it, in that function.
+    shield: Option<usize>,
+    /// When it is a `try`: where its first handler starts and whether
+    /// every handler swallows the error.
+    handlers: Option<(usize, bool)>,
+}
+
+impl Inside {
+    /// The shield of a child: in this try's body (before its first
+    /// handler) this try is the innermost one; in a handler, the one
+    /// around it still is.
+    fn shield_of(&self, child: Node) -> Option<usize> {
+        match self.handlers {
+            Some((first, swallows)) if child.end_byte() <= first => swallows.then_some(self.start),
+            _ => self.shield,
+        }
     }
-    out
 }
 
 /// The names a loop binds per item, read from its header: the words that

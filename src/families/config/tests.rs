@@ -146,7 +146,9 @@ fn a_file_is_wanted_for_a_table_word_in_any_spelling_and_only_then() {
     assert!(yaml("factory:\n  reset: false\n"));
     // A scope word and a destructive value's key are config words.
     assert!(yaml("rollout:\n  percentage: 10\n"));
-    assert!(yaml("spring:\n  jpa:\n    hibernate:\n      ddl-auto: update\n"));
+    assert!(yaml(
+        "spring:\n  jpa:\n    hibernate:\n      ddl-auto: update\n"
+    ));
     assert!(!yaml("title: Our shop\ncolor: blue\n"));
     // Code is read for switches only, not for scope words.
     let py = |t: &str| f.wants("app/jobs.py", Lang::Python, t);
