@@ -19,6 +19,44 @@ pub(super) enum Syntax {
     Ruby,
 }
 
+/// The ids of the fields the per-node readers ask for, looked up once per
+/// file: `child_by_field_name` compares the name with each of the
+/// grammar's field names (`strncmp`) on every call, and `call` asks three
+/// of every call of a file.
+pub(super) struct Fields {
+    function: Option<u16>,
+    attribute: Option<u16>,
+    object: Option<u16>,
+    property: Option<u16>,
+    arguments: Option<u16>,
+    name: Option<u16>,
+    value: Option<u16>,
+    left: Option<u16>,
+    right: Option<u16>,
+}
+
+impl Fields {
+    pub(super) fn of(language: &tree_sitter::LanguageRef) -> Fields {
+        let id = |name: &str| language.field_id_for_name(name).map(|f| f.get());
+        Fields {
+            function: id("function"),
+            attribute: id("attribute"),
+            object: id("object"),
+            property: id("property"),
+            arguments: id("arguments"),
+            name: id("name"),
+            value: id("value"),
+            left: id("left"),
+            right: id("right"),
+        }
+    }
+}
+
+/// `node`'s child in the field `id` (of [`Fields`]).
+fn field(node: Node<'_>, id: Option<u16>) -> Option<Node<'_>> {
+    node.child_by_field_id(id?)
+}
+
 impl Syntax {
     pub(super) fn of(lang: Lang) -> Option<Syntax> {
         Some(match lang {
@@ -72,6 +110,7 @@ impl Syntax {
         kind: &str,
         text: &str,
         tables: &Tables,
+        fields: &Fields,
     ) -> Option<Node<'t>> {
         let loop_methods = &tables.loop_methods;
         match (self, kind) {
@@ -88,12 +127,12 @@ impl Syntax {
                 node.child_by_field_name("body").or(Some(node))
             }
             (Syntax::Js, "call_expression") => {
-                let f = node.child_by_field_name("function")?;
-                let prop = f.child_by_field_name("property")?;
+                let f = field(node, fields.function)?;
+                let prop = field(f, fields.property)?;
                 if !loop_methods.iter().any(|m| m == text_of(prop, text)) {
                     return None;
                 }
-                let args = node.child_by_field_name("arguments")?;
+                let args = field(node, fields.arguments)?;
                 named_children(args)
                     .into_iter()
                     .find(|a| {
@@ -132,23 +171,23 @@ impl Syntax {
         }
     }
 
-    pub(super) fn call(self, node: Node, kind: &str, text: &str) -> Option<Call> {
+    pub(super) fn call(self, node: Node, kind: &str, text: &str, fields: &Fields) -> Option<Call> {
         let (callee_node, method, receiver, args) = match (self, kind) {
             (Syntax::Python, "call") | (Syntax::Js, "call_expression") => {
-                let f = node.child_by_field_name("function")?;
+                let f = field(node, fields.function)?;
                 let (method, receiver) = match f.kind() {
                     "attribute" => (
-                        f.child_by_field_name("attribute").map(|a| text_of(a, text)),
-                        f.child_by_field_name("object").map(|o| text_of(o, text)),
+                        field(f, fields.attribute).map(|a| text_of(a, text)),
+                        field(f, fields.object).map(|o| text_of(o, text)),
                     ),
                     "member_expression" => (
-                        f.child_by_field_name("property").map(|a| text_of(a, text)),
-                        f.child_by_field_name("object").map(|o| text_of(o, text)),
+                        field(f, fields.property).map(|a| text_of(a, text)),
+                        field(f, fields.object).map(|o| text_of(o, text)),
                     ),
                     "identifier" => (Some(text_of(f, text)), Some("")),
                     _ => (None, None),
                 };
-                (f, method?, receiver?, node.child_by_field_name("arguments"))
+                (f, method?, receiver?, field(node, fields.arguments))
             }
             (Syntax::Php, "function_call_expression") => {
                 let f = node.child_by_field_name("function")?;
@@ -259,17 +298,21 @@ impl Syntax {
     }
 
     /// `name = value` as the grammar writes an assignment.
-    pub(super) fn assignment(self, node: Node, kind: &str, text: &str) -> Option<(String, String)> {
+    pub(super) fn assignment(
+        self,
+        node: Node,
+        kind: &str,
+        text: &str,
+        fields: &Fields,
+    ) -> Option<(String, String)> {
         let (left, right) = match (self, kind) {
             (Syntax::Python | Syntax::Ruby, "assignment")
-            | (Syntax::Js | Syntax::Php, "assignment_expression") => (
-                node.child_by_field_name("left")?,
-                node.child_by_field_name("right")?,
-            ),
-            (Syntax::Js, "variable_declarator") => (
-                node.child_by_field_name("name")?,
-                node.child_by_field_name("value")?,
-            ),
+            | (Syntax::Js | Syntax::Php, "assignment_expression") => {
+                (field(node, fields.left)?, field(node, fields.right)?)
+            }
+            (Syntax::Js, "variable_declarator") => {
+                (field(node, fields.name)?, field(node, fields.value)?)
+            }
             _ => return None,
         };
         Some((
@@ -417,6 +460,7 @@ pub(super) fn functions(
     };
     let mut out = vec![function("<module>".to_string(), root.byte_range(), None)];
     let handles_errors = super::shield::may_handle_errors(text);
+    let fields = Fields::of(&root.language());
     // One depth-first pass of one cursor. `inside` holds, per node the
     // cursor is in (the root first): the node, the index of the innermost
     // function its children belong to, the start of the innermost `try` of
@@ -459,7 +503,7 @@ pub(super) fn functions(
                 // A `try` around a function's definition shields none of its calls.
                 shield = None;
             }
-            if let Some(body) = syntax.loop_body(node, kind, text, tables) {
+            if let Some(body) = syntax.loop_body(node, kind, text, tables, &fields) {
                 let header = text_of(node, text)
                     .lines()
                     .next()
@@ -481,11 +525,11 @@ pub(super) fn functions(
                     vars,
                 });
             }
-            if let Some(mut call) = syntax.call(node, kind, text) {
+            if let Some(mut call) = syntax.call(node, kind, text, &fields) {
                 call.shield = shield;
                 out[owner].calls.push(call);
             }
-            if let Some((name, value)) = syntax.assignment(node, kind, text) {
+            if let Some((name, value)) = syntax.assignment(node, kind, text, &fields) {
                 out[owner]
                     .assignments
                     .push((name, value, node.byte_range()));
