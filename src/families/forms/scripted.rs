@@ -13,6 +13,7 @@ use crate::findings::finding::{Finding, Location, Revision, Span};
 use crate::pipeline::changes::FileVersion;
 use crate::pipeline::lang::Lang;
 use crate::pipeline::parse::Parsed;
+use crate::readers::words::is_test_file;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
@@ -108,7 +109,12 @@ impl Forms {
     fn lost_bindings(&self, cx: &Context) -> BTreeMap<String, Binding> {
         let mut out = BTreeMap::new();
         for f in cx.files {
-            let Some(base) = f.base.as_ref().filter(|b| self.sends_forms(b, f.base_lang)) else {
+            // A test script binds no page's form: it is never served.
+            let Some(base) = f
+                .base
+                .as_ref()
+                .filter(|b| !is_test_file(&b.path) && self.sends_forms(b, f.base_lang))
+            else {
                 continue;
             };
             let Some(text) = base.text() else { continue };
