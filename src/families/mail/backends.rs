@@ -223,6 +223,9 @@ impl Mail {
         };
         let text = version.text()?;
         let kind = self.backend_kind(&version.path, lang)?;
+        if kind == BackendKind::Django && !self.reads_change(file) {
+            return None;
+        }
         // Settings read from a parse are kept for the run (`extract` reads
         // them while the tree is held).
         let from_tree = |read: &dyn Fn(&crate::pipeline::parse::Parsed) -> Vec<Setting>| {

@@ -63,6 +63,37 @@ struct Mail {
     tables: Tables,
 }
 
+impl Mail {
+    /// Whether a change to a file can change what this family reads of it.
+    /// Python is read for its mail settings and mail calls: a change that
+    /// touched no line able to hold either (no `mail` or `recipient` in any
+    /// case, no address, no class head deciding which settings count)
+    /// leaves both as they were, and neither side is read. saleor's
+    /// webhook plugin (125 KB) names `EMAIL` events and was parsed on both
+    /// sides for a change that removed a method.
+    pub(super) fn reads_change(&self, file: &ChangedFile) -> bool {
+        let python = file.base_lang == Lang::Python && file.head_lang == Lang::Python;
+        if !python || file.base.is_none() || file.head.is_none() {
+            return true;
+        }
+        file.remember("mail.touches_mail", || file.any_touched_line(may_hold_mail))
+    }
+}
+
+/// Whether a line of Python can hold a mail setting, a mail call or a
+/// part of one (see [`Mail::reads_change`]).
+fn may_hold_mail(line: &str) -> bool {
+    let holds = |word: &[u8]| {
+        line.as_bytes()
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    line.contains('@')
+        || line.trim_start().starts_with("class ")
+        || holds(b"mail")
+        || holds(b"recipient")
+}
+
 pub(super) fn basename(path: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase()
 }
@@ -98,6 +129,10 @@ impl Analyzer for Mail {
             }
             _ => self.reads(path, lang),
         }
+    }
+
+    fn wants_change(&self, file: &ChangedFile) -> bool {
+        self.reads_change(file)
     }
 
     fn extract(&self, cx: &Context, file: &ChangedFile) {

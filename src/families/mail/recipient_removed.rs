@@ -228,6 +228,9 @@ impl Mail {
             Revision::Head => (file.head.as_ref()?, file.head_lang),
         };
         let text = version.text()?;
+        if lang == Lang::Python && !self.reads_change(file) {
+            return None;
+        }
         let calls_mail = match lang {
             Lang::Php => calls_php_mail(text),
             _ => mentions_mail_call(text),

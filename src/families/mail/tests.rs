@@ -187,3 +187,40 @@ fn php_mail_calls_are_told_from_methods_that_end_in_mail() {
         assert!(!calls_php_mail(code), "{code}");
     }
 }
+
+#[test]
+fn python_is_read_only_for_a_change_to_a_line_that_can_hold_mail() {
+    let rules: toml::Table = toml::from_str(include_str!("../../../rules/mail.toml")).unwrap();
+    let tables: Tables = toml::Value::Table(rules["tables"].as_table().unwrap().clone())
+        .try_into()
+        .unwrap();
+    let mail = Mail { tables };
+    let reads = |base: &str, head: &str| {
+        mail.reads_change(&ChangedFile::modified_for_test(
+            "app/plugin.py",
+            base,
+            head,
+            Lang::Python,
+        ))
+    };
+    let events = "EVENTS = ['ACCOUNT_EMAIL_CHANGED']\n\ndef a():\n    return 1\n";
+    // saleor's webhook plugin: a method removed, the mail events untouched.
+    assert!(!reads(events, "EVENTS = ['ACCOUNT_EMAIL_CHANGED']\n"));
+    // A setting, a call, an address on a line of its own, a recipient key,
+    // and a class head that decides which settings count.
+    for (base, head) in [
+        ("EMAIL_BACKEND = 'smtp'\n", "EMAIL_BACKEND = 'console'\n"),
+        ("x = 1\n", "x = 1\nsend_mail(s, b, f, to)\n"),
+        ("TO = [\n    'ops@example.com',\n]\n", "TO = [\n]\n"),
+        ("ALERT_RECIPIENTS = ['a']\n", "ALERT_RECIPIENTS = []\n"),
+        (
+            "class Dev(Base):\n    pass\n",
+            "class Production(Base):\n    pass\n",
+        ),
+    ] {
+        assert!(reads(base, head), "{head}");
+    }
+    // Not Python: every change is read.
+    let env = ChangedFile::modified_for_test(".env", "A=1\n", "A=2\n", Lang::Env);
+    assert!(mail.reads_change(&env));
+}
