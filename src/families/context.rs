@@ -34,6 +34,15 @@ pub trait Analyzer: Send + Sync {
         true
     }
 
+    /// Whether the family reads a file's base only when its `check` asks:
+    /// the parse stage then parses the heads it wants and none of their
+    /// bases (a base another family wants is still parsed, and read by
+    /// `extract` while it is held). batch compares a base only with a head
+    /// that sends unsafely, which few changes have.
+    fn reads_base_on_demand(&self) -> bool {
+        false
+    }
+
     /// Reads what [`check`](Analyzer::check) will need of one changed
     /// file's parses while they are held, into [`Context::facts`]: called
     /// on a worker right after the file is parsed, for every family (one

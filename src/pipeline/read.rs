@@ -202,7 +202,11 @@ fn wanted_sides<'f>(
 ) -> [Option<(&'f FileVersion, Lang)>; 2] {
     let mut wanted = [false; 2];
     for a in analyzers {
-        let wants = sides.map(|s| s.is_some_and(|(v, lang, text)| a.wants(&v.path, lang, text)));
+        let mut wants =
+            sides.map(|s| s.is_some_and(|(v, lang, text)| a.wants(&v.path, lang, text)));
+        if a.reads_base_on_demand() {
+            wants[0] = false;
+        }
         if (wants[0] || wants[1]) && a.wants_change(file) {
             wanted = [wanted[0] || wants[0], wanted[1] || wants[1]];
         }

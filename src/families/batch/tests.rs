@@ -322,3 +322,33 @@ fn python_and_scripts_are_read_only_with_a_call_that_can_send() {
     // Ruby calls without parentheses keep the word search.
     assert!(b.may_call_effect(Syntax::Ruby, "UserMailer.welcome(u).deliver_later"));
 }
+
+#[test]
+fn a_base_can_hold_a_moved_loop_only_when_it_spells_out_the_send() {
+    use super::may_call_one_of;
+    let callees = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // As written, across lines, and as PHP and Ruby write receivers.
+    assert!(may_call_one_of(
+        "for (const o of orders) {\n  await api\n    .post('/ship', o);\n}\n",
+        &callees(&["api.post"])
+    ));
+    assert!(may_call_one_of(
+        "foreach ($orders as $o) { $this->client->post($url, $o); }",
+        &callees(&["$this.client.post"])
+    ));
+    assert!(may_call_one_of(
+        "users.each { |u| Mailers::Notify.deliver(u) }",
+        &callees(&["Mailers.Notify.deliver"])
+    ));
+    // Another call of the same client, a name inside another, or nothing
+    // to look for: no loop of this send can stand there.
+    assert!(!may_call_one_of(
+        "posts = api.get('/posts')\n",
+        &callees(&["api.post"])
+    ));
+    assert!(!may_call_one_of(
+        "fetch_product_media_image_task_v2.delay(x)",
+        &callees(&["fetch_product_media_image_task.delay"])
+    ));
+    assert!(!may_call_one_of("api.post('/x')", &[]));
+}
