@@ -146,9 +146,9 @@ impl Analyzer for Batch {
     }
 
     /// A base is compared only with a head that turned risky, and looked
-    /// through for a loop moved from it only by the words of the risky
-    /// heads' sends (`BaseLoops` in check): saleor's 800 commits parsed
-    /// and walked 130 bases for six risky heads.
+    /// through for a loop moved from it only when it spells out a risky
+    /// head's send (`moved_needles` in check): saleor's 800 commits parsed
+    /// and walked about a hundred bases for six risky heads.
     fn reads_base_on_demand(&self) -> bool {
         true
     }

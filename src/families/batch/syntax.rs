@@ -462,12 +462,10 @@ pub(super) fn functions(
     let handles_errors = super::shield::may_handle_errors(text);
     let fields = Fields::of(&root.language());
     // One depth-first pass of one cursor. `inside` holds, per node the
-    // cursor is in (the root first): the node, the index of the innermost
-    // function its children belong to, the start of the innermost `try` of
-    // that function whose body holds them and whose handlers all swallow
-    // the error, and the node's own handlers (first start, all swallow).
-    // The readers that ask a node's parent take it from here: tree-sitter
-    // finds a parent by descending from the root, per arrow function.
+    // cursor is in (the root first), what its children inherit (`Inside`);
+    // `ancestors` holds those nodes themselves, for the readers that ask
+    // a node's parent: tree-sitter finds a parent by descending from the
+    // root, per arrow function.
     let mut inside: Vec<Inside> = Vec::new();
     let mut ancestors: Vec<Node> = Vec::new();
     let mut cursor = root.walk();
