@@ -202,11 +202,12 @@ fn wanted_sides<'f>(
 ) -> [Option<(&'f FileVersion, Lang)>; 2] {
     let mut wanted = [false; 2];
     for a in analyzers {
-        let mut wants =
-            sides.map(|s| s.is_some_and(|(v, lang, text)| a.wants(&v.path, lang, text)));
-        if a.reads_base_on_demand() {
-            wants[0] = false;
-        }
+        // A family that reads bases on demand is not asked about them here.
+        let on_demand = a.reads_base_on_demand();
+        let wants = [0, 1].map(|i| {
+            !(i == 0 && on_demand)
+                && sides[i].is_some_and(|(v, lang, text)| a.wants(&v.path, lang, text))
+        });
         if (wants[0] || wants[1]) && a.wants_change(file) {
             wanted = [wanted[0] || wants[0], wanted[1] || wants[1]];
         }

@@ -217,7 +217,7 @@ impl Analyzer for Batch {
 /// (`fetch_product_media_image_task.delay`, `api.post`), and a loop sends
 /// by a call its own file spells out. `None` (read every base) when a head
 /// drains a mailbox, whose key names no send.
-fn moved_needles<'a>(heads: impl Iterator<Item = &'a Arc<SideLoops>>) -> Option<Vec<String>> {
+fn moved_needles<'a>(heads: impl Iterator<Item = &'a Arc<SideLoops>>) -> Option<Vec<Callee>> {
     let mut callees = Vec::new();
     for l in heads.flat_map(|h| &h.loops) {
         if l.drain.is_some() {
@@ -229,24 +229,38 @@ fn moved_needles<'a>(heads: impl Iterator<Item = &'a Arc<SideLoops>>) -> Option<
     }
     callees.sort();
     callees.dedup();
-    Some(callees)
+    Some(callees.into_iter().map(Callee::new).collect())
 }
 
-/// Whether `text` can hold a call of one of `callees` (whitespace-free, as
-/// `Call::callee` is): PHP's and Ruby's callees join receiver and method
-/// with `.` where the text has `->` or `::`, so those are read as `.`.
-fn may_call_one_of(text: &str, callees: &[String]) -> bool {
-    // Each name of a callee stands in the text as written: the longest is
-    // looked for first, so most texts are never copied.
-    let longest_name = |c: &str| {
-        c.split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+/// A send's callee as `Call::callee` has it (without whitespace), with its
+/// longest name, which stands in a text that calls it as written.
+struct Callee {
+    squeezed: String,
+    longest_name: String,
+}
+
+impl Callee {
+    fn new(squeezed: String) -> Callee {
+        let longest_name = squeezed
+            .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
             .max_by_key(|w| w.len())
             .unwrap_or("")
-            .to_string()
-    };
-    let named: Vec<&String> = callees
+            .to_string();
+        Callee {
+            squeezed,
+            longest_name,
+        }
+    }
+}
+
+/// Whether `text` can hold a call of one of `callees`: PHP's and Ruby's
+/// callees join receiver and method with `.` where the text has `->` or
+/// `::`, so those are read as `.`.
+fn may_call_one_of(text: &str, callees: &[Callee]) -> bool {
+    // The longest name is looked for first, so most texts are never copied.
+    let named: Vec<&Callee> = callees
         .iter()
-        .filter(|c| text.contains(longest_name(c).as_str()))
+        .filter(|c| text.contains(c.longest_name.as_str()))
         .collect();
     if named.is_empty() {
         return false;
@@ -256,7 +270,7 @@ fn may_call_one_of(text: &str, callees: &[String]) -> bool {
         .replace("::", ".")
         .split_whitespace()
         .collect();
-    named.iter().any(|c| squeezed.contains(c.as_str()))
+    named.iter().any(|c| squeezed.contains(c.squeezed.as_str()))
 }
 
 impl Batch {

@@ -325,8 +325,12 @@ fn python_and_scripts_are_read_only_with_a_call_that_can_send() {
 
 #[test]
 fn a_base_can_hold_a_moved_loop_only_when_it_spells_out_the_send() {
-    use super::may_call_one_of;
-    let callees = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    use super::{may_call_one_of, Callee};
+    let callees = |c: &[&str]| {
+        c.iter()
+            .map(|s| Callee::new(s.to_string()))
+            .collect::<Vec<_>>()
+    };
     // As written, across lines, and as PHP and Ruby write receivers.
     assert!(may_call_one_of(
         "for (const o of orders) {\n  await api\n    .post('/ship', o);\n}\n",

@@ -412,10 +412,13 @@ impl Analyzer for ConfigFamily {
                 .and_then(|h| h.text())
                 .is_some_and(|t| orm_code::mentions_orm_switch(t));
         }
-        code_defaults::may_flip_default(file)
-            || file.any_touched_line(|line| {
-                orm_code::mentions_orm_switch(line) || line.contains(".sync(")
-            })
+        // Asked by the parse stage and again by `compares`.
+        file.remember("config.code_change", || {
+            code_defaults::may_flip_default(file)
+                || file.any_touched_line(|line| {
+                    orm_code::mentions_orm_switch(line) || line.contains(".sync(")
+                })
+        })
     }
 
     fn extract(&self, cx: &Context, file: &ChangedFile) {

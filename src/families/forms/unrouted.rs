@@ -31,6 +31,11 @@ struct Lost {
 /// they are never read unless a route turns out lost (then see
 /// `lost_routes`, which looks for it elsewhere).
 pub(super) fn touches_routes(file: &ChangedFile) -> bool {
+    // Asked by the parse stage, extract and each lookup of check.
+    file.remember("forms.touches_routes", || touches_routes_now(file))
+}
+
+fn touches_routes_now(file: &ChangedFile) -> bool {
     // A side whose bytes cannot declare a route has none to lose or gain
     // (the check `routes_of_version` makes before it reads any): asked
     // first, it spares the line diff of every module without a route,
