@@ -22,6 +22,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use syntax::{functions, Syntax};
 
+mod effect_calls;
 mod facts;
 mod flow;
 mod gate;
@@ -95,8 +96,8 @@ fn build(tables: &toml::Table) -> Result<Box<dyn Analyzer>, String> {
 struct Batch {
     tables: Tables,
     /// The calls that can be a side effect, searched for in one pass over
-    /// a Python or JavaScript text (`messages::EffectCalls`).
-    effect_calls: messages::EffectCalls,
+    /// a Python or JavaScript text (`effect_calls::EffectCalls`).
+    effect_calls: effect_calls::EffectCalls,
 }
 
 impl Batch {
@@ -108,7 +109,7 @@ impl Batch {
     }
 
     fn new(tables: Tables) -> Result<Batch, String> {
-        let effect_calls = messages::EffectCalls::new(&tables)?;
+        let effect_calls = effect_calls::EffectCalls::new(&tables)?;
         Ok(Batch {
             tables,
             effect_calls,

@@ -1,0 +1,295 @@
+//! The byte pre-filter of Python and JavaScript code: whether a text can
+//! hold a call `effect` (facts.rs) or `sender` (senders.rs) takes for a
+//! side effect, before the text is parsed.
+
+use super::Tables;
+use aho_corasick::AhoCorasick;
+use std::collections::BTreeMap;
+
+/// The call shapes of [`super::Batch::may_call_effect`], searched for in one
+/// ASCII-case-insensitive pass (`http_verbs`, `payment_methods` and
+/// `partner_verbs` are matched in lower case by `effect`).
+///
+/// Most methods send only on a receiver with a word of a table: `push` on
+/// a `carrier`, `post` on an `api`, `add` on a `queue`. Such a method
+/// counts only when one of those words stands as a word of the text, as
+/// `words` splits it, since a receiver is text of the file: NodeBB's
+/// `list.push(…)` and `set.add(…)` made batch parse and walk most of its
+/// scripts for a `push` or an `add` no rule could take for a send.
+pub(super) struct EffectCalls {
+    patterns: AhoCorasick,
+    shapes: Vec<Shape>,
+    /// Per pattern: the receiver tables (bits of `receivers`) one of whose
+    /// words makes the call a possible effect, or `ALWAYS`.
+    needs: Vec<u8>,
+    /// The receiver words, each pattern tagged with its table's bit.
+    receivers: AhoCorasick,
+    receiver_bits: Vec<u8>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    /// `post(`: must not continue an identifier (`reorder(` is no
+    /// `order(`).
+    Method,
+    /// `emails.`: a module imported under a mail name is called by that
+    /// name alone, whose last word it is (`emails.welcome(…)`,
+    /// `user_mailer.send(…)`); `user.email.trim()` calls no module.
+    MailModule,
+    /// `.delay.`: Sidekiq's `UserMailer.delay.welcome(id)`.
+    Delayed,
+}
+
+/// A call that needs no receiver word: `send_mail(`, `emails.`.
+const ALWAYS: u8 = 0;
+/// `fetch(` writes only with a method `effect` reads in its arguments.
+const FETCH_WRITES: u8 = 1 << 6;
+impl EffectCalls {
+    pub(super) fn new(t: &Tables) -> Result<EffectCalls, String> {
+        // Each receiver table that `effect` or `sender` asks, with the
+        // methods it makes sends of.
+        let http_clients: Vec<String> = t
+            .http_clients
+            .iter()
+            .chain(&t.http_delete_clients)
+            .cloned()
+            .collect();
+        let gated: [(&[String], &[String]); 6] = [
+            (&t.http_verbs, &http_clients),
+            (&t.payment_methods, &t.payment_words),
+            (&t.publish_methods, &t.publish_receivers),
+            (&t.partner_verbs, &t.partner_receivers),
+            (&t.mail_send_methods, &t.mail_receivers),
+            (&["add".to_string()], &t.queue_receivers),
+        ];
+        // Lower-cased method → what it needs; `ALWAYS` wins.
+        let mut methods: BTreeMap<String, Option<u8>> = BTreeMap::new();
+        let always = t
+            .effect_methods
+            .iter()
+            .chain(&t.enqueue_methods)
+            .chain(&t.mailbox_expunge_calls)
+            .map(String::as_str)
+            .chain(["mail", "curl_exec", "dispatch"]);
+        for m in always {
+            methods.insert(m.to_ascii_lowercase(), None);
+        }
+        methods.entry("fetch".into()).or_insert(Some(FETCH_WRITES));
+        for (bit, (verbs, _)) in gated.iter().enumerate() {
+            for m in verbs.iter() {
+                let need = methods.entry(m.to_ascii_lowercase()).or_insert(Some(0));
+                if let Some(need) = need {
+                    *need |= 1 << bit;
+                }
+            }
+        }
+        let (mut patterns, mut shapes, mut needs) = (Vec::new(), Vec::new(), Vec::new());
+        for (m, need) in &methods {
+            for call in ["(", " (", "?.("] {
+                patterns.push(format!("{m}{call}"));
+                shapes.push(Shape::Method);
+                needs.push(need.unwrap_or(ALWAYS));
+            }
+        }
+        let receivers = (t.mail_module_words.iter().map(|w| (w, Shape::MailModule)))
+            .chain(t.enqueue_receivers.iter().map(|w| (w, Shape::Delayed)));
+        for (receiver, shape) in receivers {
+            patterns.push(format!("{receiver}."));
+            shapes.push(shape);
+            needs.push(ALWAYS);
+        }
+        let (mut words, mut receiver_bits) = (Vec::new(), Vec::new());
+        for (bit, (_, receivers)) in gated.iter().enumerate() {
+            for w in receivers.iter() {
+                words.push(w.to_ascii_lowercase());
+                receiver_bits.push(1 << bit);
+            }
+        }
+        for method in ["POST", "PUT", "PATCH", "DELETE"] {
+            for quote in ['\'', '"', '`'] {
+                words.push(format!("{quote}{method}{quote}"));
+                receiver_bits.push(FETCH_WRITES);
+            }
+        }
+        let build = |what: &str, p: &[String]| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(p)
+                .map_err(|e| format!("batch tables: {what}: {e}"))
+        };
+        Ok(EffectCalls {
+            patterns: build("effect calls", &patterns)?,
+            shapes,
+            needs,
+            receivers: build("effect receivers", &words)?,
+            receiver_bits,
+        })
+    }
+
+    /// Whether `text` holds one of the shapes. Overlapping matches, so a
+    /// method that continues an identifier hides no other match.
+    pub(super) fn found_in(&self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        let mut needed = 0u8;
+        for m in self.patterns.find_overlapping_iter(text) {
+            let p = m.pattern().as_usize();
+            let stands = match self.shapes[p] {
+                Shape::Method => m
+                    .start()
+                    .checked_sub(1)
+                    .is_none_or(|i| !name_byte(bytes[i])),
+                Shape::MailModule => {
+                    let name = bytes[..m.start()]
+                        .iter()
+                        .rev()
+                        .take_while(|b| name_byte(**b));
+                    let name_start = m.start() - name.count();
+                    word_at(bytes, m.start(), m.end() - 1)
+                        && name_start.checked_sub(1).is_none_or(|i| bytes[i] != b'.')
+                }
+                Shape::Delayed => true,
+            };
+            if !stands {
+                continue;
+            }
+            if self.needs[p] == ALWAYS {
+                return true;
+            }
+            needed |= self.needs[p];
+        }
+        needed != 0 && self.receiver_words(text) & needed != 0
+    }
+
+    /// The receiver tables with a word standing as a word of `text`.
+    fn receiver_words(&self, text: &str) -> u8 {
+        let bytes = text.as_bytes();
+        let mut found = 0u8;
+        for m in self.receivers.find_overlapping_iter(text) {
+            let bit = self.receiver_bits[m.pattern().as_usize()];
+            if found & bit == 0 && word_at(bytes, m.start(), m.end()) {
+                found |= bit;
+            }
+        }
+        found
+    }
+}
+
+/// A byte of a name in Python or JavaScript.
+fn name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// Whether `bytes[start..end]` is a whole word as `words` splits an
+/// identifier: not continued by a letter or digit on either side, except
+/// across a lower-to-upper turn (`smsGateway` holds `sms` and `gateway`;
+/// `SMSGateway` holds neither). A byte outside ASCII counts as a break,
+/// so a word is found rather than missed.
+fn word_at(bytes: &[u8], start: usize, end: usize) -> bool {
+    let inner = |b: u8| b.is_ascii_alphanumeric();
+    let turn = |before: u8, at: u8| {
+        at.is_ascii_uppercase() && (before.is_ascii_lowercase() || before.is_ascii_digit())
+    };
+    // A pattern that starts or ends with a quote stands as it is.
+    let opens = start == 0
+        || !inner(bytes[start])
+        || !inner(bytes[start - 1])
+        || turn(bytes[start - 1], bytes[start]);
+    let closes = end == bytes.len()
+        || !inner(bytes[end - 1])
+        || !inner(bytes[end])
+        || turn(bytes[end - 1], bytes[end]);
+    opens && closes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Batch;
+    use super::word_at;
+
+    fn calls(text: &str) -> bool {
+        Batch::builtin().effect_calls.found_in(text)
+    }
+
+    #[test]
+    fn a_method_that_needs_a_receiver_word_needs_it_in_the_text() {
+        // The everyday `push`, `add`, `post` and `send` of scripts.
+        assert!(!calls(
+            "for (const x of xs) { out.push(x); seen.add(x.id); }"
+        ));
+        assert!(!calls("for (const p of posts) { await socket.send(p) }"));
+        assert!(!calls(
+            "for row in rows:\n    items.append(row)\n    cache.delete(row.id)\n"
+        ));
+        // The same methods on a receiver the tables name.
+        assert!(calls("for (const o of orders) { await carrier.push(o) }"));
+        assert!(calls(
+            "for (const o of orders) { await this.smsGateway.send(o) }"
+        ));
+        assert!(calls("for o in orders:\n    requests.post(URL, json=o)\n"));
+        assert!(calls(
+            "for (const u of users) { await emailQueue.add('welcome', u) }"
+        ));
+        assert!(calls(
+            "for o in orders:\n    stripe.Charge.create(amount=o.total)\n"
+        ));
+        assert!(calls("for m in msgs:\n    smtp.send_message(m)\n"));
+        // The word may stand anywhere in the text: a pre-filter, not the
+        // reading of the call.
+        assert!(calls(
+            "const c = api;\nfor (const o of orders) { await c.post(o) }"
+        ));
+    }
+
+    #[test]
+    fn a_method_that_always_sends_needs_no_receiver_word() {
+        assert!(calls(
+            "for u in users:\n    send_mail(s, b, f, [u.email])\n"
+        ));
+        assert!(calls("for u in users:\n    emails.welcome(u)\n"));
+        assert!(calls("for u in users:\n    user_mailer.welcome(u)\n"));
+        assert!(calls(
+            "for (const u of users) { await sendEmail.welcome(u) }"
+        ));
+        assert!(calls("for u in users:\n    Mailer.delay.welcome(u.id)\n"));
+        assert!(calls(
+            "for u in users:\n    send_welcome.apply_async(u.id)\n"
+        ));
+        // A method inside a name is none, and a mail word is a module
+        // only as a whole name's last word.
+        assert!(!calls(
+            "for o in orders:\n    reorder(o)\n    items.extend(o)\n"
+        ));
+        assert!(!calls(
+            "for (const u of users) { u.email.trim(); myemail.x() }"
+        ));
+        assert!(!calls("for u in users:\n    self.emails.append(u)\n"));
+    }
+
+    #[test]
+    fn fetch_counts_with_a_method_that_writes() {
+        assert!(calls(
+            "for (const o of os) { await fetch(url, {method: 'POST'}) }"
+        ));
+        assert!(calls(
+            "for (const o of os) { await fetch(url, {method: `delete`}) }"
+        ));
+        assert!(!calls("for (const o of os) { const r = await fetch(url) }"));
+    }
+
+    #[test]
+    fn a_receiver_word_is_a_whole_word_as_words_splits_it() {
+        let at = |text: &str, word: &str| {
+            let start = text.find(word).unwrap();
+            word_at(text.as_bytes(), start, start + word.len())
+        };
+        assert!(at("smsGateway.send(x)", "sms"));
+        assert!(at("this.smsGateway.send(x)", "Gateway"));
+        assert!(at("pickUps.send(x)", "Ups"));
+        assert!(at("sms2Gateway.send(x)", "Gateway"));
+        assert!(!at("SMSGateway.send(x)", "SMS"));
+        assert!(!at("SMSGateway.send(x)", "Gateway"));
+        assert!(!at("groups.push(x)", "ups"));
+        assert!(!at("relationship.push(x)", "ship"));
+        assert!(at("é_ups.push(x)", "ups"));
+    }
+}
