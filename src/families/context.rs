@@ -505,7 +505,7 @@ impl<'a> Context<'a> {
         items
             .par_iter()
             .map_init(
-                || source.open().ok(),
+                || source.lease().ok(),
                 |reader, (path, oid)| reader.as_ref().map(|r| r.read_listed(path, *oid)),
             )
             .flatten()

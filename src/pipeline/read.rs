@@ -3,7 +3,7 @@
 //! never read, both sides are read in parallel from the object database,
 //! and a cheap byte-level pre-filter picks what is worth parsing.
 
-use super::changes::{Change, FileRef, FileVersion, SideReader, SideSource};
+use super::changes::{Change, FileRef, FileVersion, Lease, SideSource};
 use super::check::{Stats, Tracker};
 use super::lang::{self, Lang};
 use super::source::Content;
@@ -42,7 +42,7 @@ pub(super) fn read_changed(
         analyzers.iter().any(|a| a.reads(path, lang))
             || (lang == Lang::Unknown && !path.rsplit('/').next().unwrap_or(path).contains('.'))
     };
-    let read_side = |reader: &Option<SideReader>, file: &Option<FileRef>| {
+    let read_side = |reader: &Option<Lease>, file: &Option<FileRef>| {
         let file = file.as_ref()?;
         let mut lang = lang::detect(&file.path);
         if !interesting(lang, &file.path) {
@@ -63,7 +63,7 @@ pub(super) fn read_changed(
     changes
         .into_par_iter()
         .map_init(
-            || (base_source.open().ok(), head_source.open().ok()),
+            || (base_source.lease().ok(), head_source.lease().ok()),
             |(base_reader, head_reader), change| {
                 progress.advance();
                 let base = read_side(base_reader, &change.base);
