@@ -114,6 +114,9 @@ impl EffectCalls {
         let build = |what: &str, p: &[String]| {
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
+                // A DFA searches saleor's 25 MB of changed Python in 75
+                // ms instead of 125, for 0.2 ms more to build.
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                 .build(p)
                 .map_err(|e| format!("batch tables: {what}: {e}"))
         };

@@ -129,21 +129,17 @@ impl Analyzer for Batch {
     }
 
     fn wants(&self, path: &str, lang: Lang, text: &str) -> bool {
-        // PHP is parsed here with its own grammar, not by the cache.
-        matches!(Syntax::of(lang), Some(s) if s != Syntax::Php
-            && self.may_hold_loop(s, text)
-            && self.may_call_effect(s, text))
+        // PHP is parsed here with its own grammar, not by the cache. The
+        // calls are searched for by `wants_change`, once the change is
+        // known to touch a loop: the search reads the whole text.
+        matches!(Syntax::of(lang), Some(s) if s != Syntax::Php && self.may_hold_loop(s, text))
             && !self.skips_path(path)
     }
 
     fn wants_change(&self, file: &ChangedFile) -> bool {
-        // A file one side holds is read whole: its loops are new or gone.
-        // Formatted code of every language tells a loop by its indentation.
-        file.base.is_none()
-            || file.head.is_none()
-            || Syntax::of(file.head_lang).is_none_or(|s| {
-                file.remember("batch.touches_loops", || self.touches_loops(file, s))
-            })
+        // Only the head is parsed here (bases are read on demand).
+        self.reads_change(file)
+            && (file.head.is_none() || self.side_calls_effect(file, Revision::Head))
     }
 
     /// A base is compared only with a head that turned risky, and looked
@@ -314,9 +310,9 @@ impl Batch {
                 && (rev == Revision::Base || !cx.is_excluded(&version.path))
                 && !self.skips_path(&version.path)
                 && version.text().is_some_and(|t| {
-                    Syntax::of(lang)
-                        .is_some_and(|s| self.may_hold_loop(s, t) && self.may_call_effect(s, t))
+                    Syntax::of(lang).is_some_and(|s| self.may_hold_loop(s, t))
                 })
+                && self.side_calls_effect(file, rev)
         });
         if !read {
             return None;
@@ -436,10 +432,32 @@ impl HeadFile<'_> {
 }
 
 impl Batch {
-    /// [`Analyzer::wants_change`]: the loops of a file whose change cannot
-    /// touch them are the same on both sides.
+    /// Whether the change can alter a loop (the loops of a file whose
+    /// change cannot touch them are the same on both sides): a file one
+    /// side holds is read whole, its loops are new or gone; formatted code
+    /// of every language tells a loop by its indentation.
     fn reads_change(&self, file: &ChangedFile) -> bool {
-        self.wants_change(file)
+        file.base.is_none()
+            || file.head.is_none()
+            || Syntax::of(file.head_lang).is_none_or(|s| {
+                file.remember("batch.touches_loops", || self.touches_loops(file, s))
+            })
+    }
+
+    /// Whether a side's text can call a side effect (`EffectCalls`),
+    /// worked out once: the parse stage asks it of a head, `loops_of` of
+    /// both sides.
+    fn side_calls_effect(&self, file: &ChangedFile, rev: Revision) -> bool {
+        let (version, lang, tag) = match rev {
+            Revision::Base => (&file.base, file.base_lang, "batch.base_calls_effect"),
+            Revision::Head => (&file.head, file.head_lang, "batch.head_calls_effect"),
+        };
+        file.remember(tag, || {
+            let text = version.as_ref().and_then(|v| v.text());
+            let syntax = Syntax::of(lang);
+            text.zip(syntax)
+                .is_some_and(|(t, s)| self.may_call_effect(s, t))
+        })
     }
 
     fn facts_of(&self, path: &str, side: &CodeSide) -> Vec<LoopFacts> {
