@@ -139,7 +139,7 @@ fn documents_and_their_keys() {
 #[test]
 fn a_file_is_wanted_for_a_table_word_in_any_spelling_and_only_then() {
     let f = family();
-    let yaml = |t: &str| f.wants("config/app.yml", Lang::Yaml, t);
+    let yaml = |t: &str| f.names_a_switch(Lang::Yaml, t);
     assert!(yaml("device:\n  factoryReset: false\n"));
     assert!(yaml("FACTORY_RESET=0\n"));
     // Nested keys squash into one phrase too.
@@ -151,7 +151,7 @@ fn a_file_is_wanted_for_a_table_word_in_any_spelling_and_only_then() {
     ));
     assert!(!yaml("title: Our shop\ncolor: blue\n"));
     // Code is read for switches only, not for scope words.
-    let py = |t: &str| f.wants("app/jobs.py", Lang::Python, t);
+    let py = |t: &str| f.names_a_switch(Lang::Python, t);
     assert!(py("def wipe(dry_run=False):\n    pass\n"));
     assert!(!py("PERCENTAGE = 10\n"));
 }
