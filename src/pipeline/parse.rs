@@ -352,6 +352,11 @@ pub fn parse_or_skip_from(
             return Err(why);
         }
     }
+    if lang == Lang::Json {
+        if let Some(why) = super::source::minified_data_reason(&text) {
+            return Err(why);
+        }
+    }
     let earlier = earlier.filter(|e| e.lang == lang);
     let reused = |input: &str| earlier.map(|e| incremental::edited_tree(e.input(), input, &e.tree));
     if lang.is_markup() {
