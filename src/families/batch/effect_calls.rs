@@ -1,4 +1,4 @@
-//! The byte pre-filter of Python and JavaScript code: whether a text can
+//! The byte pre-filter of Python, JavaScript and PHP code: whether a text can
 //! hold a call `effect` (facts.rs) or `sender` (senders.rs) takes for a
 //! side effect, before the text is parsed.
 
@@ -38,24 +38,29 @@ enum Shape {
     MailModule,
     /// `.delay.`: Sidekiq's `UserMailer.delay.welcome(id)`.
     Delayed,
+    /// `dispatch(`: a job when static or bare (`SendInvoice::dispatch(`,
+    /// `dispatch(new SendInvoice(…))`); on an object, only a partner's verb
+    /// (`carrier->dispatch(`): Symfony's `$this->dispatcher->dispatch($event)`
+    /// had batch parse most of mautic's changed PHP.
+    Dispatch,
 }
 
 /// A call that needs no receiver word: `send_mail(`, `emails.`.
 const ALWAYS: u8 = 0;
 /// `fetch(` writes only with a method `effect` reads in its arguments.
-const FETCH_WRITES: u8 = 1 << 6;
+const FETCH_WRITES: u8 = 1 << 7;
+
 impl EffectCalls {
     pub(super) fn new(t: &Tables) -> Result<EffectCalls, String> {
+        // `delete` is an HTTP write on fewer clients (`effect`): not on a
+        // database `connection` or `session`.
+        let (deletes, writes): (Vec<String>, Vec<String>) =
+            t.http_verbs.iter().cloned().partition(|v| v == "delete");
         // Each receiver table that `effect` or `sender` asks, with the
-        // methods it makes sends of.
-        let http_clients: Vec<String> = t
-            .http_clients
-            .iter()
-            .chain(&t.http_delete_clients)
-            .cloned()
-            .collect();
-        let gated: [(&[String], &[String]); 6] = [
-            (&t.http_verbs, &http_clients),
+        // methods it makes sends of (a bit each, below `FETCH_WRITES`).
+        let gated: [(&[String], &[String]); 7] = [
+            (&writes, &t.http_clients),
+            (&deletes, &t.http_delete_clients),
             (&t.payment_methods, &t.payment_words),
             (&t.publish_methods, &t.publish_receivers),
             (&t.partner_verbs, &t.partner_receivers),
@@ -70,11 +75,14 @@ impl EffectCalls {
             .chain(&t.enqueue_methods)
             .chain(&t.mailbox_expunge_calls)
             .map(String::as_str)
-            .chain(["mail", "curl_exec", "dispatch"]);
+            .chain(["mail", "curl_exec"]);
         for m in always {
             methods.insert(m.to_ascii_lowercase(), None);
         }
         methods.entry("fetch".into()).or_insert(Some(FETCH_WRITES));
+        // A job when static or bare (`Shape::Dispatch`); on an object only
+        // what a table makes of it (a partner's verb).
+        methods.entry("dispatch".into()).or_insert(Some(0));
         for (bit, (verbs, _)) in gated.iter().enumerate() {
             for m in verbs.iter() {
                 let need = methods.entry(m.to_ascii_lowercase()).or_insert(Some(0));
@@ -85,9 +93,14 @@ impl EffectCalls {
         }
         let (mut patterns, mut shapes, mut needs) = (Vec::new(), Vec::new(), Vec::new());
         for (m, need) in &methods {
+            let shape = if m == "dispatch" {
+                Shape::Dispatch
+            } else {
+                Shape::Method
+            };
             for call in ["(", " (", "?.("] {
                 patterns.push(format!("{m}{call}"));
-                shapes.push(Shape::Method);
+                shapes.push(shape);
                 needs.push(need.unwrap_or(ALWAYS));
             }
         }
@@ -130,8 +143,10 @@ impl EffectCalls {
     }
 
     /// Whether `text` holds one of the shapes. Overlapping matches, so a
-    /// method that continues an identifier hides no other match.
-    pub(super) fn found_in(&self, text: &str) -> bool {
+    /// method that continues an identifier hides no other match. Without
+    /// `modules` (PHP: `mail_modules` reads Python and JavaScript imports,
+    /// and PHP joins strings with `.`), only calls count.
+    pub(super) fn found_in(&self, text: &str, modules: bool) -> bool {
         let bytes = text.as_bytes();
         let mut needed = 0u8;
         for m in self.patterns.find_overlapping_iter(text) {
@@ -141,6 +156,19 @@ impl EffectCalls {
                     .start()
                     .checked_sub(1)
                     .is_none_or(|i| !name_byte(bytes[i])),
+                Shape::Dispatch => {
+                    let starts = m
+                        .start()
+                        .checked_sub(1)
+                        .is_none_or(|i| !name_byte(bytes[i]));
+                    if starts && !on_plain_object(bytes, m.start()) {
+                        return true;
+                    }
+                    // On an object: `carrier->dispatch(` is a partner's
+                    // verb; a dispatcher's is no table's.
+                    starts && self.needs[p] != ALWAYS
+                }
+                Shape::MailModule | Shape::Delayed if !modules => false,
                 Shape::MailModule => {
                     let name = bytes[..m.start()]
                         .iter()
@@ -177,6 +205,47 @@ impl EffectCalls {
     }
 }
 
+/// Whether the call whose method starts at `at` is made on an object
+/// reached through names alone (`$this->dispatcher->`, `store.`): a
+/// receiver with no `::` in it. Anything else it cannot read (a call's
+/// result, an index, a comment) might hold one, so it is no answer.
+fn on_plain_object(bytes: &[u8], at: usize) -> bool {
+    let before = |i: usize, s: &[u8]| i >= s.len() && &bytes[i - s.len()..i] == s;
+    let skip_space = |mut i: usize| {
+        while i > 0 && bytes[i - 1].is_ascii_whitespace() {
+            i -= 1;
+        }
+        i
+    };
+    let (mut i, mut names) = (at, 0);
+    loop {
+        // The operator before the name.
+        i = skip_space(i);
+        if before(i, b"?->") {
+            i -= 3;
+        } else if before(i, b"->") || before(i, b"?.") {
+            i -= 2;
+        } else if before(i, b".") {
+            i -= 1;
+        } else {
+            // `::`, no receiver at all (a bare call), or the start of the
+            // receiver, known by the name just read: only the last is a
+            // plain object.
+            return names > 0 && !before(i, b":");
+        }
+        // The name before the operator.
+        i = skip_space(i);
+        let name_end = i;
+        while i > 0 && (name_byte(bytes[i - 1]) || bytes[i - 1] == b'$') {
+            i -= 1;
+        }
+        if i == name_end {
+            return false;
+        }
+        names += 1;
+    }
+}
+
 /// A byte of a name in Python or JavaScript.
 fn name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
@@ -210,7 +279,7 @@ mod tests {
     use super::word_at;
 
     fn calls(text: &str) -> bool {
-        Batch::builtin().effect_calls.found_in(text)
+        Batch::builtin().effect_calls.found_in(text, true)
     }
 
     #[test]
@@ -266,6 +335,30 @@ mod tests {
             "for (const u of users) { u.email.trim(); myemail.x() }"
         ));
         assert!(!calls("for u in users:\n    self.emails.append(u)\n"));
+    }
+
+    #[test]
+    fn dispatch_counts_static_or_bare_only() {
+        assert!(calls(
+            "<?php\nforeach ($orders as $o) { SendInvoice::dispatch($o); }"
+        ));
+        assert!(calls(
+            "<?php\nforeach ($orders as $o) { dispatch(new SendInvoice($o)); }"
+        ));
+        assert!(calls(
+            "<?php\nforeach ($os as $o) { Bus::facade()->dispatch(new Job($o)); }"
+        ));
+        assert!(calls("<?php\nforeach ($os as $o) { Bus :: dispatch($o); }"));
+        assert!(!calls(
+            "<?php\nforeach ($es as $e) { $this->dispatcher->dispatch($e); }"
+        ));
+        assert!(!calls(
+            "<?php\nforeach ($es as $e) {\n  $this\n    ->dispatcher\n    ?->dispatch($e);\n}"
+        ));
+        assert!(!calls("for (const a of actions) { store.dispatch(a) }"));
+        assert!(calls(
+            "<?php\nforeach ($ps as $p) { $this->carrier->dispatch($p); }"
+        ));
     }
 
     #[test]

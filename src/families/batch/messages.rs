@@ -61,17 +61,18 @@ pub(super) fn short(s: &str) -> String {
 
 impl Batch {
     /// Whether a text can hold a call `effect` (facts.rs) takes for a side
-    /// effect, before it is parsed. Python and JavaScript call with
+    /// effect, before it is parsed. Python, JavaScript and PHP call with
     /// parentheses, so one of the effect tables' methods must stand as a
-    /// call (`.post(`, `send_mail (`, `send?.(`), or a mail module or a
-    /// delayed receiver take a call (`emails.`, `.delay.`): a word that
-    /// only shows up inside a name (`reorder`, `posts`, `user.email`) is
-    /// none. Ruby calls without parentheses and PHP is read elsewhere:
-    /// those keep [`mentions_effect`](Self::mentions_effect).
+    /// call (`.post(`, `->send(`, `send_mail (`, `send?.(`), or a mail
+    /// module or a delayed receiver take a call (`emails.`, `.delay.`): a
+    /// word that only shows up inside a name (`reorder`, `posts`,
+    /// `user.email`) is none (`effect_calls.rs`). Ruby calls without
+    /// parentheses and keeps [`mentions_effect`](Self::mentions_effect).
     pub(super) fn may_call_effect(&self, syntax: Syntax, text: &str) -> bool {
         match syntax {
-            Syntax::Python | Syntax::Js => self.effect_calls.found_in(text),
-            Syntax::Php | Syntax::Ruby => self.mentions_effect(text),
+            Syntax::Python | Syntax::Js => self.effect_calls.found_in(text, true),
+            Syntax::Php => self.effect_calls.found_in(text, false),
+            Syntax::Ruby => self.mentions_effect(text),
         }
     }
 

@@ -299,7 +299,7 @@ fn mailbox_drains_in_ruby_and_python() {
 }
 
 #[test]
-fn python_and_scripts_are_read_only_with_a_call_that_can_send() {
+fn code_is_read_only_with_a_call_that_can_send() {
     let b = family();
     let py = |t: &str| b.may_call_effect(Syntax::Python, t);
     let js = |t: &str| b.may_call_effect(Syntax::Js, t);
@@ -319,6 +319,19 @@ fn python_and_scripts_are_read_only_with_a_call_that_can_send() {
     assert!(!js(
         "const orders = await pendingOrders();\nsendButton.disabled = true;\n"
     ));
+    // PHP calls with `->` and `::`, in any case.
+    let php = |t: &str| b.may_call_effect(Syntax::Php, t);
+    assert!(php("<?php\n$this->mailer->send($message);\n"));
+    assert!(php(
+        "<?php\nMail::to($o->email)->send(new InvoiceMail($o));\n"
+    ));
+    assert!(php("<?php\nSendInvoice::dispatch($order);\n"));
+    assert!(php("<?php\n$this->carrierApi?->Ship($parcel);\n"));
+    assert!(php("<?php\n\\mail($to, $subject, $body);\n"));
+    assert!(!php(
+        "<?php\n$items->push($row);\n$sorted = reorder($items);\n"
+    ));
+    assert!(!php("<?php\n$body = 'To: '.$email.'\\n';\n"));
     // Ruby calls without parentheses keep the word search.
     assert!(b.may_call_effect(Syntax::Ruby, "UserMailer.welcome(u).deliver_later"));
 }
