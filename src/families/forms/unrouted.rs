@@ -10,6 +10,7 @@ use crate::findings::finding::{Finding, Location, Revision, Span};
 use crate::pipeline::changes::FileVersion;
 use crate::pipeline::lang::Lang;
 use crate::readers::routes::{self, Route};
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -183,9 +184,23 @@ impl Forms {
             .iter()
             .filter(|f| !cx.is_excluded(f.path()) && touches_routes(f))
             .collect();
-        for &f in &touched {
+        // Each side on a worker of its own: read one after another, the
+        // route files of a large range kept check waiting on this family
+        // (mautic's 200 commits: 24 PHP controllers, 650 KB).
+        let sides: Vec<[Vec<Route>; 2]> = touched
+            .par_iter()
+            .with_max_len(1)
+            .map(|&f| {
+                let (base, head) = rayon::join(
+                    || routes_of_side(cx, f, Revision::Base),
+                    || routes_of_side(cx, f, Revision::Head),
+                );
+                [base, head]
+            })
+            .collect();
+        for (&f, [base, head]) in touched.iter().zip(sides) {
             let bv = f.base.as_ref();
-            for r in routes_of_side(cx, f, Revision::Base) {
+            for r in base {
                 if let Some(bv) = bv {
                     base_routes.push((
                         r,
@@ -194,7 +209,7 @@ impl Forms {
                     ));
                 }
             }
-            head_routes.extend(routes_of_side(cx, f, Revision::Head));
+            head_routes.extend(head);
         }
         // Head routes by path and the names that still accept POST: one
         // look-up per base route, not a scan of head (8,000 routes).
