@@ -229,11 +229,13 @@ fn moved_needles<'a>(heads: impl Iterator<Item = &'a Arc<SideLoops>>) -> Option<
     Some(callees.into_iter().map(Callee::new).collect())
 }
 
-/// A send's callee as `Call::callee` has it (without whitespace), with its
-/// longest name, which stands in a text that calls it as written.
+/// A send's callee as `Call::callee` has it (without whitespace), kept as
+/// its longest name, which stands in a text that calls it as written, and
+/// what must come before and after that name, separators aside.
 struct Callee {
-    squeezed: String,
     longest_name: String,
+    before: String,
+    after: String,
 }
 
 impl Callee {
@@ -243,31 +245,47 @@ impl Callee {
             .max_by_key(|w| w.len())
             .unwrap_or("")
             .to_string();
+        let loose: String = squeezed.chars().filter(|&c| !separator(c)).collect();
+        let at = loose.find(longest_name.as_str()).unwrap_or(0);
         Callee {
-            squeezed,
+            before: loose[..at].to_string(),
+            after: loose[at + longest_name.len()..].to_string(),
             longest_name,
         }
     }
+
+    /// Whether `text` can spell the callee out: at an occurrence of its
+    /// longest name, the rest reads the same once whitespace and the
+    /// joins (`.`, `->`, `::`) are left out on both sides, which no copy of
+    /// the text needs (every base of NodeBB's 600 commits was copied
+    /// three times for `api.post`).
+    fn called_in(&self, text: &str) -> bool {
+        if self.longest_name.is_empty() {
+            return false;
+        }
+        memchr::memmem::find_iter(text.as_bytes(), self.longest_name.as_bytes()).any(|p| {
+            let end = p + self.longest_name.len();
+            reads_as(text[..p].chars().rev(), self.before.chars().rev())
+                && reads_as(text[end..].chars(), self.after.chars())
+        })
+    }
 }
 
-/// Whether `text` can hold a call of one of `callees`: PHP's and Ruby's
-/// callees join receiver and method with `.` where the text has `->` or
-/// `::`, so those are read as `.`.
+/// Whether `text`, separators left out, begins with `want`.
+fn reads_as(text: impl Iterator<Item = char>, mut want: impl Iterator<Item = char>) -> bool {
+    let mut text = text.filter(|&c| !separator(c));
+    want.all(|w| text.next() == Some(w))
+}
+
+/// What a callee's text drops between its names: whitespace, and the
+/// joins of PHP and Ruby (`->`, `::`) read as Python's `.`.
+fn separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '.' | '-' | '>' | ':')
+}
+
+/// Whether `text` can hold a call of one of `callees`.
 fn may_call_one_of(text: &str, callees: &[Callee]) -> bool {
-    // The longest name is looked for first, so most texts are never copied.
-    let named: Vec<&Callee> = callees
-        .iter()
-        .filter(|c| text.contains(c.longest_name.as_str()))
-        .collect();
-    if named.is_empty() {
-        return false;
-    }
-    let squeezed: String = text
-        .replace("->", ".")
-        .replace("::", ".")
-        .split_whitespace()
-        .collect();
-    named.iter().any(|c| squeezed.contains(c.squeezed.as_str()))
+    callees.iter().any(|c| c.called_in(text))
 }
 
 impl Batch {
