@@ -12,10 +12,13 @@ use std::collections::BTreeMap;
 ///
 /// Most methods send only on a receiver with a word of a table: `push` on
 /// a `carrier`, `post` on an `api`, `add` on a `queue`. Such a method
-/// counts only when one of those words stands as a word of the text, as
-/// `words` splits it, since a receiver is text of the file: NodeBB's
-/// `list.push(…)` and `set.add(…)` made batch parse and walk most of its
-/// scripts for a `push` or an `add` no rule could take for a send.
+/// counts only when one of those words stands as a word (as `words` splits
+/// it) of its receiver, where the bytes show the receiver as names
+/// (`this.api`, `$this->client`), else anywhere in the text, since a
+/// receiver is text of the file: NodeBB's `list.push(…)` and `set.add(…)`
+/// made batch parse and walk most of its scripts for a `push` or an `add`
+/// no rule could take for a send, and healthchecks' `check.delete()` in a
+/// module that imports `django.http`.
 pub(super) struct EffectCalls {
     patterns: AhoCorasick,
     shapes: Vec<Shape>,
@@ -41,7 +44,8 @@ enum Shape {
     /// `dispatch(`: a job when static or bare (`SendInvoice::dispatch(`,
     /// `dispatch(new SendInvoice(…))`); on an object, only a partner's verb
     /// (`carrier->dispatch(`): Symfony's `$this->dispatcher->dispatch($event)`
-    /// had batch parse most of mautic's changed PHP.
+    /// had batch parse most of mautic's changed PHP. Its `needs` are the
+    /// partner's.
     Dispatch,
 }
 
@@ -151,23 +155,41 @@ impl EffectCalls {
         let mut needed = 0u8;
         for m in self.patterns.find_overlapping_iter(text) {
             let p = m.pattern().as_usize();
+            let need = self.needs[p];
             let stands = match self.shapes[p] {
-                Shape::Method => m
-                    .start()
-                    .checked_sub(1)
-                    .is_none_or(|i| !name_byte(bytes[i])),
-                Shape::Dispatch => {
-                    let starts = m
-                        .start()
+                Shape::Method | Shape::Dispatch
+                    if m.start()
                         .checked_sub(1)
-                        .is_none_or(|i| !name_byte(bytes[i]));
-                    if starts && !on_plain_object(bytes, m.start()) {
-                        return true;
-                    }
-                    // On an object: `carrier->dispatch(` is a partner's
-                    // verb; a dispatcher's is no table's.
-                    starts && self.needs[p] != ALWAYS
+                        .is_some_and(|i| name_byte(bytes[i])) =>
+                {
+                    false
                 }
+                Shape::Method if need == ALWAYS => true,
+                Shape::Method => match receiver_of(bytes, m.start()) {
+                    // Only `fetch(` sends with no receiver.
+                    Receiver::None => need & FETCH_WRITES != 0,
+                    Receiver::Names { span, .. } => {
+                        if self.receiver_words(&text[span]) & need & !FETCH_WRITES != 0 {
+                            return true;
+                        }
+                        continue;
+                    }
+                    Receiver::Unknown => true,
+                },
+                Shape::Dispatch => match receiver_of(bytes, m.start()) {
+                    Receiver::Names {
+                        span,
+                        statics: false,
+                    } => {
+                        // On an object: `carrier->dispatch(` is a
+                        // partner's verb; a dispatcher's is no table's.
+                        if self.receiver_words(&text[span]) & need != 0 {
+                            return true;
+                        }
+                        continue;
+                    }
+                    _ => return true,
+                },
                 Shape::MailModule | Shape::Delayed if !modules => false,
                 Shape::MailModule => {
                     let name = bytes[..m.start()]
@@ -175,18 +197,22 @@ impl EffectCalls {
                         .rev()
                         .take_while(|b| name_byte(**b));
                     let name_start = m.start() - name.count();
+                    let head = text[..name_start].trim_end();
                     word_at(bytes, m.start(), m.end() - 1)
                         && name_start.checked_sub(1).is_none_or(|i| bytes[i] != b'.')
+                        // `from email.mime.text import …` names a package.
+                        && !(head.ends_with("from") || head.ends_with("import"))
+                        && !(&bytes[name_start..m.end()] == b"email." && imports_stdlib_email(text))
                 }
                 Shape::Delayed => true,
             };
             if !stands {
                 continue;
             }
-            if self.needs[p] == ALWAYS {
+            if need == ALWAYS {
                 return true;
             }
-            needed |= self.needs[p];
+            needed |= need;
         }
         needed != 0 && self.receiver_words(text) & needed != 0
     }
@@ -205,11 +231,24 @@ impl EffectCalls {
     }
 }
 
-/// Whether the call whose method starts at `at` is made on an object
-/// reached through names alone (`$this->dispatcher->`, `store.`): a
-/// receiver with no `::` in it. Anything else it cannot read (a call's
-/// result, an index, a comment) might hold one, so it is no answer.
-fn on_plain_object(bytes: &[u8], at: usize) -> bool {
+/// The receiver of a call, as far as its bytes tell.
+enum Receiver {
+    /// A bare call: `post(url)`, `dispatch(new Job)`.
+    None,
+    /// Names joined by `.`, `?.`, `->`, `::` and whitespace, at these bytes
+    /// (`$this->client`, `requests`, `api\n    `): the receiver `effect`
+    /// reads. `statics` when a `::` joins them.
+    Names {
+        span: std::ops::Range<usize>,
+        statics: bool,
+    },
+    /// Anything else (a call's result, an index, a name outside ASCII):
+    /// its words could be anywhere.
+    Unknown,
+}
+
+/// The receiver of the call whose method starts at `at`.
+fn receiver_of(bytes: &[u8], at: usize) -> Receiver {
     let before = |i: usize, s: &[u8]| i >= s.len() && &bytes[i - s.len()..i] == s;
     let skip_space = |mut i: usize| {
         while i > 0 && bytes[i - 1].is_ascii_whitespace() {
@@ -217,33 +256,54 @@ fn on_plain_object(bytes: &[u8], at: usize) -> bool {
         }
         i
     };
-    let (mut i, mut names) = (at, 0);
+    let (mut i, mut end, mut statics) = (at, None, false);
     loop {
         // The operator before the name.
         i = skip_space(i);
-        if before(i, b"?->") {
-            i -= 3;
-        } else if before(i, b"->") || before(i, b"?.") {
-            i -= 2;
-        } else if before(i, b".") {
-            i -= 1;
-        } else {
-            // `::`, no receiver at all (a bare call), or the start of the
-            // receiver, known by the name just read: only the last is a
-            // plain object.
-            return names > 0 && !before(i, b":");
-        }
+        let op = [&b"?->"[..], b"->", b"?.", b"::", b"."]
+            .into_iter()
+            .find(|op| before(i, op));
+        let Some(op) = op else {
+            return match end {
+                None => Receiver::None,
+                Some(end) => Receiver::Names {
+                    span: skip_space_after(bytes, i)..end,
+                    statics,
+                },
+            };
+        };
+        statics |= op == b"::";
         // The name before the operator.
-        i = skip_space(i);
+        i = skip_space(i - op.len());
         let name_end = i;
+        end.get_or_insert(name_end);
         while i > 0 && (name_byte(bytes[i - 1]) || bytes[i - 1] == b'$') {
             i -= 1;
         }
-        if i == name_end {
-            return false;
+        if i == name_end || i.checked_sub(1).is_some_and(|j| !bytes[j].is_ascii()) {
+            return Receiver::Unknown;
         }
-        names += 1;
     }
+}
+
+/// The first byte at or after `i` that is not whitespace.
+fn skip_space_after(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+/// Whether Python code binds `email` to the standard library's package
+/// (`import email`, `import email.utils`), which `mail_modules` never
+/// takes for the project's mail module: healthchecks' views parse inbound
+/// mail with `email.message_from_bytes(…)`.
+fn imports_stdlib_email(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.trim_start()
+            .strip_prefix("import email")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', ' ', '\t', '\r']))
+    })
 }
 
 /// A byte of a name in Python or JavaScript.
@@ -305,10 +365,23 @@ mod tests {
             "for o in orders:\n    stripe.Charge.create(amount=o.total)\n"
         ));
         assert!(calls("for m in msgs:\n    smtp.send_message(m)\n"));
-        // The word may stand anywhere in the text: a pre-filter, not the
-        // reading of the call.
-        assert!(calls(
+        // Names before the method are the receiver `effect` reads: a word
+        // elsewhere in the text makes no client of them.
+        assert!(!calls(
+            "from django.http import HttpResponse\nfor c in checks:\n    c.delete()\n"
+        ));
+        assert!(!calls(
             "const c = api;\nfor (const o of orders) { await c.post(o) }"
+        ));
+        assert!(calls(
+            "for (const o of orders) {\n  await api\n    .post('/ship', o);\n}"
+        ));
+        assert!(calls(
+            "foreach ($os as $o) { $this -> httpClient -> post($u, $o); }"
+        ));
+        // A receiver the bytes do not show (a call's result) may be one.
+        assert!(calls(
+            "for o in orders:\n    requests.Session().post(URL, json=o)\n"
         ));
     }
 
@@ -335,6 +408,16 @@ mod tests {
             "for (const u of users) { u.email.trim(); myemail.x() }"
         ));
         assert!(!calls("for u in users:\n    self.emails.append(u)\n"));
+        // The standard library's `email` parses mail.
+        assert!(!calls(
+            "import email\nfor b in bodies:\n    m = email.message_from_bytes(b)\n"
+        ));
+        assert!(!calls(
+            "from email.mime.text import MIMEText\nfor u in users:\n    u.x()\n"
+        ));
+        assert!(calls(
+            "from hc.lib import email\nfor u in users:\n    email.welcome(u)\n"
+        ));
     }
 
     #[test]
