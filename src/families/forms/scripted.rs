@@ -8,12 +8,13 @@
 
 use super::facts::AttrValue;
 use super::{is_dead_action, Forms};
-use crate::families::context::{Context, FileGroup};
+use crate::families::context::{ChangedFile, Context, FileGroup};
 use crate::findings::finding::{Finding, Location, Revision, Span};
 use crate::pipeline::changes::FileVersion;
 use crate::pipeline::lang::Lang;
 use crate::pipeline::parse::Parsed;
 use crate::readers::words::is_test_file;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
@@ -90,11 +91,8 @@ fn names_id(text: &str, id: &str) -> bool {
 impl Forms {
     /// The first call of a script that sends data to a server, if any.
     fn send_call(&self, text: &str) -> Option<(usize, String)> {
-        self.tables
-            .script_send_calls
-            .iter()
-            .filter_map(|c| text.find(c.as_str()).map(|at| (at, c.clone())))
-            .min()
+        let m = self.send_calls.find(text)?;
+        Some((m.start(), text[m.range()].to_string()))
     }
 
     /// Whether a script version sends something (a form, by the ids it
@@ -107,43 +105,63 @@ impl Forms {
     /// Ids of forms the change's base scripts selected and sent, whose
     /// head version (if any) no longer does.
     fn lost_bindings(&self, cx: &Context) -> BTreeMap<String, Binding> {
+        // A file per task: a base script no family parsed is parsed here
+        // for its ids (NodeBB's 600 commits: a third of forms' check).
+        let per_file: Vec<Vec<(String, Binding)>> = cx
+            .files
+            .par_iter()
+            .with_max_len(1)
+            .map(|f| self.lost_bindings_of(cx, f))
+            .collect();
         let mut out = BTreeMap::new();
-        for f in cx.files {
-            // A test script binds no page's form: it is never served.
-            let Some(base) = f
-                .base
-                .as_ref()
-                .filter(|b| !is_test_file(&b.path) && self.sends_forms(b, f.base_lang))
-            else {
-                continue;
-            };
-            let Some(text) = base.text() else { continue };
-            let Some((at, send)) = self.send_call(text) else {
-                continue;
-            };
-            let Some(ids) = script_ids(cx, base, f.base_lang) else {
-                continue;
-            };
-            // The line of the call, as written, for the message.
-            let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
-            let line_end = text[at..].find('\n').map_or(text.len(), |n| at + n);
-            let line: String = text[line_start..line_end].trim().chars().take(80).collect();
-            // Most edits of a script keep its bindings: an id its head
-            // still names, with a sender, is not lost (and costs no look at
-            // the site's pages).
-            let head = f.head.as_ref().and_then(|h| h.text());
-            let kept =
-                |id: &str| head.is_some_and(|t| names_id(t, id) && self.send_call(t).is_some());
-            for id in ids.iter().filter(|id| !kept(id)).cloned() {
-                out.entry(id).or_insert_with(|| Binding {
+        for (id, binding) in per_file.into_iter().flatten() {
+            out.entry(id).or_insert(binding);
+        }
+        out
+    }
+
+    /// The ids one changed script selected and sent in base and no longer
+    /// does in head, with how it sent them.
+    fn lost_bindings_of(&self, cx: &Context, f: &ChangedFile) -> Vec<(String, Binding)> {
+        // A test script binds no page's form: it is never served.
+        let Some(base) = f.base.as_ref().filter(|b| {
+            !is_test_file(&b.path) && matches!(f.base_lang, Lang::JavaScript | Lang::TypeScript)
+        }) else {
+            return Vec::new();
+        };
+        let Some(text) = base.text() else {
+            return Vec::new();
+        };
+        let Some((at, send)) = self.send_call(text) else {
+            return Vec::new();
+        };
+        let Some(ids) = script_ids(cx, base, f.base_lang) else {
+            return Vec::new();
+        };
+        // The line of the call, as written, for the message.
+        let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+        let line_end = text[at..].find('\n').map_or(text.len(), |n| at + n);
+        let line: String = text[line_start..line_end].trim().chars().take(80).collect();
+        // Most edits of a script keep its bindings: an id its head still
+        // names, with a sender, is not lost (and costs no look at the
+        // site's pages).
+        let head = f
+            .head
+            .as_ref()
+            .and_then(|h| h.text())
+            .filter(|t| self.send_call(t).is_some());
+        ids.iter()
+            .filter(|id| !head.is_some_and(|t| names_id(t, id)))
+            .map(|id| {
+                let binding = Binding {
                     script: base.path.clone(),
                     send: line.clone(),
                     at: at..at + send.len(),
                     text: std::sync::Arc::clone(text),
-                });
-            }
-        }
-        out
+                };
+                (id.clone(), binding)
+            })
+            .collect()
     }
 
     /// Whether any script of head (a file, or a page's inline script)

@@ -10,9 +10,7 @@ pub(super) fn forms() -> Forms {
     let tables = crate::findings::rules::parse_family(FAMILY.rules)
         .unwrap()
         .tables;
-    Forms {
-        tables: toml::Value::Table(tables).try_into().unwrap(),
-    }
+    Forms::new(toml::Value::Table(tables).try_into().unwrap()).unwrap()
 }
 
 fn facts(text: &str, lang: Lang) -> PageForms {
