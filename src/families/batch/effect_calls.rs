@@ -273,17 +273,60 @@ fn receiver_of(bytes: &[u8], at: usize) -> Receiver {
             };
         };
         statics |= op == b"::";
-        // The name before the operator.
+        // The name before the operator, after its call and index groups
+        // (`.all()`, `.filter(owner=None)`, `[0]`).
         i = skip_space(i - op.len());
+        end.get_or_insert(i);
+        let mut groups = false;
+        while i > 0 && matches!(bytes[i - 1], b')' | b']') {
+            let Some(open) = group_start(bytes, i) else {
+                return Receiver::Unknown;
+            };
+            i = open;
+            groups = true;
+        }
         let name_end = i;
-        end.get_or_insert(name_end);
         while i > 0 && (name_byte(bytes[i - 1]) || bytes[i - 1] == b'$') {
             i -= 1;
         }
-        if i == name_end || i.checked_sub(1).is_some_and(|j| !bytes[j].is_ascii()) {
+        if i.checked_sub(1).is_some_and(|j| !bytes[j].is_ascii()) {
             return Receiver::Unknown;
         }
+        if i == name_end {
+            // A group alone (`(await api()).post(`) starts the receiver
+            // only after a byte that ends an expression's left side; after
+            // anything else (`getApi<Client>().post(`) it may not.
+            let j = skip_space(i);
+            let starts = j == 0 || b"(,=;{[!&|?:+-*%".contains(&bytes[j - 1]);
+            if !groups || !starts && !before(j, b".") && !before(j, b"->") {
+                return Receiver::Unknown;
+            }
+        }
     }
+}
+
+/// Where the bracket group that closes just before `end` opens, read
+/// backwards over at most a kilobyte of code. A quote or a comment inside
+/// (whose brackets need not pair) is no answer, nor is text outside ASCII.
+fn group_start(bytes: &[u8], end: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = end;
+    while i > 0 && end - i < 1024 {
+        i -= 1;
+        match bytes[i] {
+            b')' | b']' | b'}' => depth += 1,
+            b'(' | b'[' | b'{' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            b'"' | b'\'' | b'`' | b'#' | b'/' => return None,
+            b if !b.is_ascii() => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The first byte at or after `i` that is not whitespace.
@@ -379,10 +422,17 @@ mod tests {
         assert!(calls(
             "foreach ($os as $o) { $this -> httpClient -> post($u, $o); }"
         ));
-        // A receiver the bytes do not show (a call's result) may be one.
+        // Call and index groups are read through; strings inside a group
+        // and generic calls are not, so they may hold anything.
         assert!(calls(
             "for o in orders:\n    requests.Session().post(URL, json=o)\n"
         ));
+        assert!(!calls("from django.http import HttpResponse\nfor c in checks:\n    c.pings.all().delete()\n    Flip.objects.filter(owner=None)[0].delete()\n"));
+        assert!(calls("from django.http import HttpResponse\nfor c in checks:\n    Flip.objects.filter(kind='x').delete()\n"));
+        assert!(calls(
+            "for (const o of os) { await getApi<Client>().post(o) }"
+        ));
+        assert!(calls("for (const o of os) { await (await api()).post(o) }"));
     }
 
     #[test]
