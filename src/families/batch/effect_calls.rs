@@ -153,6 +153,9 @@ impl EffectCalls {
     pub(super) fn found_in(&self, text: &str, modules: bool) -> bool {
         let bytes = text.as_bytes();
         let mut needed = 0u8;
+        // Asked at most once: a module using `email.` thousands of times
+        // would otherwise read all its lines for each.
+        let stdlib_email = std::cell::OnceCell::new();
         for m in self.patterns.find_overlapping_iter(text) {
             let p = m.pattern().as_usize();
             let need = self.needs[p];
@@ -202,7 +205,8 @@ impl EffectCalls {
                         && name_start.checked_sub(1).is_none_or(|i| bytes[i] != b'.')
                         // `from email.mime.text import …` names a package.
                         && !(head.ends_with("from") || head.ends_with("import"))
-                        && !(&bytes[name_start..m.end()] == b"email." && imports_stdlib_email(text))
+                        && !(&bytes[name_start..m.end()] == b"email."
+                            && *stdlib_email.get_or_init(|| imports_stdlib_email(text)))
                 }
                 Shape::Delayed => true,
             };
@@ -247,6 +251,11 @@ enum Receiver {
     Unknown,
 }
 
+/// How far back a receiver is read: a chain longer than this is no answer,
+/// so that `a.post().post().post()…` costs each call a bounded look back,
+/// not the whole chain before it.
+const RECEIVER_BYTES: usize = 1024;
+
 /// The receiver of the call whose method starts at `at`.
 fn receiver_of(bytes: &[u8], at: usize) -> Receiver {
     let before = |i: usize, s: &[u8]| i >= s.len() && &bytes[i - s.len()..i] == s;
@@ -273,12 +282,15 @@ fn receiver_of(bytes: &[u8], at: usize) -> Receiver {
             };
         };
         statics |= op == b"::";
+        if at - i > RECEIVER_BYTES {
+            return Receiver::Unknown;
+        }
         // The name before the operator, after its call and index groups
         // (`.all()`, `.filter(owner=None)`, `[0]`).
         i = skip_space(i - op.len());
         end.get_or_insert(i);
         let mut groups = false;
-        while i > 0 && matches!(bytes[i - 1], b')' | b']') {
+        while i > 0 && matches!(bytes[i - 1], b')' | b']') && at - i <= RECEIVER_BYTES {
             let Some(open) = group_start(bytes, i) else {
                 return Receiver::Unknown;
             };
@@ -288,6 +300,9 @@ fn receiver_of(bytes: &[u8], at: usize) -> Receiver {
         let name_end = i;
         while i > 0 && (name_byte(bytes[i - 1]) || bytes[i - 1] == b'$') {
             i -= 1;
+            if at - i > RECEIVER_BYTES {
+                return Receiver::Unknown;
+            }
         }
         if i.checked_sub(1).is_some_and(|j| !bytes[j].is_ascii()) {
             return Receiver::Unknown;
@@ -433,6 +448,21 @@ mod tests {
             "for (const o of os) { await getApi<Client>().post(o) }"
         ));
         assert!(calls("for (const o of os) { await (await api()).post(o) }"));
+    }
+
+    #[test]
+    fn a_long_chain_of_calls_is_read_back_a_bounded_way() {
+        // Each `.post(` would read every call before it: quadratic.
+        let chain = format!("for (const o of os) {{ x{} }}", ".post(o)".repeat(100_000));
+        assert!(!calls(&chain));
+        let named = format!(
+            "{}\nfor (const o of os) {{ api{} }}",
+            "a".repeat(100_000),
+            ".post(o)".repeat(1_000)
+        );
+        assert!(calls(&named));
+        let emails = format!("import email\n{}", "m = email.parse(b)\n".repeat(50_000));
+        assert!(!calls(&emails));
     }
 
     #[test]
